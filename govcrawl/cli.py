@@ -1,0 +1,81 @@
+"""The `govcrawl` command: inspect and process the database the crawls write."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+import sqlite_utils
+
+DEFAULT_DB = os.environ.get("GOVCRAWL_DB", "data/govcrawl.db")
+
+
+def crawl_summary(db: sqlite_utils.Database) -> dict:
+    """Totals over the whole database plus the last run's own figures."""
+    one = lambda sql: db.execute(sql).fetchone()[0]  # noqa: E731
+    last = db.execute(
+        "SELECT id, site, started_at, finished_at, status, finish_reason FROM crawl_runs ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    summary = {
+        "runs": one("SELECT count(*) FROM crawl_runs"),
+        "fetches": one("SELECT count(*) FROM fetches"),
+        "fetch_errors": one("SELECT count(*) FROM fetches WHERE error IS NOT NULL"),
+        "report_pages": one("SELECT count(*) FROM documents"),
+        "document_versions": one("SELECT count(*) FROM document_versions"),
+        "bodies": one("SELECT count(*) FROM bodies"),
+        "stored_bytes": one("SELECT coalesce(sum(length(content)), 0) FROM bodies"),
+    }
+    if last:
+        run_id = last[0]
+        summary["last_run"] = {
+            "id": run_id,
+            "site": last[1],
+            "started_at": last[2],
+            "finished_at": last[3],
+            "finish_reason": last[5] or last[4],
+            "fetches": one(f"SELECT count(*) FROM fetches WHERE run_id = {run_id}"),
+            "fetch_errors": one(f"SELECT count(*) FROM fetches WHERE run_id = {run_id} AND error IS NOT NULL"),
+            "new_report_pages": one(f"SELECT count(*) FROM documents WHERE first_seen_run = {run_id}"),
+            "new_versions": one(f"SELECT count(*) FROM document_versions WHERE run_id = {run_id}"),
+        }
+    return summary
+
+
+def print_summary(summary: dict) -> None:
+    print(f"runs: {summary['runs']}  fetches: {summary['fetches']}  errors: {summary['fetch_errors']}  "
+          f"report pages: {summary['report_pages']}  versions: {summary['document_versions']}  "
+          f"bodies: {summary['bodies']} ({summary['stored_bytes'] / 1e6:.1f} MB compressed)")
+    last = summary.get("last_run")
+    if last:
+        print(f"last run #{last['id']} ({last['site']}, {last['started_at']} → {last['finished_at']}, "
+              f"{last['finish_reason']}): {last['fetches']} fetches, {last['fetch_errors']} errors, "
+              f"{last['new_report_pages']} new report pages, {last['new_versions']} new versions")
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    if not os.path.exists(args.db):
+        print(f"no database at {args.db}: run `make demo` or `make crawl` first", file=sys.stderr)
+        return 1
+    summary = crawl_summary(sqlite_utils.Database(args.db))
+    if args.json:
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
+    else:
+        print_summary(summary)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="govcrawl", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    stats = sub.add_parser("stats", help="summarise the database: runs, fetches, errors, report pages")
+    stats.add_argument("--db", default=DEFAULT_DB)
+    stats.add_argument("--json", action="store_true")
+    stats.set_defaults(func=cmd_stats)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,328 @@
+"""SQLite storage of crawl runs, fetches, raw bodies and document versions.
+
+Pure storage: no Scrapy here. Rows are buffered and written one transaction per batch
+(sqlite-utils' ``atomic``), so a crash loses at most the open batch and never leaves half
+a batch behind. Bodies are content-addressed by SHA-256 and zlib-compressed; a document is
+a URL, and a version is each distinct body it has had (a change adds a version, never
+overwrites one).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+SCHEMA_VERSION = 1
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def body_hash(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+@dataclass
+class FetchRecord:
+    """One HTTP exchange (or a failed attempt at one)."""
+
+    run_id: int
+    url: str
+    method: str = "GET"
+    status: int | None = None
+    headers: dict[str, list[str]] = field(default_factory=dict)
+    request_headers: dict[str, list[str]] = field(default_factory=dict)
+    body: bytes | None = None
+    referer: str | None = None
+    via: str = "http"
+    fetched_at: str = field(default_factory=utc_now)
+    duration_ms: float | None = None
+    redirect_to: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class PageRecord:
+    """An article page handed down the item pipeline: one candidate document."""
+
+    run_id: int
+    fetch_id: int
+    url: str
+    final_url: str
+    status: int
+    body: bytes
+    referer: str | None
+    fetched_at: str
+
+
+class Store:
+    """Batched writer (and small reader) for the govcrawl SQLite file."""
+
+    def __init__(self, path: str | Path, batch_size: int = 200, flush_seconds: float = 2.0):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite_utils.Database(self.path)
+        self.db.execute("PRAGMA busy_timeout = 30000")
+        self.db.enable_wal()
+        self.db.execute("PRAGMA synchronous = NORMAL")
+        self.batch_size = batch_size
+        self.flush_seconds = flush_seconds
+        ensure_schema(self.db)
+        self._next_fetch_id = (self.db.execute("SELECT max(id) FROM fetches").fetchone()[0] or 0) + 1
+        self._fetches: list[dict[str, Any]] = []
+        self._fetch_errors: list[tuple[str, int]] = []
+        self._bodies: dict[str, bytes] = {}
+        self._pages: list[PageRecord] = []
+        self._last_flush = time.monotonic()
+        self.counts = {"fetches": 0, "new_documents": 0, "new_versions": 0, "unchanged_pages": 0}
+
+    # -- runs ---------------------------------------------------------------------------------
+    def start_run(self, site: str, code_version: str, settings: dict[str, Any]) -> int:
+        with self.db.atomic():
+            return self.db.conn.execute(
+                "INSERT INTO crawl_runs (site, started_at, code_version, settings, status)"
+                " VALUES (?, ?, ?, ?, 'running')",
+                [site, utc_now(), code_version, json.dumps(settings, ensure_ascii=False, sort_keys=True)],
+            ).lastrowid
+
+    def finish_run(self, run_id: int, finish_reason: str, stats: dict[str, Any]) -> None:
+        self.flush()
+        with self.db.atomic():
+            self.db["crawl_runs"].update(
+                run_id,
+                {
+                    "finished_at": utc_now(),
+                    "status": "finished",
+                    "finish_reason": finish_reason,
+                    "stats": json.dumps(stats, ensure_ascii=False, sort_keys=True, default=str),
+                },
+            )
+
+    # -- writes -------------------------------------------------------------------------------
+    def record_fetch(self, fetch: FetchRecord) -> int:
+        """Queue one exchange; returns its id at once (ids are assigned here, not by SQLite)."""
+        fetch_id = self._next_fetch_id
+        self._next_fetch_id += 1
+        sha = self._queue_body(fetch.body) if fetch.body else None
+        self._fetches.append(
+            {
+                "id": fetch_id,
+                "run_id": fetch.run_id,
+                "url": fetch.url,
+                "method": fetch.method,
+                "status": fetch.status,
+                "redirect_to": fetch.redirect_to,
+                "headers": json.dumps(fetch.headers, ensure_ascii=False),
+                "request_headers": json.dumps(fetch.request_headers, ensure_ascii=False),
+                "referer": fetch.referer,
+                "via": fetch.via,
+                "fetched_at": fetch.fetched_at,
+                "duration_ms": fetch.duration_ms,
+                "body_sha256": sha,
+                "body_length": len(fetch.body) if fetch.body is not None else None,
+                "error": fetch.error,
+            }
+        )
+        self.counts["fetches"] += 1
+        self._maybe_flush()
+        return fetch_id
+
+    def mark_fetch_error(self, fetch_id: int, error: str) -> None:
+        """Attach an error found after the exchange (e.g. a redirect chain that went nowhere)."""
+        self._fetch_errors.append((error, fetch_id))
+        self._maybe_flush()
+
+    def store_page(self, page: PageRecord) -> None:
+        self._queue_body(page.body)
+        self._pages.append(page)
+        self._maybe_flush()
+
+    def _queue_body(self, body: bytes) -> str:
+        sha = body_hash(body)
+        self._bodies.setdefault(sha, body)
+        return sha
+
+    def _maybe_flush(self) -> None:
+        pending = len(self._fetches) + len(self._pages)
+        if pending >= self.batch_size or time.monotonic() - self._last_flush >= self.flush_seconds:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write everything queued in one transaction."""
+        if not (self._fetches or self._pages or self._fetch_errors or self._bodies):
+            return
+        with self.db.atomic():
+            self._write_bodies()
+            if self._fetches:
+                self.db["fetches"].insert_all(self._fetches)
+            for error, fetch_id in self._fetch_errors:
+                self.db.execute(
+                    "UPDATE fetches SET error = coalesce(error || '; ', '') || ? WHERE id = ?",
+                    [error, fetch_id],
+                )
+            for page in self._pages:
+                self._write_page(page)
+        self._fetches, self._fetch_errors, self._pages, self._bodies = [], [], [], {}
+        self._last_flush = time.monotonic()
+
+    def _write_bodies(self) -> None:
+        if not self._bodies:
+            return
+        known = {
+            row[0]
+            for row in self.db.execute(
+                f"SELECT sha256 FROM bodies WHERE sha256 IN ({','.join('?' * len(self._bodies))})",
+                list(self._bodies),
+            )
+        }
+        rows = [
+            {"sha256": sha, "length": len(body), "compression": "zlib", "content": zlib.compress(body, 6)}
+            for sha, body in self._bodies.items()
+            if sha not in known
+        ]
+        if rows:
+            self.db["bodies"].insert_all(rows)
+
+    def _write_page(self, page: PageRecord) -> None:
+        sha = body_hash(page.body)
+        db = self.db.conn
+        row = db.execute("SELECT id, current_version_id FROM documents WHERE url = ?", [page.final_url]).fetchone()
+        if row is None:
+            document_id = db.execute(
+                "INSERT INTO documents (url, first_seen_run, first_seen_at, last_seen_run, last_seen_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [page.final_url, page.run_id, page.fetched_at, page.run_id, page.fetched_at],
+            ).lastrowid
+            current_sha = None
+            self.counts["new_documents"] += 1
+        else:
+            document_id = row[0]
+            current_sha = db.execute(
+                "SELECT body_sha256 FROM document_versions WHERE id = ?", [row[1]]
+            ).fetchone()[0]
+            db.execute(
+                "UPDATE documents SET last_seen_run = ?, last_seen_at = ? WHERE id = ?",
+                [page.run_id, page.fetched_at, document_id],
+            )
+        if current_sha == sha:
+            self.counts["unchanged_pages"] += 1
+            return
+        version_id = db.execute(
+            "INSERT INTO document_versions (document_id, body_sha256, fetch_id, run_id, requested_url,"
+            " final_url, status, referer, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [document_id, sha, page.fetch_id, page.run_id, page.url, page.final_url, page.status,
+             page.referer, page.fetched_at],
+        ).lastrowid
+        db.execute("UPDATE documents SET current_version_id = ? WHERE id = ?", [version_id, document_id])
+        self.counts["new_versions"] += 1
+
+    def close(self) -> None:
+        self.flush()
+        self.db.close()
+
+
+def read_body(db: sqlite_utils.Database, sha256: str) -> bytes:
+    """The exact bytes stored under a hash (reparse and provenance read from here)."""
+    row = db.execute("SELECT compression, content FROM bodies WHERE sha256 = ?", [sha256]).fetchone()
+    if row is None:
+        raise KeyError(sha256)
+    compression, content = row
+    return zlib.decompress(content) if compression == "zlib" else content
+
+
+def ensure_schema(db: sqlite_utils.Database) -> None:
+    """Create the tables and indexes if missing (idempotent)."""
+    db["crawl_runs"].create(
+        {
+            "id": int,
+            "site": str,
+            "started_at": str,
+            "finished_at": str,
+            "status": str,
+            "finish_reason": str,
+            "code_version": str,
+            "settings": str,
+            "stats": str,
+        },
+        pk="id",
+        if_not_exists=True,
+    )
+    db["bodies"].create(
+        {"sha256": str, "length": int, "compression": str, "content": bytes},
+        pk="sha256",
+        if_not_exists=True,
+    )
+    db["fetches"].create(
+        {
+            "id": int,
+            "run_id": int,
+            "url": str,
+            "method": str,
+            "status": int,
+            "redirect_to": str,
+            "headers": str,
+            "request_headers": str,
+            "referer": str,
+            "via": str,
+            "fetched_at": str,
+            "duration_ms": float,
+            "body_sha256": str,
+            "body_length": int,
+            "error": str,
+        },
+        pk="id",
+        foreign_keys=[("run_id", "crawl_runs", "id"), ("body_sha256", "bodies", "sha256")],
+        if_not_exists=True,
+    )
+    db["documents"].create(
+        {
+            "id": int,
+            "url": str,
+            "first_seen_run": int,
+            "first_seen_at": str,
+            "last_seen_run": int,
+            "last_seen_at": str,
+            "current_version_id": int,
+        },
+        pk="id",
+        foreign_keys=[("first_seen_run", "crawl_runs", "id"), ("last_seen_run", "crawl_runs", "id")],
+        if_not_exists=True,
+    )
+    db["document_versions"].create(
+        {
+            "id": int,
+            "document_id": int,
+            "body_sha256": str,
+            "fetch_id": int,
+            "run_id": int,
+            "requested_url": str,
+            "final_url": str,
+            "status": int,
+            "referer": str,
+            "fetched_at": str,
+        },
+        pk="id",
+        foreign_keys=[
+            ("document_id", "documents", "id"),
+            ("body_sha256", "bodies", "sha256"),
+            ("fetch_id", "fetches", "id"),
+            ("run_id", "crawl_runs", "id"),
+        ],
+        if_not_exists=True,
+    )
+    db["fetches"].create_index(["url"], if_not_exists=True)
+    db["fetches"].create_index(["body_sha256"], if_not_exists=True)
+    db["fetches"].create_index(["run_id"], if_not_exists=True)
+    db["documents"].create_index(["url"], unique=True, if_not_exists=True)
+    db["document_versions"].create_index(["document_id"], if_not_exists=True)
+    db["document_versions"].create_index(["body_sha256"], if_not_exists=True)
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")

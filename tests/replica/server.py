@@ -1,0 +1,102 @@
+"""The replica portal's server: answers as an HTTP proxy for the real hostnames, on loopback.
+
+Run: python -m tests.replica.server --size 200 --port 0 --port-file PATH
+A crawler pointed at it as its HTTP proxy fetches http://www.panzhihua.gov.cn/... and gets the
+generated pages. Requests addressed to the server itself (not in proxy form) reach control
+endpoints under /__replica__/: `log` (every proxied request so far, in order), `manifest`.
+
+Faults are stateful: a `flaky_500` page answers 500 to its first request, a `slow` page waits
+`--slow-seconds` before answering.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from twisted.internet import reactor
+from twisted.web import resource, server
+
+from tests.replica.generator import Portal, build_portal, error_page
+
+
+class ReplicaResource(resource.Resource):
+    isLeaf = True
+
+    def __init__(self, portal: Portal, slow_seconds: float):
+        super().__init__()
+        self.portal = portal
+        self.slow_seconds = slow_seconds
+        self.log: list[dict] = []
+        self.served: dict[str, int] = {}
+
+    def render(self, request: server.Request) -> bytes | int:
+        target = request.uri.decode("latin-1")
+        if not target.startswith("http://"):
+            return self.control(request, urlsplit(target).path)
+        url = target.split("#", 1)[0]
+        page = self.portal.pages.get(url)
+        count = self.served[url] = self.served.get(url, 0) + 1
+        if page is None:
+            status, headers, body = 404, [("Content-Type", "text/html; charset=utf-8")], error_page(404)
+        elif page.fault == "flaky_500" and count == 1:
+            status, headers, body = 500, [("Content-Type", "text/html; charset=utf-8")], error_page(500)
+        else:
+            status, headers, body = page.status, page.headers(), page.body
+        self.log.append({"url": url, "status": status, "time": time.time(), "method": request.method.decode()})
+        request.setResponseCode(status)
+        for name, value in headers:
+            request.setHeader(name, value)
+        if page is not None and page.fault == "slow":
+            reactor.callLater(self.slow_seconds, self.finish_later, request, body)
+            return server.NOT_DONE_YET
+        return body
+
+    @staticmethod
+    def finish_later(request: server.Request, body: bytes) -> None:
+        if not request._disconnected:
+            request.write(body)
+            request.finish()
+
+    def control(self, request: server.Request, path: str) -> bytes:
+        request.setHeader("Content-Type", "application/json")
+        if path == "/__replica__/log":
+            return json.dumps(self.log).encode()
+        if path == "/__replica__/manifest":
+            return json.dumps(self.portal.manifest(), ensure_ascii=False).encode()
+        request.setResponseCode(404)
+        return b'{"error": "unknown control endpoint"}'
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=200, help="approximate number of pages")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--port-file", type=Path, help="write the port here once listening")
+    parser.add_argument("--manifest", type=Path, help="also write the manifest here")
+    parser.add_argument("--slow-seconds", type=float, default=1.5)
+    args = parser.parse_args(argv)
+
+    portal = build_portal(args.size, args.seed)
+    if args.manifest:
+        args.manifest.write_text(json.dumps(portal.manifest(), ensure_ascii=False), encoding="utf-8")
+    site = server.Site(ReplicaResource(portal, args.slow_seconds))
+    site.noisy = False
+    site.log = lambda request: None  # the replica keeps its own request log
+    port = reactor.listenTCP(args.port, site, interface="127.0.0.1")
+    actual = port.getHost().port
+    if args.port_file:
+        tmp = args.port_file.with_suffix(".tmp")
+        tmp.write_text(str(actual))
+        tmp.replace(args.port_file)
+    print(f"replica portal: {len(portal.pages)} pages, proxy http://127.0.0.1:{actual}", file=sys.stderr, flush=True)
+    reactor.run()
+
+
+if __name__ == "__main__":
+    main()
