@@ -36,7 +36,9 @@ def crawl_summary(db: sqlite_utils.Database) -> dict:
             "finished_at": last[3],
             "finish_reason": last[5] or last[4],
             "fetches": one(f"SELECT count(*) FROM fetches WHERE run_id = {run_id}"),
-            "fetch_errors": one(f"SELECT count(*) FROM fetches WHERE run_id = {run_id} AND error IS NOT NULL"),
+            "fetch_errors": one(
+                f"SELECT count(*) FROM fetches WHERE run_id = {run_id} AND error IS NOT NULL"
+            ),
             "new_report_pages": one(f"SELECT count(*) FROM documents WHERE first_seen_run = {run_id}"),
             "new_versions": one(f"SELECT count(*) FROM document_versions WHERE run_id = {run_id}"),
         }
@@ -44,14 +46,18 @@ def crawl_summary(db: sqlite_utils.Database) -> dict:
 
 
 def print_summary(summary: dict) -> None:
-    print(f"runs: {summary['runs']}  fetches: {summary['fetches']}  errors: {summary['fetch_errors']}  "
-          f"report pages: {summary['report_pages']}  versions: {summary['document_versions']}  "
-          f"bodies: {summary['bodies']} ({summary['stored_bytes'] / 1e6:.1f} MB compressed)")
+    print(
+        f"runs: {summary['runs']}  fetches: {summary['fetches']}  errors: {summary['fetch_errors']}  "
+        f"report pages: {summary['report_pages']}  versions: {summary['document_versions']}  "
+        f"bodies: {summary['bodies']} ({summary['stored_bytes'] / 1e6:.1f} MB compressed)"
+    )
     last = summary.get("last_run")
     if last:
-        print(f"last run #{last['id']} ({last['site']}, {last['started_at']} → {last['finished_at']}, "
-              f"{last['finish_reason']}): {last['fetches']} fetches, {last['fetch_errors']} errors, "
-              f"{last['new_report_pages']} new report pages, {last['new_versions']} new versions")
+        print(
+            f"last run #{last['id']} ({last['site']}, {last['started_at']} → {last['finished_at']}, "
+            f"{last['finish_reason']}): {last['fetches']} fetches, {last['fetch_errors']} errors, "
+            f"{last['new_report_pages']} new report pages, {last['new_versions']} new versions"
+        )
 
 
 def cmd_stats(args: argparse.Namespace) -> int:

@@ -71,6 +71,7 @@ class CrawlRecorder:
         spider.run_id = self.run_id
 
     def spider_closed(self, spider, reason: str) -> None:
+        self.store.flush()  # so the counts below include the last batch
         stats = dict(self.crawler.stats.get_stats())
         stats.update({f"govcrawl/{k}": v for k, v in self.store.counts.items()})
         self.store.finish_run(self.run_id, reason, stats)

@@ -14,7 +14,7 @@ import json
 import time
 import zlib
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ SCHEMA_VERSION = 1
 
 
 def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def body_hash(body: bytes) -> str:
@@ -195,7 +195,9 @@ class Store:
     def _write_page(self, page: PageRecord) -> None:
         sha = body_hash(page.body)
         db = self.db.conn
-        row = db.execute("SELECT id, current_version_id FROM documents WHERE url = ?", [page.final_url]).fetchone()
+        row = db.execute(
+            "SELECT id, current_version_id FROM documents WHERE url = ?", [page.final_url]
+        ).fetchone()
         if row is None:
             document_id = db.execute(
                 "INSERT INTO documents (url, first_seen_run, first_seen_at, last_seen_run, last_seen_at)"
@@ -219,8 +221,17 @@ class Store:
         version_id = db.execute(
             "INSERT INTO document_versions (document_id, body_sha256, fetch_id, run_id, requested_url,"
             " final_url, status, referer, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [document_id, sha, page.fetch_id, page.run_id, page.url, page.final_url, page.status,
-             page.referer, page.fetched_at],
+            [
+                document_id,
+                sha,
+                page.fetch_id,
+                page.run_id,
+                page.url,
+                page.final_url,
+                page.status,
+                page.referer,
+                page.fetched_at,
+            ],
         ).lastrowid
         db.execute("UPDATE documents SET current_version_id = ? WHERE id = ?", [version_id, document_id])
         self.counts["new_versions"] += 1

@@ -9,14 +9,13 @@ from collections.abc import AsyncIterator, Iterator
 
 import scrapy
 from scrapy.http import Response
-from twisted.python.failure import Failure
-
 from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
 
 from govcrawl.items import PageItem
 from govcrawl.middlewares import header_dict
-from govcrawl.recorder import CrawlRecorder
 from govcrawl.profiles import load_profile, parse_years
+from govcrawl.recorder import CrawlRecorder
 
 
 class ReportsSpider(scrapy.Spider):
@@ -54,7 +53,7 @@ class ReportsSpider(scrapy.Spider):
                         url,
                         callback=self.parse_article,
                         errback=self.failed,
-                        cb_kwargs={"link_title": title},
+                        cb_kwargs={"link_title": title, "list_page": response.url},
                     )
                 else:
                     self.crawler.stats.inc_value("govcrawl/article_links_skipped")
@@ -65,20 +64,19 @@ class ReportsSpider(scrapy.Spider):
         year = self.profile.year_in_title(title)
         return self.years is None or year is None or year in self.years
 
-    def parse_article(self, response: Response, link_title: str) -> Iterator[PageItem]:
+    def parse_article(self, response: Response, link_title: str, list_page: str) -> Iterator[PageItem]:
         meta = response.meta
-        referer = response.request.headers.get("Referer")
         yield PageItem(
             url=(meta.get("redirect_urls") or [response.url])[0],
             final_url=response.url,
             status=response.status,
             headers=header_dict(response.headers),
             body=response.body,
-            referer=referer.decode("latin-1") if referer else None,
+            referer=list_page,
             link_title=link_title,
             fetched_at=meta.get("govcrawl_fetched_at"),
             fetch_id=meta.get("govcrawl_fetch_id"),
-            run_id=self.run_id,
+            run_id=getattr(self, "run_id", None),  # set by the CrawlRecorder extension
             via="browser" if meta.get("playwright") else "http",
         )
 

@@ -29,26 +29,72 @@ DISTRICTS = [
     ("www.scyanbian.gov.cn", "盐边县", "ybx"),
 ]
 CITY_DEPARTMENTS = [
-    ("srmzfbgs", "市人民政府办公室"), ("sfzggw", "市发展和改革委员会"), ("sjyj", "市教育局"),
-    ("skjj", "市科学技术局"), ("sjxj", "市经济和信息化局"), ("smzj", "市民政局"), ("ssfj", "市司法局"),
-    ("sczj", "市财政局"), ("srsj", "市人力资源和社会保障局"), ("szrzyj", "市自然资源和规划局"),
-    ("ssthjj", "市生态环境局"), ("szjj", "市住房和城乡建设局"), ("sjtysj", "市交通运输局"), ("sslj", "市水利局"),
-    ("snyncj", "市农业农村局"), ("sswj", "市商务局"), ("swgj", "市文化广播电视和旅游局"), ("swjw", "市卫生健康委员会"),
-    ("syjj", "市应急管理局"), ("sscjgj", "市市场监督管理局"), ("stjj", "市统计局"), ("sybj", "市医疗保障局"),
+    ("srmzfbgs", "市人民政府办公室"),
+    ("sfzggw", "市发展和改革委员会"),
+    ("sjyj", "市教育局"),
+    ("skjj", "市科学技术局"),
+    ("sjxj", "市经济和信息化局"),
+    ("smzj", "市民政局"),
+    ("ssfj", "市司法局"),
+    ("sczj", "市财政局"),
+    ("srsj", "市人力资源和社会保障局"),
+    ("szrzyj", "市自然资源和规划局"),
+    ("ssthjj", "市生态环境局"),
+    ("szjj", "市住房和城乡建设局"),
+    ("sjtysj", "市交通运输局"),
+    ("sslj", "市水利局"),
+    ("snyncj", "市农业农村局"),
+    ("sswj", "市商务局"),
+    ("swgj", "市文化广播电视和旅游局"),
+    ("swjw", "市卫生健康委员会"),
+    ("syjj", "市应急管理局"),
+    ("sscjgj", "市市场监督管理局"),
+    ("stjj", "市统计局"),
+    ("sybj", "市医疗保障局"),
 ]
 DISTRICT_DEPARTMENTS = [
-    ("qzfb", "区政府办"), ("jyj", "教育局"), ("czj", "财政局"), ("mzj", "民政局"), ("wjj", "卫生健康局"),
-    ("scjgj", "市场监督管理局"), ("zjj", "住房和城乡建设局"), ("nyncj", "农业农村局"),
+    ("qzfb", "区政府办"),
+    ("jyj", "教育局"),
+    ("czj", "财政局"),
+    ("mzj", "民政局"),
+    ("wjj", "卫生健康局"),
+    ("scjgj", "市场监督管理局"),
+    ("zjj", "住房和城乡建设局"),
+    ("nyncj", "农业农村局"),
 ]
 TOWNS = [
-    ("yqjd", "玉泉街道"), ("glpz", "格里坪镇"), ("yjz", "银江镇"), ("bcgjd", "炳草岗街道"), ("rhz", "仁和镇"),
-    ("dtz", "大田镇"), ("plz", "攀莲镇"), ("bgz", "丙谷镇"), ("tzlz", "桐子林镇"), ("hgz", "红格镇"),
+    ("yqjd", "玉泉街道"),
+    ("glpz", "格里坪镇"),
+    ("yjz", "银江镇"),
+    ("bcgjd", "炳草岗街道"),
+    ("rhz", "仁和镇"),
+    ("dtz", "大田镇"),
+    ("plz", "攀莲镇"),
+    ("bgz", "丙谷镇"),
+    ("tzlz", "桐子林镇"),
+    ("hgz", "红格镇"),
 ]
 # Article ids are global and rise with time (PORTAL.md): first id of each publication year.
-ID_BASE = {2009: 300_000, 2010: 380_000, 2011: 450_000, 2012: 520_000, 2013: 560_000, 2014: 610_000,
-           2015: 660_000, 2016: 700_000, 2017: 750_000, 2018: 800_000, 2019: 1_000_000, 2020: 1_400_000,
-           2021: 1_800_000, 2022: 4_100_000, 2023: 7_000_000, 2024: 10_050_000, 2025: 10_150_000,
-           2026: 10_270_000}
+ID_BASE = {
+    2009: 300_000,
+    2010: 380_000,
+    2011: 450_000,
+    2012: 520_000,
+    2013: 560_000,
+    2014: 610_000,
+    2015: 660_000,
+    2016: 700_000,
+    2017: 750_000,
+    2018: 800_000,
+    2019: 1_000_000,
+    2020: 1_400_000,
+    2021: 1_800_000,
+    2022: 4_100_000,
+    2023: 7_000_000,
+    2024: 10_050_000,
+    2025: 10_150_000,
+    2026: 10_270_000,
+}
 ROBOTS_DISALLOWED = ("/search/", "/zfxxgk1/zfxxgknb/xxgknb/preview/")
 OFFSITE_LINKS = [("http://www.gov.cn/", "中国政府网"), ("http://www.sc.gov.cn/", "四川省人民政府")]
 
@@ -132,16 +178,32 @@ class PortalBuilder:
             round_ = i // len(CITY_DEPARTMENTS)
             if round_:
                 code, name = f"{code}{round_}", f"{name}直属单位{round_}"
-            out.append(Agency(
-                name="攀枝花" + name, source="攀枝花" + name, host=CITY,
-                column=f"/zfxxgk1/zfxxgknb/sjbmzfxxgkgzndbg/{code}/", years=recent,
-                wap_column=f"/zfxxgk1/pzhszfxxgkgzndbg/sjbmzfxxgkgzndbg/{code}/",
-            ))
-        out.append(Agency("攀枝花市", "攀枝花市人民政府办公室", CITY, "/zfxxgk1/zfxxgknb/xxgknb/", range(2019, 2026)))
-        out.append(Agency("攀枝花市", "攀枝花市人民政府办公室", CITY, "/zwgk/xxgkml/xxgknb/", range(2009, 2019)))
+            out.append(
+                Agency(
+                    name="攀枝花" + name,
+                    source="攀枝花" + name,
+                    host=CITY,
+                    column=f"/zfxxgk1/zfxxgknb/sjbmzfxxgkgzndbg/{code}/",
+                    years=recent,
+                    wap_column=f"/zfxxgk1/pzhszfxxgkgzndbg/sjbmzfxxgkgzndbg/{code}/",
+                )
+            )
+        out.append(
+            Agency("攀枝花市", "攀枝花市人民政府办公室", CITY, "/zfxxgk1/zfxxgknb/xxgknb/", range(2019, 2026))
+        )
+        out.append(
+            Agency("攀枝花市", "攀枝花市人民政府办公室", CITY, "/zwgk/xxgkml/xxgknb/", range(2009, 2019))
+        )
         for host, district, area in DISTRICTS:
-            out.append(Agency(f"攀枝花市{district}", f"攀枝花市{district}人民政府办公室", host,
-                              self.district_root(area) + f"{area}xxgkgzndbg/", range(2018, 2026)))
+            out.append(
+                Agency(
+                    f"攀枝花市{district}",
+                    f"攀枝花市{district}人民政府办公室",
+                    host,
+                    self.district_root(area) + f"{area}xxgkgzndbg/",
+                    range(2018, 2026),
+                )
+            )
         for i in range(district_count):
             host, district, area = DISTRICTS[i % 2]  # 西区 and 东区 carry the departments and towns
             if i % 4 < 2:
@@ -183,7 +245,9 @@ class PortalBuilder:
     def column_tree(self) -> None:
         city_root = "/zfxxgk1/zfxxgknb/"
         self.column(CITY, city_root, "政府信息公开年报")
-        self.column(CITY, city_root + "sjbmzfxxgkgzndbg/", "市级部门政府信息公开工作年度报告", parent=city_root)
+        self.column(
+            CITY, city_root + "sjbmzfxxgkgzndbg/", "市级部门政府信息公开工作年度报告", parent=city_root
+        )
         self.column(CITY, city_root + "xxgknb/", "攀枝花市政府信息公开年报", parent=city_root)
         self.column(CITY, "/zwgk/xxgkml/xxgknb/", "信息公开年报")
         wap_root = "/zfxxgk1/pzhszfxxgkgzndbg/"
@@ -193,8 +257,12 @@ class PortalBuilder:
             root = self.district_root(area)
             self.column(host, root, "信息公开工作年度报告")
             self.column(host, root + f"{area}xxgkgzndbg/", f"{district}信息公开工作年度报告", parent=root)
-            self.column(host, root + "xqjbmzfxxgkgzndbg_3/", "县(区)级部门政府信息公开工作年度报告", parent=root)
-            self.column(host, root + "xzjdzfxxgkgzndbg_3/", "(乡镇、街道)政府信息公开工作年度报告", parent=root)
+            self.column(
+                host, root + "xqjbmzfxxgkgzndbg_3/", "县(区)级部门政府信息公开工作年度报告", parent=root
+            )
+            self.column(
+                host, root + "xzjdzfxxgkgzndbg_3/", "(乡镇、街道)政府信息公开工作年度报告", parent=root
+            )
 
     def column(self, host: str, path: str, name: str, parent: str | None = None) -> Column:
         key = (host, path)
@@ -218,12 +286,22 @@ class PortalBuilder:
         published = date(year + 1, rng.randint(1, 3), rng.randint(1, 28))
         article_id = self.new_id(published)
         fmt = report_format(year)
-        title = agency.name + rng.choice([
-            f"{year}年政府信息公开工作年度报告", f"{year}年度政府信息公开工作年度报告",
-            f"{year}年政府信息公开年度报告",
-        ])
-        page = Page(url=f"http://{agency.host}{agency.column}{article_id}.shtml", kind="annual_report",
-                    title=title, agency=agency.name, year=year, published=published.isoformat(), format=fmt)
+        title = agency.name + rng.choice(
+            [
+                f"{year}年政府信息公开工作年度报告",
+                f"{year}年度政府信息公开工作年度报告",
+                f"{year}年政府信息公开年度报告",
+            ]
+        )
+        page = Page(
+            url=f"http://{agency.host}{agency.column}{article_id}.shtml",
+            kind="annual_report",
+            title=title,
+            agency=agency.name,
+            year=year,
+            published=published.isoformat(),
+            format=fmt,
+        )
         blank_zeros = rng.random() < 0.4
         if fmt == "legacy":
             body_html = self.legacy_body(page, rng)
@@ -241,46 +319,79 @@ class PortalBuilder:
         n1, n2 = self.rng.randint(100, 9000), self.rng.randint(10, 900)
         overview = [p.format(year=year, agency=agency.name, n1=n1, n2=n2) for p in texts.OVERVIEW]
         if fmt == "2021":
-            fee = self.rng.choice(["无收取信息处理费情况", f"收取信息处理费共计{self.rng.randint(1, 9) * 10}元"])
+            fee = self.rng.choice(
+                ["无收取信息处理费情况", f"收取信息处理费共计{self.rng.randint(1, 9) * 10}元"]
+            )
             other = [p.format(fee=fee, agency=agency.name) for p in texts.OTHER_MATTERS_2021]
         else:
             other = texts.OTHER_MATTERS_2019
-        return "\n".join([
-            heading("一、总体情况"), paragraphs(overview),
-            heading("二、主动公开政府信息情况"), tables.render_active(values, fmt, blank_zeros),
-            heading("三、收到和处理政府信息公开申请情况"), tables.render_applications(values, fmt, blank_zeros),
-            heading("四、政府信息公开行政复议、行政诉讼情况"), tables.render_reviews(values, blank_zeros),
-            heading("五、存在的主要问题及改进情况"), paragraphs(texts.PROBLEMS),
-            heading("六、其他需要报告的事项"), paragraphs(other),
-        ])
+        return "\n".join(
+            [
+                heading("一、总体情况"),
+                paragraphs(overview),
+                heading("二、主动公开政府信息情况"),
+                tables.render_active(values, fmt, blank_zeros),
+                heading("三、收到和处理政府信息公开申请情况"),
+                tables.render_applications(values, fmt, blank_zeros),
+                heading("四、政府信息公开行政复议、行政诉讼情况"),
+                tables.render_reviews(values, blank_zeros),
+                heading("五、存在的主要问题及改进情况"),
+                paragraphs(texts.PROBLEMS),
+                heading("六、其他需要报告的事项"),
+                paragraphs(other),
+            ]
+        )
 
     def legacy_body(self, page: Page, rng: random.Random) -> str:
         year = page.year
         published_count, received, granted = rng.randint(100, 3000), rng.randint(0, 30), 0
         granted = rng.randint(0, received)
         reviews = rng.choice([0, 0, 1])
-        page.prose_values = {"active.published_items": published_count,
-                             "applications.new_received.total": received,
-                             "applications.granted.total": granted, "reviews.total": reviews}
+        page.prose_values = {
+            "active.published_items": published_count,
+            "applications.new_received.total": received,
+            "applications.granted.total": granted,
+            "reviews.total": reviews,
+        }
         application_text = (
-            f"{year}年，共受理信息公开申请{received}件，其中同意公开{granted}件。" if received
+            f"{year}年，共受理信息公开申请{received}件，其中同意公开{granted}件。"
+            if received
             else f"{year}年未收到有关政府信息公开申请。"
         )
-        review_text = (f"{year}年，发生因政府信息公开申请行政复议{reviews}件。" if reviews
-                       else f"{year}年，未发生因政府信息公开申请行政复议、提起行政诉讼的情况。")
-        return "\n".join([
-            paragraphs([texts.LEGACY_INTRO.format(year=year)]),
-            heading("一、概述"), paragraphs([f"{year}年，{page.agency}认真贯彻落实《条例》，政府信息公开工作有序推进。"]),
-            heading("二、主动公开政府信息情况"), paragraphs([f"{year}年，全年主动公开政府信息{published_count}条。"]),
-            heading("三、政府信息依申请公开工作情况"), paragraphs([application_text]),
-            heading("四、因政府信息公开申请行政复议、提起行政诉讼的情况"), paragraphs([review_text]),
-            heading("五、主要问题和改进措施"), paragraphs([texts.LEGACY_PROBLEMS]),
-        ])
+        review_text = (
+            f"{year}年，发生因政府信息公开申请行政复议{reviews}件。"
+            if reviews
+            else f"{year}年，未发生因政府信息公开申请行政复议、提起行政诉讼的情况。"
+        )
+        return "\n".join(
+            [
+                paragraphs([texts.LEGACY_INTRO.format(year=year)]),
+                heading("一、概述"),
+                paragraphs([f"{year}年，{page.agency}认真贯彻落实《条例》，政府信息公开工作有序推进。"]),
+                heading("二、主动公开政府信息情况"),
+                paragraphs([f"{year}年，全年主动公开政府信息{published_count}条。"]),
+                heading("三、政府信息依申请公开工作情况"),
+                paragraphs([application_text]),
+                heading("四、因政府信息公开申请行政复议、提起行政诉讼的情况"),
+                paragraphs([review_text]),
+                heading("五、主要问题和改进措施"),
+                paragraphs([texts.LEGACY_PROBLEMS]),
+            ]
+        )
 
     def wap_twin(self, page: Page, agency: Agency) -> Page:
-        twin = Page(url=f"http://{WAP}{agency.wap_column}{page.url.rsplit('/', 1)[1]}", kind=page.kind,
-                    title=page.title, agency=page.agency, year=page.year, published=page.published,
-                    format=page.format, values=page.values, prose_values=page.prose_values, twin_of=page.url)
+        twin = Page(
+            url=f"http://{WAP}{agency.wap_column}{page.url.rsplit('/', 1)[1]}",
+            kind=page.kind,
+            title=page.title,
+            agency=page.agency,
+            year=page.year,
+            published=page.published,
+            format=page.format,
+            values=page.values,
+            prose_values=page.prose_values,
+            twin_of=page.url,
+        )
         html = page.body.decode(page.encoding).replace(f"charset={page.meta_charset}", "charset=utf-8")
         html = html.replace('<div class="header">', '<div class="header m-header">', 1)
         self.encode(twin, html, old=False)
@@ -301,37 +412,86 @@ class PortalBuilder:
         page.meta_charset = None if variant == 2 else "gb2312"
         page.header_charset = "utf-8" if variant == 1 else None  # variant 1: the header lies
         meta = f'<meta http-equiv="Content-Type" content="text/html; charset={page.meta_charset}">'
-        html = html.replace('<meta http-equiv="Content-Type" content="text/html; charset=utf-8">',
-                            meta if page.meta_charset else "")
+        html = html.replace(
+            '<meta http-equiv="Content-Type" content="text/html; charset=utf-8">',
+            meta if page.meta_charset else "",
+        )
         page.body = html.encode("gbk")
 
     # -- pages that are not reports, faults ----------------------------------------------------
     def near_misses(self) -> None:
         city_reports = "/zfxxgk1/zfxxgknb/xxgknb/"
         for year in (2020, 2022, 2024):
-            self.simple_article(CITY, city_reports, "notice",
-                                f"关于做好{year}年度政府信息公开工作年度报告编制发布工作的通知",
-                                "各县（区）人民政府，市级各部门：请按照《条例》和国办公开办函〔2021〕30号要求，"
-                                f"于{year + 1}年1月31日前编制完成并公开本单位{year}年度政府信息公开工作年度报告。",
-                                date(year, 12, 20))
-            self.simple_article(CITY, city_reports, "other", f"攀枝花市{year}年政务公开工作要点",
-                                "一、深化重点领域信息公开。二、加强政策解读回应。三、夯实公开工作基础。", date(year, 4, 2))
-        self.simple_article(CITY, "/zwgk/xxgkml/xxgknb/", "work_summary", "攀枝花钒钛高新区管委会关于2018年度政务公开工作总结",
-                            "2018年钒钛高新区管委会认真贯彻落实上级关于政务公开工作的部署，扎实推进政务公开工作。",
-                            date(2019, 1, 28), year=2018)
+            self.simple_article(
+                CITY,
+                city_reports,
+                "notice",
+                f"关于做好{year}年度政府信息公开工作年度报告编制发布工作的通知",
+                "各县（区）人民政府，市级各部门：请按照《条例》和国办公开办函〔2021〕30号要求，"
+                f"于{year + 1}年1月31日前编制完成并公开本单位{year}年度政府信息公开工作年度报告。",
+                date(year, 12, 20),
+            )
+            self.simple_article(
+                CITY,
+                city_reports,
+                "other",
+                f"攀枝花市{year}年政务公开工作要点",
+                "一、深化重点领域信息公开。二、加强政策解读回应。三、夯实公开工作基础。",
+                date(year, 4, 2),
+            )
+        self.simple_article(
+            CITY,
+            "/zwgk/xxgkml/xxgknb/",
+            "work_summary",
+            "攀枝花钒钛高新区管委会关于2018年度政务公开工作总结",
+            "2018年钒钛高新区管委会认真贯彻落实上级关于政务公开工作的部署，扎实推进政务公开工作。",
+            date(2019, 1, 28),
+            year=2018,
+        )
         for i, title in enumerate(texts.NEWS):
-            self.simple_article(CITY, "/xwzx/", "other", title, title + "。会议要求进一步做好政务公开工作。",
-                                date(2025, 3 + i, 10))
+            self.simple_article(
+                CITY,
+                "/xwzx/",
+                "other",
+                title,
+                title + "。会议要求进一步做好政务公开工作。",
+                date(2025, 3 + i, 10),
+            )
         self.column(CITY, "/xwzx/", "新闻中心")
         # A report-looking link into a path robots.txt forbids: it must never be requested.
-        self.simple_article(CITY, city_reports + "preview/", "other", "（预览）攀枝花市2025年政府信息公开工作年度报告",
-                            "预览稿，未正式发布。", date(2026, 1, 5), fault="robots_disallowed", list_in=city_reports)
+        self.simple_article(
+            CITY,
+            city_reports + "preview/",
+            "other",
+            "（预览）攀枝花市2025年政府信息公开工作年度报告",
+            "预览稿，未正式发布。",
+            date(2026, 1, 5),
+            fault="robots_disallowed",
+            list_in=city_reports,
+        )
 
-    def simple_article(self, host: str, column: str, kind: str, title: str, text: str, published: date,
-                       year: int | None = None, fault: str | None = None, list_in: str | None = None) -> Page:
+    def simple_article(
+        self,
+        host: str,
+        column: str,
+        kind: str,
+        title: str,
+        text: str,
+        published: date,
+        year: int | None = None,
+        fault: str | None = None,
+        list_in: str | None = None,
+    ) -> Page:
         article_id = self.new_id(published)
-        page = Page(url=f"http://{host}{column}{article_id}.shtml", kind=kind, title=title, agency="攀枝花市",
-                    year=year, published=published.isoformat(), fault=fault)
+        page = Page(
+            url=f"http://{host}{column}{article_id}.shtml",
+            kind=kind,
+            title=title,
+            agency="攀枝花市",
+            year=year,
+            published=published.isoformat(),
+            fault=fault,
+        )
         self.encode(page, article_html(page, "攀枝花市人民政府办公室", paragraphs([text])), old=False)
         self.pages[page.url] = page
         self.column(host, list_in or column, title).articles.append(page)
@@ -346,9 +506,15 @@ class PortalBuilder:
         slow.fault = "slow"
         # A report link that is dead.
         city_reports = "/zfxxgk1/zfxxgknb/xxgknb/"
-        missing = Page(url=f"http://{CITY}{city_reports}524901.shtml", kind="missing", status=404,
-                       title="攀枝花市2018年政府信息公开工作年度报告", published="2019-02-01", fault="not_found",
-                       body=error_page(404))
+        missing = Page(
+            url=f"http://{CITY}{city_reports}524901.shtml",
+            kind="missing",
+            status=404,
+            title="攀枝花市2018年政府信息公开工作年度报告",
+            published="2019-02-01",
+            fault="not_found",
+            body=error_page(404),
+        )
         self.pages[missing.url] = missing
         self.columns[(CITY, city_reports)].articles.append(missing)
         # A redirect chain (301 then 302) from a listed old address to where the report lives.
@@ -360,10 +526,19 @@ class PortalBuilder:
         old_id = int(final.url.rsplit("/", 1)[1].removesuffix(".shtml")) - 1
         while f"http://{host}{column}{old_id}.shtml" in self.pages:
             old_id -= 1
-        hop1 = Page(url=f"http://{host}{column}{old_id}.shtml", kind="redirect",
-                    status=301, location=hop2, fault="redirect_chain", title=final.title, body=b"")
+        hop1 = Page(
+            url=f"http://{host}{column}{old_id}.shtml",
+            kind="redirect",
+            status=301,
+            location=hop2,
+            fault="redirect_chain",
+            title=final.title,
+            body=b"",
+        )
         self.pages[hop1.url] = hop1
-        self.pages[hop2] = Page(url=hop2, kind="redirect", status=302, location=final.url, fault="redirect_chain")
+        self.pages[hop2] = Page(
+            url=hop2, kind="redirect", status=302, location=final.url, fault="redirect_chain"
+        )
         self.columns[(host, column)].articles.append(hop1)
         final.fault = "redirect_target"
 
@@ -371,7 +546,9 @@ class PortalBuilder:
     def list_pages(self) -> None:
         for column in self.columns.values():
             articles = sorted(column.articles, key=lambda p: (p.published or "", p.url), reverse=True)
-            chunks = [articles[i:i + LIST_PAGE_SIZE] for i in range(0, len(articles), LIST_PAGE_SIZE)] or [[]]
+            chunks = [articles[i : i + LIST_PAGE_SIZE] for i in range(0, len(articles), LIST_PAGE_SIZE)] or [
+                []
+            ]
             for number, chunk in enumerate(chunks):
                 name = "index.shtml" if number == 0 else f"index_{number}.shtml"
                 url = f"http://{column.host}{column.path}{name}"
@@ -382,13 +559,18 @@ class PortalBuilder:
         for host in {c.host for c in self.columns.values()}:
             robots = "User-agent: *\n" + "".join(f"Disallow: {p}\n" for p in ROBOTS_DISALLOWED)
             self.pages[f"http://{host}/robots.txt"] = Page(
-                url=f"http://{host}/robots.txt", kind="robots", content_type="text/plain", meta_charset=None,
+                url=f"http://{host}/robots.txt",
+                kind="robots",
+                content_type="text/plain",
+                meta_charset=None,
                 body=robots.encode("ascii"),
             )
             roots = [c for c in self.columns.values() if c.host == host and c.path.count("/") <= 4]
             links = "".join(f'<li><a href="{c.path}index.shtml">{c.name}</a></li>' for c in roots)
             html = page_html("首页", f"<ul>{links}</ul>")
-            self.pages[f"http://{host}/"] = Page(url=f"http://{host}/", kind="home", body=html.encode("utf-8"))
+            self.pages[f"http://{host}/"] = Page(
+                url=f"http://{host}/", kind="home", body=html.encode("utf-8")
+            )
 
 
 # -- HTML templates ----------------------------------------------------------------------------
@@ -409,7 +591,7 @@ NAV = (
 def page_html(title: str, content: str) -> str:
     footer = " | ".join(f'<a href="{url}">{name}</a>' for url, name in OFFSITE_LINKS)
     return (
-        '<!DOCTYPE html><html><head>'
+        "<!DOCTYPE html><html><head>"
         '<meta http-equiv="Content-Type" content="text/html; charset=utf-8">'
         f"<title>{title}_攀枝花市人民政府</title>"
         '<script type="text/javascript">var _hmt = _hmt || []; function setFont(s){document.getElementById("zoom").style.fontSize=s+"px";}</script>'
@@ -420,20 +602,23 @@ def page_html(title: str, content: str) -> str:
 
 
 def article_html(page: Page, source: str, body: str) -> str:
-    info = (f"www.panzhihua.gov.cn 发布时间:{page.published} 来源:{source} "
-            "选择阅读字号:[ 大 中 小 ] 阅读次数:")
-    return page_html(page.title, (
-        f'<div class="article"><h1 class="title">{page.title}</h1>\n<div class="info">{info}</div>\n'
-        f'<div class="content" id="zoom">\n{body}\n</div>\n'
-        '<div class="tools"><a href="javascript:window.print()">打印</a> '
-        '<a href="javascript:window.close()">关闭</a></div></div>'
-    ))
+    info = f"www.panzhihua.gov.cn 发布时间:{page.published} 来源:{source} 选择阅读字号:[ 大 中 小 ] 阅读次数:"
+    return page_html(
+        page.title,
+        (
+            f'<div class="article"><h1 class="title">{page.title}</h1>\n<div class="info">{info}</div>\n'
+            f'<div class="content" id="zoom">\n{body}\n</div>\n'
+            '<div class="tools"><a href="javascript:window.print()">打印</a> '
+            '<a href="javascript:window.close()">关闭</a></div></div>'
+        ),
+    )
 
 
-def list_html(column: Column, articles: list[Page], number: int, pages: int,
-              columns: dict[tuple[str, str], Column]) -> str:
+def list_html(
+    column: Column, articles: list[Page], number: int, pages: int, columns: dict[tuple[str, str], Column]
+) -> str:
     children = "".join(
-        f'<li><a href="{child[len(column.path):]}index.shtml">{columns[(column.host, child)].name}</a></li>'
+        f'<li><a href="{child[len(column.path) :]}index.shtml">{columns[(column.host, child)].name}</a></li>'
         for child in column.children
     )
     items = "".join(
@@ -445,7 +630,9 @@ def list_html(column: Column, articles: list[Page], number: int, pages: int,
     if pages > 1:
         pager.append('<a href="index.shtml">首页</a>')
         if number > 0:
-            pager.append(f'<a href="{"index.shtml" if number == 1 else f"index_{number - 1}.shtml"}">上一页</a>')
+            pager.append(
+                f'<a href="{"index.shtml" if number == 1 else f"index_{number - 1}.shtml"}">上一页</a>'
+            )
         if number < pages - 1:
             pager.append(f'<a href="index_{number + 1}.shtml">下一页</a>')
         pager.append(f'<a href="index_{pages - 1}.shtml">尾页</a> 共{pages}页')
@@ -459,7 +646,9 @@ def list_html(column: Column, articles: list[Page], number: int, pages: int,
 
 def relative(column: Column, page: Page) -> str:
     prefix = f"http://{column.host}{column.path}"
-    return "./" + page.url[len(prefix):] if page.url.startswith(prefix) else page.url.split(column.host, 1)[1]
+    return (
+        "./" + page.url[len(prefix) :] if page.url.startswith(prefix) else page.url.split(column.host, 1)[1]
+    )
 
 
 def shorten(title: str, limit: int = 28) -> str:
@@ -467,7 +656,7 @@ def shorten(title: str, limit: int = 28) -> str:
 
 
 def error_page(status: int) -> bytes:
-    return f"<html><body><h1>{status}</h1><p>页面不存在</p></body></html>".encode("utf-8")
+    return f"<html><body><h1>{status}</h1><p>页面不存在</p></body></html>".encode()
 
 
 @dataclass
@@ -477,8 +666,11 @@ class Portal:
     seed: int
 
     def manifest(self) -> dict:
-        return {"size": self.size, "seed": self.seed,
-                "pages": [p.manifest_entry() for p in sorted(self.pages.values(), key=lambda p: p.url)]}
+        return {
+            "size": self.size,
+            "seed": self.seed,
+            "pages": [p.manifest_entry() for p in sorted(self.pages.values(), key=lambda p: p.url)],
+        }
 
 
 def build_portal(size: int = 200, seed: int = 0) -> Portal:

@@ -70,7 +70,9 @@ class Replica:
         return self.control("log")
 
 
-def crawl_command(db: Path | str, proxy: str, *args: str, settings: dict[str, str] | None = None) -> list[str]:
+def crawl_command(
+    db: Path | str, proxy: str, *args: str, settings: dict[str, str] | None = None
+) -> list[str]:
     merged = {**REPLICA_SETTINGS, "GOVCRAWL_DB": str(db), "GOVCRAWL_PROXY": proxy, **(settings or {})}
     command = [sys.executable, "-m", "scrapy", "crawl", "reports"]
     for name, value in merged.items():
@@ -80,9 +82,16 @@ def crawl_command(db: Path | str, proxy: str, *args: str, settings: dict[str, st
     return command
 
 
-def run_crawl(db: Path | str, proxy: str, *args: str, settings: dict[str, str] | None = None,
-              timeout: float = 600) -> subprocess.CompletedProcess:
+def run_crawl(
+    db: Path | str, proxy: str, *args: str, settings: dict[str, str] | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess:
     """`scrapy crawl reports` against the replica, in a subprocess (as an operator runs it)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(crawl_command(db, proxy, *args, settings=settings), cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        crawl_command(db, proxy, *args, settings=settings),
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

@@ -47,7 +47,9 @@ class ReplicaResource(resource.Resource):
             status, headers, body = 500, [("Content-Type", "text/html; charset=utf-8")], error_page(500)
         else:
             status, headers, body = page.status, page.headers(), page.body
-        self.log.append({"url": url, "status": status, "time": time.time(), "method": request.method.decode()})
+        self.log.append(
+            {"url": url, "status": status, "time": time.time(), "method": request.method.decode()}
+        )
         request.setResponseCode(status)
         for name, value in headers:
             request.setHeader(name, value)
@@ -94,7 +96,11 @@ def main(argv: list[str] | None = None) -> None:
         tmp = args.port_file.with_suffix(".tmp")
         tmp.write_text(str(actual))
         tmp.replace(args.port_file)
-    print(f"replica portal: {len(portal.pages)} pages, proxy http://127.0.0.1:{actual}", file=sys.stderr, flush=True)
+    print(
+        f"replica portal: {len(portal.pages)} pages, proxy http://127.0.0.1:{actual}",
+        file=sys.stderr,
+        flush=True,
+    )
     reactor.run()
 
 

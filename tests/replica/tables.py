@@ -77,11 +77,18 @@ def make_values(rng: random.Random, fmt: str, busy: int) -> dict[str, float]:
         answered = new + carried_over - carried_forward
         counts = dict.fromkeys(outcome_rows, 0)
         for _ in range(answered):
-            weights = [40 if r == "granted" else 8 if r in ("partially_granted", "unable.not_held") else 1
-                       for r in outcome_rows]
+            weights = [
+                40 if r == "granted" else 8 if r in ("partially_granted", "unable.not_held") else 1
+                for r in outcome_rows
+            ]
             counts[rng.choices(outcome_rows, weights)[0]] += 1
-        per_column[column] = {"new_received": new, "carried_over": carried_over,
-                              "total": answered, "carried_forward": carried_forward, **counts}
+        per_column[column] = {
+            "new_received": new,
+            "carried_over": carried_over,
+            "total": answered,
+            "carried_forward": carried_forward,
+            **counts,
+        }
     for row in rows:
         for column in columns[:-1]:
             values[f"applications.{row}.{column}"] = per_column[column][row]
@@ -89,7 +96,7 @@ def make_values(rng: random.Random, fmt: str, busy: int) -> dict[str, float]:
 
     for group in schema()["reviews_litigation"]["groups"]:
         parts = [rng.choice([0, 0, 0, 1, 2]) for _ in range(4)]
-        for measure, value in zip(["maintained", "corrected", "other", "pending"], parts):
+        for measure, value in zip(["maintained", "corrected", "other", "pending"], parts, strict=True):
             values[f"{group}.{measure}"] = value
         values[f"{group}.total"] = sum(parts)
 
@@ -137,13 +144,19 @@ def render_active(values: dict[str, float], fmt: str, blank_zeros: bool) -> str:
             continue
         measures = active_measures(items[0], fmt)
         rows = [cell(f"第二十条第{article}项", colspan=len(measures) + 1)]
-        rows.append(cell("信息内容") + "".join(cell(label.replace("新", "新<br />", 1)) for _, label in measures))
+        rows.append(
+            cell("信息内容") + "".join(cell(label.replace("新", "新<br />", 1)) for _, label in measures)
+        )
         for item in items:
             cells = [cell(ACTIVE_ROW_LABELS[item][fmt])]
             for measure, _ in measures:
                 value = values[f"active.{item}.{measure}"]
                 if measure == "total_amount":
-                    text = f"{value / 10000:g}万元" if int(value) % 100 == 0 and value >= 100000 else f"{value:g}元"
+                    text = (
+                        f"{value / 10000:g}万元"
+                        if int(value) % 100 == 0 and value >= 100000
+                        else f"{value:g}元"
+                    )
                 else:
                     text = number(value, blank_zeros)
                 cells.append(cell(text))
@@ -158,12 +171,15 @@ def render_applications(values: dict[str, float], fmt: str, blank_zeros: bool) -
     org_cols = [c for c, spec in cols.items() if spec.get("group") == APPLICANT_GROUP]
     rows = [
         cell(header_note, rowspan=3, colspan=3) + cell("申请人情况", colspan=7),
-        cell(cols["natural_person"]["label"], rowspan=2) + cell(APPLICANT_GROUP, colspan=5)
+        cell(cols["natural_person"]["label"], rowspan=2)
+        + cell(APPLICANT_GROUP, colspan=5)
         + cell(cols["total"]["label"], rowspan=2),
         "".join(cell(cols[c]["label"]) for c in org_cols),
     ]
     app_rows = application_rows(fmt)
-    outcome_count = sum(1 for key, _ in app_rows if key not in ("new_received", "carried_over", "carried_forward"))
+    outcome_count = sum(
+        1 for key, _ in app_rows if key not in ("new_received", "carried_over", "carried_forward")
+    )
     parents_seen: set[str] = set()
     for key, spec in app_rows:
         label = spec["label"]

@@ -1,0 +1,37 @@
+# govcrawl: every target installs what it needs into .venv first.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+DB ?= data/govcrawl.db
+
+.PHONY: install crawl demo test lint bench clean-data
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(INSTALLED)
+
+# The scheduled job: crawl the real portals (politely) into $(DB), then summarise.
+crawl: $(INSTALLED)
+	GOVCRAWL_DB=$(DB) $(VENV)/bin/scrapy crawl reports
+	$(VENV)/bin/govcrawl stats --db $(DB)
+
+# The same crawl against the offline replica portal (loopback only), into $(DB).
+demo: $(INSTALLED)
+	$(PY) -m tests.replica.demo --db $(DB)
+
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check .
+
+test: lint
+	$(PY) -m pytest
+
+bench: $(INSTALLED)
+	$(PY) -m bench.crawl_throughput
+
+clean-data:
+	rm -f $(DB) $(DB)-wal $(DB)-shm
