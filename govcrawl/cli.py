@@ -48,7 +48,7 @@ def crawl_summary(db: sqlite_utils.Database) -> dict:
 def print_summary(summary: dict) -> None:
     print(
         f"runs: {summary['runs']}  fetches: {summary['fetches']}  errors: {summary['fetch_errors']}  "
-        f"report pages: {summary['report_pages']}  versions: {summary['document_versions']}  "
+        f"report pages: {summary['report_pages']} (candidates, not yet classified)  versions: {summary['document_versions']}  "
         f"bodies: {summary['bodies']} ({summary['stored_bytes'] / 1e6:.1f} MB compressed)"
     )
     last = summary.get("last_run")

@@ -1,0 +1,101 @@
+"""pipelines.store on a real SQLite file, without Scrapy."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from pipelines.store import FetchRecord, PageRecord, Store, read_body
+
+
+def page(store: Store, run: int, url: str, body: bytes) -> None:
+    fetch_id = store.record_fetch(FetchRecord(run_id=run, url=url, status=200, body=body))
+    store.store_page(PageRecord(run, fetch_id, url, url, 200, body, "http://x/index.shtml", "t"))
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = Store(tmp_path / "g.db", batch_size=1000, flush_seconds=3600)
+    yield store
+    store.close()
+
+
+def count(store: Store, table: str) -> int:
+    return store.db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def test_a_changed_body_adds_a_version_and_keeps_the_old(store):
+    run = store.start_run("test", "v", {})
+    page(store, run, "http://a/1.shtml", b"first")
+    page(store, run, "http://a/1.shtml", b"first")
+    page(store, run, "http://a/1.shtml", b"second")
+    store.flush()
+    versions = store.db.execute("SELECT body_sha256 FROM document_versions ORDER BY id").fetchall()
+    assert len(versions) == 2
+    assert [read_body(store.db, sha) for (sha,) in versions] == [b"first", b"second"]
+    current = store.db.execute(
+        "SELECT v.body_sha256 FROM documents d JOIN document_versions v ON v.id = d.current_version_id"
+    ).fetchone()[0]
+    assert read_body(store.db, current) == b"second"
+    assert store.counts["unchanged_pages"] == 1
+
+
+def test_bodies_are_stored_once_and_compressed(store):
+    run = store.start_run("test", "v", {})
+    body = "政府信息公开工作年度报告".encode() * 200
+    for i in range(3):
+        page(store, run, f"http://a/{i}.shtml", body)
+    store.flush()
+    assert count(store, "bodies") == 1
+    length, stored = store.db.execute("SELECT length, length(content) FROM bodies").fetchone()
+    assert length == len(body) and stored < len(body) / 10
+    assert count(store, "fetches") == 3 and count(store, "documents") == 3
+
+
+def test_nothing_is_written_until_a_batch_commits(tmp_path):
+    store = Store(tmp_path / "g.db", batch_size=1000, flush_seconds=3600)
+    run = store.start_run("test", "v", {})
+    page(store, run, "http://a/1.shtml", b"x")
+    other = sqlite3.connect(tmp_path / "g.db")
+    assert other.execute("SELECT count(*) FROM fetches").fetchone()[0] == 0
+    store.flush()
+    assert other.execute("SELECT count(*) FROM fetches").fetchone()[0] == 1
+    assert other.execute("SELECT count(*) FROM document_versions").fetchone()[0] == 1
+    store.close()
+
+
+def test_a_batch_that_fails_leaves_no_rows(tmp_path):
+    store = Store(tmp_path / "g.db", batch_size=1000, flush_seconds=3600)
+    run = store.start_run("test", "v", {})
+    page(store, run, "http://a/1.shtml", b"x")
+    store._fetches.append({"id": 1, "run_id": run, "url": "duplicate id"})  # violates the primary key
+    with pytest.raises(sqlite3.IntegrityError):
+        store.flush()
+    assert count(store, "fetches") == 0 and count(store, "bodies") == 0 and count(store, "documents") == 0
+
+
+def test_fetch_ids_continue_across_stores(tmp_path):
+    first = Store(tmp_path / "g.db")
+    run = first.start_run("test", "v", {})
+    ids = [first.record_fetch(FetchRecord(run_id=run, url=f"http://a/{i}")) for i in range(3)]
+    first.close()
+    second = Store(tmp_path / "g.db")
+    assert second.record_fetch(FetchRecord(run_id=run, url="http://a/next")) == ids[-1] + 1
+    second.close()
+
+
+def test_late_errors_are_attached_to_the_fetch(store):
+    run = store.start_run("test", "v", {})
+    fetch_id = store.record_fetch(FetchRecord(run_id=run, url="http://a/loop", status=302))
+    store.flush()
+    store.mark_fetch_error(fetch_id, "IgnoreRequest: max redirections")
+    store.flush()
+    assert store.db.execute("SELECT error FROM fetches").fetchone()[0] == "IgnoreRequest: max redirections"
+
+
+def test_finish_run_records_stats(store):
+    run = store.start_run("test", "v1", {"ROBOTSTXT_OBEY": True})
+    store.finish_run(run, "finished", {"pages": 3})
+    row = store.db.execute("SELECT status, finish_reason, stats, code_version FROM crawl_runs").fetchone()
+    assert row == ("finished", "finished", '{"pages": 3}', "v1")
