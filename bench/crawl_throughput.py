@@ -1,0 +1,241 @@
+"""Crawl throughput against the replica portal: govcrawl's full crawl vs. a bare Scrapy crawl.
+
+Run from the repository root: `python -m bench.crawl_throughput [--size 20000]`.
+
+One replica server (tests/replica/server.py, loopback only) is started for the whole run; its
+start-up time is mostly building the portal. Then two `scrapy crawl reports` subprocesses
+crawl it, one after the other, each into a fresh SQLite file:
+
+- `govcrawl`: every project pipeline, middleware and extension (fetches and pages stored);
+- `bare`: the same spider with govcrawl's components off (only ProxyMiddleware kept, since
+  it routes requests to the replica) -- what Scrapy alone costs on this crawl.
+
+For each crawl it reports: pages served (HTTP exchanges in the server's request log during
+the crawl), report pages (items scraped, i.e. pages handed to the pipelines), the process's
+wall time and pages/s over it (and over the serving span, i.e. without Scrapy's start-up),
+the crawler's peak RSS (kernel figure from wait4, with a psutil sample of process + children
+every 0.1 s as a cross-check) and CPU use, and the replica server's CPU use over the span
+between its first and last request (mean and busiest second), to show whether the server
+rather than the crawler is the bottleneck. The server's log is cumulative and its faults are
+stateful, so the second crawl does not get the flaky page's one-time 500. Prints a markdown
+table and writes bench/results/crawl_throughput.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import sqlite3
+import subprocess
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psutil
+import scrapy
+import twisted
+
+from tests.replica.process import ROOT, Replica, crawl_command
+
+RESULTS = ROOT / "bench" / "results" / "crawl_throughput.json"
+BARE_SETTINGS = {
+    "ITEM_PIPELINES": "{}",
+    "DOWNLOADER_MIDDLEWARES": json.dumps({"govcrawl.middlewares.ProxyMiddleware": 100}),
+    "EXTENSIONS": "{}",
+}
+# INFO so Scrapy dumps its stats at the end (a handful of lines per crawl, no per-page logging).
+COMMON_SETTINGS = {"LOG_LEVEL": "INFO"}
+SAMPLE_SECONDS = 0.1
+
+
+def cpu_seconds(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return times.user + times.system
+
+
+def busiest_second(samples: list[tuple[float, float]]) -> float:
+    """Highest CPU utilisation over any window of >= 1 s between (time, cpu seconds) samples."""
+    best, start = 0.0, 0
+    for end, (now, cpu) in enumerate(samples):
+        while start + 1 < end and now - samples[start + 1][0] >= 1.0:
+            start += 1
+        elapsed = now - samples[start][0]
+        if elapsed >= 1.0:
+            best = max(best, (cpu - samples[start][1]) / elapsed)
+    return best
+
+
+def scrapy_stat(log: str, name: str) -> float | None:
+    match = re.search(rf"'{re.escape(name)}': ([0-9.]+)", log)
+    return float(match.group(1)) if match else None
+
+
+def db_counts(db: Path) -> dict[str, int] | None:
+    if not db.exists():
+        return None
+    with sqlite3.connect(db) as conn:
+        return {
+            table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            for table in ("fetches", "documents", "document_versions")
+        }
+
+
+def run_crawl(replica: Replica, label: str, settings: dict[str, str], workdir: Path) -> dict:
+    """One `scrapy crawl reports` subprocess, watched until it exits."""
+    db, log_path = workdir / f"{label}.db", workdir / f"{label}.log"
+    server = psutil.Process(replica.process.pid)
+    log_before = len(replica.request_log())
+    command = crawl_command(db, replica.proxy, settings={**COMMON_SETTINGS, **settings})
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    server_samples: list[tuple[float, float]] = []
+    sampled_rss = 0
+    with log_path.open("wb") as log_file:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+        watched = psutil.Process(process.pid)
+        while True:
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            server_samples.append((time.perf_counter(), cpu_seconds(server)))
+            try:
+                tree = [watched, *watched.children(recursive=True)]
+                sampled_rss = max(sampled_rss, sum(p.memory_info().rss for p in tree))
+            except psutil.Error:  # it (or a child) exited between the calls
+                pass
+            time.sleep(SAMPLE_SECONDS)
+        wall = time.perf_counter() - started
+    server_samples.append((time.perf_counter(), cpu_seconds(server)))
+    process.returncode = os.waitstatus_to_exitcode(status)
+    log = log_path.read_text(encoding="utf-8", errors="replace")
+    if process.returncode != 0:
+        raise RuntimeError(f"{label} crawl exited with {process.returncode}:\n{log[-3000:]}")
+
+    served = replica.request_log()[log_before:]
+    times = [entry["time"] for entry in served]
+    span = max(times) - min(times) if times else 0.0
+    server_cpu = server_samples[-1][1] - server_samples[0][1]
+    items = int(scrapy_stat(log, "item_scraped_count") or 0)
+    crawler_cpu = usage.ru_utime + usage.ru_stime
+    return {
+        "crawl": label,
+        "pages_served": len(served),
+        "report_pages": items,
+        "wall_seconds": round(wall, 2),
+        "scrapy_elapsed_seconds": scrapy_stat(log, "elapsed_time_seconds"),
+        "serving_span_seconds": round(span, 2),
+        "pages_per_second": round(len(served) / wall, 1),
+        "report_pages_per_second": round(items / wall, 1),
+        "pages_per_second_while_serving": round(len(served) / span, 1) if span else None,
+        "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),  # Linux: KiB
+        "sampled_peak_rss_mib": round(sampled_rss / 2**20, 1),
+        "crawler_cpu_seconds": round(crawler_cpu, 2),
+        "crawler_cpu_utilisation": round(crawler_cpu / wall, 3),
+        "server_cpu_seconds": round(server_cpu, 2),
+        "server_cpu_utilisation": round(server_cpu / span, 3) if span else None,
+        "server_busiest_second_utilisation": round(busiest_second(server_samples), 3),
+        "scrapy_response_count": scrapy_stat(log, "downloader/response_count"),
+        "scrapy_errors_logged": int(scrapy_stat(log, "log_count/ERROR") or 0),
+        "db": db_counts(db),
+        "command": command,
+    }
+
+
+def machine() -> dict:
+    return {
+        "cpu_count": os.cpu_count(),
+        "cpu_affinity": len(os.sched_getaffinity(0)),
+        "cpu_model": next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            platform.processor(),
+        ),
+        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "scrapy": scrapy.__version__,
+        "twisted": twisted.__version__,
+    }
+
+
+def table(crawls: list[dict]) -> str:
+    columns = [
+        ("crawl", "crawl"),
+        ("pages served", "pages_served"),
+        ("report pages", "report_pages"),
+        ("wall s", "wall_seconds"),
+        ("pages/s", "pages_per_second"),
+        ("report pages/s", "report_pages_per_second"),
+        ("peak RSS MiB", "peak_rss_mib"),
+        ("crawler CPU", "crawler_cpu_utilisation"),
+        ("server CPU (mean / busiest 1 s)", "server_cpu_utilisation"),
+    ]
+    lines = ["| " + " | ".join(name for name, _ in columns) + " |", "|" + "---|" * len(columns)]
+    for crawl in crawls:
+        cells = [str(crawl[key]) for _, key in columns[:-2]]
+        cells.append(f"{crawl['crawler_cpu_utilisation']:.0%}")
+        cells.append(
+            f"{crawl['server_cpu_utilisation'] or 0:.0%} / {crawl['server_busiest_second_utilisation']:.0%}"
+        )
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=20_000, help="approximate pages in the replica")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--slow-seconds", type=float, default=0.2, help="delay of the replica's slow page")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+
+    load_at_start = [round(load, 2) for load in os.getloadavg()]  # others' work on the machine
+    replica = Replica(size=args.size, seed=args.seed, slow_seconds=args.slow_seconds)
+    started = time.perf_counter()
+    with replica, tempfile.TemporaryDirectory(prefix="bench-crawl-") as tmp:
+        # Replica.__enter__ returns once the server listens, i.e. after the portal is built.
+        startup = time.perf_counter() - started
+        crawls = [
+            run_crawl(replica, "govcrawl", {}, Path(tmp)),
+            run_crawl(replica, "bare", BARE_SETTINGS, Path(tmp)),
+        ]
+        portal_pages = len(replica.manifest()["pages"])
+        total_served = len(replica.request_log())
+
+    results = {
+        "benchmark": "crawl_throughput",
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {**machine(), "load_average_at_start": load_at_start},
+        "replica": {
+            "size": args.size,
+            "seed": args.seed,
+            "slow_seconds": args.slow_seconds,
+            "portal_pages": portal_pages,
+            "startup_seconds": round(startup, 2),
+            "pages_served_total": total_served,
+        },
+        "crawls": crawls,
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+    info = results["machine"]
+    print(
+        f"replica: size {args.size}, {portal_pages} pages, start-up (portal build) {startup:.1f} s; "
+        f"{total_served} pages served in all\n"
+        f"machine: {info['cpu_count']} CPUs ({info['cpu_model']}), Python {info['python']}, "
+        f"Scrapy {info['scrapy']}, Twisted {info['twisted']}\n"
+    )
+    print(table(crawls))
+    print(f"\nwritten to {args.output}")
+
+
+if __name__ == "__main__":
+    main()
