@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 
 import sqlite_utils
 
@@ -72,6 +73,29 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_parse(args: argparse.Namespace) -> int:
+    from pipelines.process import process_page  # pulls in OpenCC; only `parse` needs it
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"no such file: {path}", file=sys.stderr)
+        return 1
+    page = process_page(path.read_bytes(), args.content_type)
+    result = {"file": str(path), "url": args.url, **page.as_json()}
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+        return 0
+    evidence = result["encoding"]
+    print(
+        f"encoding: {evidence['chosen']} ({evidence['method']}, confidence {evidence['confidence']}, "
+        f"declared {evidence['declared']}, undecodable spans {evidence['undecodable']})"
+    )
+    print("transforms: " + ", ".join(f"{t['name']} {t['count']}" for t in result["transforms"]))
+    print()
+    print(page.text)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="govcrawl", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -79,6 +103,12 @@ def main(argv: list[str] | None = None) -> int:
     stats.add_argument("--db", default=DEFAULT_DB)
     stats.add_argument("--json", action="store_true")
     stats.set_defaults(func=cmd_stats)
+    parse = sub.add_parser("parse", help="process one saved page (raw bytes) and print the result")
+    parse.add_argument("file")
+    parse.add_argument("--url", help="where the page came from (recorded in the output)")
+    parse.add_argument("--content-type", help="the HTTP Content-Type it was served with, if known")
+    parse.add_argument("--json", action="store_true")
+    parse.set_defaults(func=cmd_parse)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -17,3 +17,5 @@ class PageItem(scrapy.Item):
     fetch_id = scrapy.Field()  # row in `fetches` of the exchange that gave the body
     run_id = scrapy.Field()
     via = scrapy.Field()  # http | browser
+    decoded = scrapy.Field()  # pipelines.encoding.Decoded, set by EncodingPipeline
+    clean = scrapy.Field()  # pipelines.process.CleanDocument, set by DegarblePipeline

@@ -44,5 +44,7 @@ EXTENSIONS = {
     "govcrawl.recorder.CrawlRecorder": 0,
 }
 ITEM_PIPELINES = {
+    "govcrawl.item_pipelines.EncodingPipeline": 100,
+    "govcrawl.item_pipelines.DegarblePipeline": 200,
     "govcrawl.item_pipelines.StorePipeline": 900,
 }

@@ -62,6 +62,7 @@ class PageRecord:
     body: bytes
     referer: str | None
     fetched_at: str
+    processed: dict[str, Any] | None = None  # a `document_texts` row: encoding evidence, transforms, text
 
 
 class Store:
@@ -234,6 +235,8 @@ class Store:
             ],
         ).lastrowid
         db.execute("UPDATE documents SET current_version_id = ? WHERE id = ?", [version_id, document_id])
+        if page.processed is not None:
+            self.db["document_texts"].insert({"version_id": version_id, **page.processed})
         self.counts["new_versions"] += 1
 
     def close(self) -> None:
@@ -328,6 +331,24 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
             ("fetch_id", "fetches", "id"),
             ("run_id", "crawl_runs", "id"),
         ],
+        if_not_exists=True,
+    )
+    db["document_texts"].create(
+        {
+            "version_id": int,
+            "processor_version": str,
+            "encoding": str,
+            "declared_header": str,
+            "declared_meta": str,
+            "detected": str,
+            "confidence": float,
+            "encoding_method": str,
+            "undecodable": int,
+            "transforms": str,
+            "text": str,
+        },
+        pk="version_id",
+        foreign_keys=[("version_id", "document_versions", "id")],
         if_not_exists=True,
     )
     db["fetches"].create_index(["url"], if_not_exists=True)

@@ -141,3 +141,22 @@ def test_years_argument_restricts_what_is_fetched(tmp_path):
     }
     assert wanted <= stored
     assert any(p["year"] < 2021 for p in result.pages("annual_report"))
+
+
+def test_each_version_has_its_encoding_evidence_and_clean_text(crawled):
+    pages = {p["url"]: p for p in crawled.pages()}
+    rows = crawled.rows(
+        "SELECT d.url, t.encoding, t.declared_header, t.declared_meta, t.undecodable, t.transforms, t.text"
+        " FROM documents d JOIN document_texts t ON t.version_id = d.current_version_id"
+    )
+    assert len(rows) == crawled.rows("SELECT count(*) FROM documents")[0][0]
+    lying = 0
+    for url, encoding, header, meta, undecodable, transforms, text in rows:
+        page = pages[url]
+        assert encoding == {"utf-8": "utf-8", "gbk": "gb18030"}[page["encoding"]], url
+        assert (header, meta) == (page.get("header_charset"), page.get("meta_charset")), url
+        lying += page["encoding"] == "gbk" and header == "utf-8"
+        assert undecodable == 0
+        assert page["title"] in text
+        assert [t["name"] for t in json.loads(transforms)][0] == "mojibake"
+    assert lying >= 1  # GBK bodies served with a charset=utf-8 header were read right

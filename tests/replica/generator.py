@@ -13,7 +13,8 @@ import random
 from dataclasses import dataclass, field
 from datetime import date
 
-from tests.replica import tables, texts
+from pipelines.text import html_to_text
+from tests.replica import garble, tables, texts
 
 LIST_PAGE_SIZE = 15
 NEWEST_REPORT_YEAR = 2025  # reports on 2025 were published in early 2026
@@ -96,7 +97,15 @@ ID_BASE = {
     2026: 10_270_000,
 }
 ROBOTS_DISALLOWED = ("/search/", "/zfxxgk1/zfxxgknb/xxgknb/preview/")
+# Hosts that serve garbled copies of family reports under the same paths (not family hosts).
+MIRROR = "www.pzh-mirror.test"  # Traditional text, squashed dates, its own domain in the text
+CONTENT_FARM = "www.gwy-fanwen.test"  # pinyin annotations: toned, toneless, doubled
+MOJIBAKE_HOST = "www.pzh-archive.test"  # UTF-8 read as GBK, served as UTF-8
+GBK_AS_UTF8_HOST = "old.pzh-mirror.test"  # GBK bytes declared as UTF-8 in header and meta
 OFFSITE_LINKS = [("http://www.gov.cn/", "中国政府网"), ("http://www.sc.gov.cn/", "四川省人民政府")]
+
+
+UTF8_META = '<meta http-equiv="Content-Type" content="text/html; charset=utf-8">'
 
 
 def report_format(year: int) -> str:
@@ -121,6 +130,9 @@ class Page:
     fault: str | None = None
     location: str | None = None
     twin_of: str | None = None
+    copy_of: str | None = None
+    garbling: str | None = None
+    clean_text: str | None = None  # for garbled copies: the text de-garbling must give back
     values: dict[str, float] = field(default_factory=dict)
     prose_values: dict[str, int] = field(default_factory=dict)
     planted_inconsistency: str | None = None
@@ -237,6 +249,7 @@ class PortalBuilder:
                 if agency.wap_column:
                     self.add_article(WAP, agency.wap_column, self.wap_twin(page, agency))
         self.near_misses()
+        self.garbled_copies()
         self.faults()
         self.list_pages()
         self.hosts()
@@ -403,7 +416,9 @@ class PortalBuilder:
             variant = self.rng.random()
             if variant < 0.1:  # UTF-8 with no declaration anywhere
                 page.header_charset = page.meta_charset = None
-                html = html.replace('<meta http-equiv="Content-Type" content="text/html; charset=utf-8">', "")
+                html = html.replace(UTF8_META, "")
+            if UTF8_META not in html:  # a copy of a page that declared nothing
+                page.meta_charset = None
             page.body = html.encode("utf-8")
             return
         page.encoding = "gbk"
@@ -417,6 +432,65 @@ class PortalBuilder:
             meta if page.meta_charset else "",
         )
         page.body = html.encode("gbk")
+
+    # -- garbled copies ------------------------------------------------------------------------
+    def garbled_copies(self) -> None:
+        originals = sorted(
+            (
+                p
+                for p in self.pages.values()
+                if p.kind == "annual_report" and not p.twin_of and p.encoding == "utf-8"
+            ),
+            key=lambda p: p.url,
+        )
+        per_host = max(4, self.size // 50)
+        plans = [
+            (MIRROR, "traditional+squashed_date"),
+            (CONTENT_FARM, "annotations:toned"),
+            (CONTENT_FARM, "annotations:toneless"),
+            (CONTENT_FARM, "annotations:doubled"),
+            (MOJIBAKE_HOST, "utf8_read_as_gbk"),
+            (GBK_AS_UTF8_HOST, "gbk_declared_utf8"),
+        ]
+        for n, (host, garbling) in enumerate(plans):
+            for original in originals[n :: len(plans)][:per_host]:
+                self.garbled_copy(original, host, garbling)
+
+    def garbled_copy(self, original: Page, host: str, garbling: str) -> None:
+        html = original.body.decode("utf-8")
+        if host == MIRROR:
+            html = html.replace("www.panzhihua.gov.cn 发布时间", f"{host} 发布时间")
+            signed = garble.unambiguous_squashed_date(date.fromisoformat(original.published), self.rng)
+            clean_sign = f"{signed.year}年{signed.month}月{signed.day}日"
+            html = html.replace(
+                '</div>\n<div class="tools">', f'<p>{clean_sign}</p></div>\n<div class="tools">', 1
+            )
+        clean = html
+        if garbling == "traditional+squashed_date":
+            html = garble.to_traditional(html).replace(clean_sign, f"{signed.year}{signed.month}{signed.day}")
+        elif garbling.startswith("annotations:"):
+            html = garble.annotate(html, self.rng, garbling.split(":")[1])
+        elif garbling == "utf8_read_as_gbk":
+            html = garble.utf8_read_as_gbk(html)
+        url = original.url.replace(original.url.split("/")[2], host, 1)
+        page = Page(
+            url=url,
+            kind="copy",
+            title=original.title,
+            agency=original.agency,
+            year=original.year,
+            published=original.published,
+            format=original.format,
+            copy_of=original.url,
+            garbling=garbling,
+            clean_text=html_to_text(clean),
+        )
+        if garbling == "gbk_declared_utf8":
+            page.encoding, page.header_charset, page.meta_charset = "gbk", "utf-8", "utf-8"
+            page.body = html.encode("gbk")
+        else:
+            page.body = html.encode("utf-8")
+        self.pages[url] = page
 
     # -- pages that are not reports, faults ----------------------------------------------------
     def near_misses(self) -> None:
