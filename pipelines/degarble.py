@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
 
-from pipelines.hanzi import HANZI, common_hanzi, hanzi_score
+from pipelines.hanzi import HANZI, common_hanzi, hanzi_score, uncommon_hanzi
 
 # -- 1. mojibake -------------------------------------------------------------------------------
 # A run of non-ASCII characters is the unit of repair: UTF-8 read as GBK turns every non-ASCII
@@ -197,16 +197,23 @@ def _fill_holes(decoded: _Decoded, before: str, after: str, pairs: Counter, seen
     return "".join(chars)
 
 
+def might_be_mojibake(text: str) -> bool:
+    """Mojibake always leaves rare hanzi or U+FFFD; clean text rarely has either (fast check)."""
+    return "\ufffd" in text or uncommon_hanzi().search(text) is not None
+
+
 def repair_mojibake(text: str) -> tuple[str, int]:
     """Undo UTF-8 read as GBK, run by run. Counts the characters of the repaired runs.
 
     A run is judged on the characters its bytes fix for certain. Runs too short to judge
     (every character lost a byte) are repaired only on a page whose other runs were mojibake.
     """
+    if not might_be_mojibake(text):
+        return text, 0
     found = []
     for match in MOJIBAKE_RUN.finditer(text):
         run = match.group()
-        if "\ufffd" not in run and hanzi_score(run)[0] >= GOOD_SCORE:
+        if not might_be_mojibake(run) or hanzi_score(run)[0] >= GOOD_SCORE:
             continue  # reads as Chinese already
         after = text[match.end() : match.end() + 1]
         decoded = _undo_rounds(run, after)
@@ -236,6 +243,8 @@ def repair_mojibake(text: str) -> tuple[str, int]:
 
 def cut_unresolved_mojibake(text: str) -> tuple[str, int]:
     """Remove runs that still read as mojibake: they are not text, and must not pass as it."""
+    if not might_be_mojibake(text):
+        return text, 0
     removed = 0
 
     def cut(match: re.Match) -> str:
@@ -255,6 +264,7 @@ TONE_MARKS = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
 ANNOTATED = re.compile(
     rf"([\u3400-\u4dbf\u4e00-\u9fff])((?:[(（][a-zü{TONE_MARKS}:]{{1,7}}[1-5]?[)）])+)", re.IGNORECASE
 )
+PINYIN_IN_BRACKETS = re.compile(rf"[(（][a-zü{TONE_MARKS}:]{{1,7}}[1-5]?[)）]", re.IGNORECASE)
 BRACKETED = re.compile(r"[(（]([^)）]*)[)）]")
 UNTONE = str.maketrans(
     {**{c: "aeiouü"[i // 4] if i < 24 else "nnnm"[i - 24] for i, c in enumerate(TONE_MARKS)}, "v": "ü"}
@@ -292,6 +302,8 @@ ORPHAN_ANNOTATION = re.compile(rf"(?<=[^\s\u3400-\u4dbf\u4e00-\u9fff])[(（]([a-
 
 
 def remove_annotations(text: str) -> tuple[str, int]:
+    if not PINYIN_IN_BRACKETS.search(text):
+        return text, 0
     removed = 0
 
     def orphan(match: re.Match) -> str:
@@ -315,7 +327,8 @@ def remove_annotations(text: str) -> tuple[str, int]:
 
 
 # -- 3. Traditional -> Simplified --------------------------------------------------------------
-TRADITIONAL_SHARE = 0.02  # of hanzi changed by t2s; clean Simplified pages change 0
+TRADITIONAL_SHARE = 0.02  # of hanzi that only Traditional text uses; clean Simplified pages: 0
+SAMPLE = 10_000  # characters looked at to decide
 
 
 @cache
@@ -325,29 +338,40 @@ def t2s():
     return opencc.OpenCC("t2s")
 
 
+@cache
+def traditional_only() -> re.Pattern:
+    """Matches a common character that t2s would change: only Traditional text uses it."""
+    chars = sorted(ch for ch in common_hanzi() if t2s().convert(ch) != ch)
+    return re.compile("[" + "".join(chars) + "]")
+
+
 def to_simplified(text: str) -> tuple[str, int]:
-    hanzi = HANZI.findall(text)
-    if not hanzi:
-        return text, 0
-    sample = "".join(hanzi[:5000])
-    if sum(a != b for a, b in zip(sample, t2s().convert(sample), strict=True)) < TRADITIONAL_SHARE * len(
-        sample
-    ):
+    sample = text[:SAMPLE]
+    hanzi = len(HANZI.findall(sample))
+    if not hanzi or len(traditional_only().findall(sample)) < TRADITIONAL_SHARE * hanzi:
         return text, 0
     converted = t2s().convert(text)
+    if len(converted) != len(text):  # OpenCC maps characters one to one; never trust otherwise
+        return converted, sum(1 for _ in HANZI.finditer(text))
     return converted, sum(a != b for a, b in zip(text, converted, strict=True))
 
 
 # -- 4. noise ----------------------------------------------------------------------------------
 # Zero-width characters, and private-use ones (GBK user-defined areas: never real text).
 ZERO_WIDTH = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\ue000-\uf8ff]")
-PIPE_RUNS = re.compile(r"[ \t]*\|(?:[ \t]*\|)+[ \t]*|(?m:^[ \t]*\|[ \t]*$)")
 ODD_SPACES = re.compile(r"[\u00a0\u3000\u2002-\u200a\u202f]")
+NOISE_CHARS = re.compile(f"[{ZERO_WIDTH.pattern[1:-1]}{ODD_SPACES.pattern[1:-1]}]")
+# Table noise of flattened pages: runs of pipes, and lines holding a lone pipe.
+PIPE_RUNS = re.compile(r"\|(?:[ \t]*\|)+")
+PIPE_LINES = re.compile(r"\n[ \t]*\|[ \t]*(?=\n)")
 
 
 def remove_noise(text: str) -> tuple[str, int]:
     changes = 0
-    for pattern, replacement in ((ZERO_WIDTH, ""), (PIPE_RUNS, " "), (ODD_SPACES, " ")):
+    steps = [(PIPE_RUNS, " "), (PIPE_LINES, "\n")] if "|" in text else []
+    if NOISE_CHARS.search(text):
+        steps += [(ZERO_WIDTH, ""), (ODD_SPACES, " ")]
+    for pattern, replacement in steps:
         text, n = pattern.subn(replacement, text)
         changes += n
     return text, changes
@@ -355,7 +379,7 @@ def remove_noise(text: str) -> tuple[str, int]:
 
 # -- 5. squashed dates -------------------------------------------------------------------------
 PUBLISHED = re.compile(r"(?:发布时间|發布時間|发布日期|發布日期)\s*[:：]\s*(\d{4})-(\d{1,2})-(\d{1,2})")
-SQUASHED_DATE = re.compile(r"(?<![\d.])(20\d{2})(\d{2,4})(?![\d.])")
+SQUASHED_DATE = re.compile(r"(20\d{2})(\d{2,4})(?![\d.])")  # and no digit or dot before: see fix()
 
 
 def published_date(text: str) -> date | None:
@@ -383,6 +407,8 @@ def date_readings(year: int, digits: str) -> list[date]:
 
 
 def repair_dates(text: str, published: date | None = None) -> tuple[str, int]:
+    if not SQUASHED_DATE.search(text):
+        return text, 0
     published = published or published_date(text)
     if published is None:
         return text, 0
@@ -391,6 +417,8 @@ def repair_dates(text: str, published: date | None = None) -> tuple[str, int]:
 
     def fix(match: re.Match) -> str:
         nonlocal repaired
+        if match.start() and (text[match.start() - 1].isdigit() or text[match.start() - 1] == "."):
+            return match.group()
         year, digits = int(match.group(1)), match.group(2)
         plausible = [d for d in date_readings(year, digits) if earliest <= d <= published]
         if len(plausible) != 1:

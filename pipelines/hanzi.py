@@ -42,3 +42,21 @@ def hanzi_score(text: str, sample: int = 20000) -> tuple[float, int]:
         return 0.0, 0
     common = common_hanzi()
     return sum(1 for ch in found if ch in common) / len(found), len(found)
+
+
+@cache
+def uncommon_hanzi() -> re.Pattern:
+    """Matches a hanzi outside the common set: mojibake is full of them, clean text has few."""
+    common = common_hanzi()
+    ranges, start = [], None
+    for code in range(0x3400, 0xA000):
+        inside = chr(code) not in common
+        if inside and start is None:
+            start = code
+        elif not inside and start is not None:
+            ranges.append((start, code - 1))
+            start = None
+    if start is not None:
+        ranges.append((start, 0x9FFF))
+    return re.compile("[" + "".join(f"\\u{a:04x}-\\u{b:04x}" if a < b else f"\\u{a:04x}" for a, b in ranges) + "]")
+
