@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import cache
+from functools import cache, lru_cache
 
 from pipelines.hanzi import HANZI, common_hanzi, hanzi_score, uncommon_hanzi
 
@@ -197,6 +197,7 @@ def _fill_holes(decoded: _Decoded, before: str, after: str, pairs: Counter, seen
     return "".join(chars)
 
 
+@lru_cache(maxsize=4)  # asked twice of the same page text (repair, then cut); str hashes are cached
 def might_be_mojibake(text: str) -> bool:
     """Mojibake always leaves rare hanzi or U+FFFD; clean text rarely has either (fast check)."""
     return "\ufffd" in text or uncommon_hanzi().search(text) is not None
@@ -264,7 +265,7 @@ TONE_MARKS = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
 ANNOTATED = re.compile(
     rf"([\u3400-\u4dbf\u4e00-\u9fff])((?:[(（][a-zü{TONE_MARKS}:]{{1,7}}[1-5]?[)）])+)", re.IGNORECASE
 )
-PINYIN_IN_BRACKETS = re.compile(rf"[(（][a-zü{TONE_MARKS}:]{{1,7}}[1-5]?[)）]", re.IGNORECASE)
+PINYIN_IN_BRACKETS = re.compile(rf"[(（][a-zA-ZüÜ{TONE_MARKS}:]{{1,7}}[1-5]?[)）]")
 BRACKETED = re.compile(r"[(（]([^)）]*)[)）]")
 UNTONE = str.maketrans(
     {**{c: "aeiouü"[i // 4] if i < 24 else "nnnm"[i - 24] for i, c in enumerate(TONE_MARKS)}, "v": "ü"}

@@ -58,5 +58,6 @@ def uncommon_hanzi() -> re.Pattern:
             start = None
     if start is not None:
         ranges.append((start, 0x9FFF))
-    return re.compile("[" + "".join(f"\\u{a:04x}-\\u{b:04x}" if a < b else f"\\u{a:04x}" for a, b in ranges) + "]")
-
+    return re.compile(
+        "[" + "".join(f"\\u{a:04x}-\\u{b:04x}" if a < b else f"\\u{a:04x}" for a, b in ranges) + "]"
+    )

@@ -1,0 +1,113 @@
+"""Cost per page of encoding detection + de-garbling on the replica portal's pages.
+
+Run from the repository root: `python -m bench.degarble_cost [--size 2000]`.
+
+Over every article page the replica serves (reports in all formats and encodings, near
+misses, and the garbled copies: Traditional, pinyin-annotated, mojibake, GBK declared as
+UTF-8), in-process, it times per page:
+
+- `govcrawl`: pipelines.encoding.decode_page + pipelines.degarble (the crawl's step), and the
+  same with the plain-text extraction (pipelines.text) that follows it;
+- `charset-normalizer`: from_bytes(body).best() alone, as a detector would be used;
+- `opencc t2s`: OpenCC's t2s over the decoded page alone.
+
+Prints median and p95 in milliseconds, overall and for the garbled copies, and writes
+bench/results/degarble_cost.json. Each module's one-time start-up (OpenCC dictionaries,
+pypinyin, jieba) is paid before timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import charset_normalizer
+import opencc
+
+from pipelines.degarble import degarble, repair_mojibake, t2s
+from pipelines.encoding import decode_page
+from pipelines.text import html_to_text, strip_scripts
+from tests.replica.generator import build_portal
+
+RESULTS = Path(__file__).parent / "results" / "degarble_cost.json"
+ARTICLE_KINDS = {"annual_report", "work_summary", "notice", "other", "copy"}
+
+
+def timed(function: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    function()
+    return (time.perf_counter() - start) * 1000
+
+
+def summary(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    return {
+        "median_ms": round(statistics.median(ordered), 3),
+        "p95_ms": round(ordered[int(0.95 * (len(ordered) - 1))], 3),
+        "mean_ms": round(statistics.fmean(ordered), 3),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=2000, help="replica size (pages)")
+    args = parser.parse_args(argv)
+
+    pages = [p for p in build_portal(args.size).pages.values() if p.kind in ARTICLE_KINDS]
+    converter = opencc.OpenCC("t2s")
+    # one-time start-up of every library, outside the timings
+    degarble("區(qū)2019312")
+    t2s()
+    repair_mojibake("鏀�鏋濊姳甯傝")
+
+    rows: dict[str, dict[str, list[float]]] = {"all": {}, "garbled copies": {}}
+    for page in pages:
+        content_type = page.headers()[0][1]
+        decoded = decode_page(page.body, content_type)
+
+        def step(page=page, content_type=content_type) -> str:
+            return degarble(strip_scripts(decode_page(page.body, content_type).text)).text
+
+        clean = step()
+        measures = {
+            "govcrawl: encoding + de-garbling": timed(step),
+            "govcrawl: + plain-text extraction": timed(lambda: html_to_text(step())),
+            "charset-normalizer from_bytes alone": timed(
+                lambda page=page: charset_normalizer.from_bytes(page.body).best()
+            ),
+            "opencc t2s alone": timed(lambda decoded=decoded: converter.convert(decoded.text)),
+        }
+        assert clean
+        for group in ("all", "garbled copies") if page.kind == "copy" else ("all",):
+            for name, value in measures.items():
+                rows[group].setdefault(name, []).append(value)
+
+    result = {
+        "replica_size": args.size,
+        "pages": len(pages),
+        "garbled_copies": sum(1 for p in pages if p.kind == "copy"),
+        "python": platform.python_version(),
+        "results": {
+            group: {name: summary(v) for name, v in measures.items()} for group, measures in rows.items()
+        },
+    }
+    print(
+        f"{result['pages']} article pages of a {args.size}-page replica ({result['garbled_copies']} garbled copies)\n"
+    )
+    print("| pages | measure | median ms | p95 ms | mean ms |\n|---|---|---|---|---|")
+    for group, measures in result["results"].items():
+        for name, figures in measures.items():
+            print(
+                f"| {group} | {name} | {figures['median_ms']} | {figures['p95_ms']} | {figures['mean_ms']} |"
+            )
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
