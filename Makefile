@@ -32,6 +32,7 @@ test: lint
 
 bench: $(INSTALLED)
 	$(PY) -m bench.crawl_throughput
+	$(PY) -m bench.degarble_cost
 
 clean-data:
 	rm -f $(DB) $(DB)-wal $(DB)-shm
