@@ -29,8 +29,9 @@ from pathlib import Path
 import charset_normalizer
 import opencc
 
-from pipelines.degarble import degarble, repair_mojibake, t2s
+from pipelines.degarble import degarble, t2s
 from pipelines.encoding import decode_page
+from pipelines.mojibake import repair_mojibake
 from pipelines.text import html_to_text, strip_scripts
 from tests.replica.generator import build_portal
 

@@ -1,0 +1,253 @@
+"""Repair of mojibake: text whose UTF-8 bytes were decoded as GBK (or GB18030), once or more.
+
+Every character of such text stands for the GBK bytes it was read from, so re-encoding a run
+of non-ASCII characters gives back the UTF-8 bytes, except where the decoder dropped a byte
+(each U+FFFD is one lost byte). UTF-8 is self-synchronising, so the bytes around a hole say
+what kind of byte was lost, and only bytes a GBK decoder would have dropped there are
+possible; among the characters that fit, the guess follows the page's own character pairs,
+then jieba's word frequencies. Runs that do not come back as Chinese are left alone by the
+repair and cut by `cut_unresolved_mojibake`.
+
+No library does this: ftfy handles only the Latin-1/cp1252 cases, and a plain
+gb18030-then-UTF-8 round trip fails on the first lost byte.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import cache, lru_cache
+
+from pipelines.hanzi import common_hanzi, hanzi_score, uncommon_hanzi
+
+# A run of non-ASCII characters is the unit of repair: UTF-8 read as GBK turns every non-ASCII
+# byte sequence into such a run (U+FFFD where a byte was lost), and ASCII passes unchanged.
+MOJIBAKE_RUN = re.compile(r"[^\x00-\x7f]{2,}")
+GOOD_SCORE = 0.9
+# Characters other than common hanzi that a lost byte may plausibly have belonged to.
+PLAUSIBLE_SYMBOL = re.compile(r"[\u00a0-\u00ff\u2010-\u2027\u3000-\u301f\uff01-\uff5e]")
+
+
+def _mojibake_bytes(run: str) -> list[int | None] | None:
+    """The bytes a GBK decoder read to produce `run`; each U+FFFD stands for one lost byte."""
+    raw: list[int | None] = []
+    for char in run:
+        if char == "\ufffd":
+            raw.append(None)
+            continue
+        try:
+            raw.extend(char.encode("gb18030"))
+        except UnicodeEncodeError:
+            return None
+    return raw
+
+
+@cache
+def _gbk_pair_valid(lead: int, trail: int) -> bool:
+    try:
+        bytes([lead, trail]).decode("gbk")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def _could_be_lost(byte: int, following: int | None) -> bool:
+    """Would a GBK decoder have dropped `byte` (as U+FFFD) when `following` came next?"""
+    if byte in (0x80, 0xFF) or following is None:
+        return True
+    return not _gbk_pair_valid(byte, following)
+
+
+def _char_candidates(raw: list[int | None], i: int, after: int | None) -> tuple[list[str], int] | None:
+    """The characters the UTF-8 sequence starting at raw[i] may have been, and its length.
+
+    UTF-8 is self-synchronising, so the bytes around a hole tell whether the lost byte was a
+    lead or a continuation byte; only bytes a GBK decoder would have lost there are tried.
+    """
+    n = len(raw)
+    if raw[i] is None:  # a lost lead byte: the continuation bytes after it tell the length
+        tail = 0
+        while (
+            tail < 3
+            and i + 1 + tail < n
+            and raw[i + 1 + tail] is not None
+            and 0x80 <= raw[i + 1 + tail] < 0xC0
+        ):
+            tail += 1
+        if tail == 0:
+            return None
+        length = tail + 1
+        spans: list = [{1: range(0xC2, 0xE0), 2: range(0xE0, 0xF0), 3: range(0xF0, 0xF5)}[tail]]
+    else:
+        lead = raw[i]
+        length = 2 if 0xC2 <= lead < 0xE0 else 3 if 0xE0 <= lead < 0xF0 else 4 if 0xF0 <= lead < 0xF5 else 0
+        if length == 0 or i + length > n:
+            return None
+        spans = [[lead]]
+    spans += [range(0x80, 0xC0) if raw[j] is None else [raw[j]] for j in range(i + 1, i + length)]
+    options: list[list[int]] = [[]]
+    for j, span in enumerate(spans, start=i):
+        if raw[j] is None:
+            following = raw[j + 1] if j + 1 < n else after
+            span = [b for b in span if _could_be_lost(b, following)] or span
+        options = [o + [b] for o in options for b in span]
+    chars = []
+    for option in options:
+        try:
+            chars.append(bytes(option).decode("utf-8"))
+        except UnicodeDecodeError:
+            continue
+    return (chars, length) if chars else None
+
+
+def _utf8_with_holes(
+    raw: list[int | None], after: int | None
+) -> tuple[list[str], list[tuple[int, list[str]]]] | None:
+    """Decode UTF-8 bytes with holes: (characters, [(index, possible characters)] for the
+    holes that leave a choice), or None if the bytes are not UTF-8."""
+    out: list[str] = []
+    holes: list[tuple[int, list[str]]] = []
+    i = 0
+    while i < len(raw):
+        byte = raw[i]
+        if byte is not None and byte < 0x80:
+            out.append(chr(byte))
+            i += 1
+            continue
+        found = _char_candidates(raw, i, after)
+        if found is None:
+            return None
+        chars, length = found
+        if len(chars) > 1:
+            holes.append((len(out), chars))
+        out.append(chars[0])
+        i += length
+    return out, holes
+
+
+@cache
+def _word_frequencies() -> dict[str, int]:
+    """jieba's dictionary (~500k words with corpus counts), loaded on first need (~1 s)."""
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    return jieba.dt.FREQ
+
+
+@dataclass
+class _Decoded:
+    chars: list[str]
+    holes: list[tuple[int, list[str]]]  # (index, possible characters) where a byte was lost
+    certain: str  # the characters the bytes fix for certain, NUL where a byte was lost
+    score: float  # hanzi score of `certain`
+    certain_hanzi: int
+
+
+def _undo_rounds(run: str, after: str) -> _Decoded | None:
+    """Undo up to three rounds of UTF-8-read-as-GBK; stop at the first that reads as Chinese."""
+    current, first = run, None
+    for _ in range(3):
+        raw = _mojibake_bytes(current)
+        decoded = None if raw is None else _utf8_with_holes(raw, ord(after) if after else None)
+        if decoded is None:
+            break
+        chars, holes = decoded
+        lost = {index for index, _ in holes}
+        certain = "".join("\0" if i in lost else ch for i, ch in enumerate(chars))
+        result = _Decoded(chars, holes, certain, *hanzi_score(certain))
+        first = first or result
+        if result.certain_hanzi and result.score >= GOOD_SCORE:
+            return result
+        current = "".join(chars)
+    return first
+
+
+def _fill_holes(decoded: _Decoded, before: str, after: str, pairs: Counter, seen: Counter) -> str:
+    """Choose each lost character by the character pairs it makes with its neighbours on this
+    page, then by the words it makes with them (jieba's dictionary), then by how often the
+    page uses it, then by how common it is."""
+    freq = _word_frequencies()
+    common = common_hanzi()
+    chars = decoded.chars
+    for index, options in decoded.holes:
+        options = [ch for ch in options if ch in common or PLAUSIBLE_SYMBOL.match(ch)] or options
+        left = "".join(chars[max(0, index - 2) : index]) or before
+        right = "".join(chars[index + 1 : index + 3]) or after
+
+        def score(ch: str, left: str = left, right: str = right) -> tuple[int, int, int, int]:
+            # The lost byte is mostly the last of a run, so the left neighbours say the most.
+            on_left = 1000 * pairs[left[-1:], ch] + sum(
+                freq.get(w, 0) for w in (left[-1:] + ch, left[-2:] + ch, left[-1:] + ch + right[:1])
+            )
+            on_right = 1000 * pairs[ch, right[:1]] + freq.get(ch + right[:1], 0) + freq.get(ch + right[:2], 0)
+            return on_left, on_right, seen[ch], freq.get(ch, 0)
+
+        chars[index] = max(options, key=score)
+    return "".join(chars)
+
+
+@lru_cache(maxsize=4)  # asked twice of the same page text (repair, then cut); str hashes are cached
+def might_be_mojibake(text: str) -> bool:
+    """Mojibake always leaves rare hanzi or U+FFFD; clean text rarely has either (fast check)."""
+    return "\ufffd" in text or uncommon_hanzi().search(text) is not None
+
+
+def repair_mojibake(text: str) -> tuple[str, int]:
+    """Undo UTF-8 read as GBK, run by run. Counts the characters of the repaired runs.
+
+    A run is judged on the characters its bytes fix for certain. Runs too short to judge
+    (every character lost a byte) are repaired only on a page whose other runs were mojibake.
+    """
+    if not might_be_mojibake(text):
+        return text, 0
+    found = []
+    for match in MOJIBAKE_RUN.finditer(text):
+        run = match.group()
+        if not might_be_mojibake(run) or hanzi_score(run)[0] >= GOOD_SCORE:
+            continue  # reads as Chinese already
+        after = text[match.end() : match.end() + 1]
+        decoded = _undo_rounds(run, after)
+        if decoded is not None:
+            found.append((match, decoded))
+    judged = [(m, d) for m, d in found if d.certain_hanzi and d.score >= GOOD_SCORE]
+    if not judged:
+        return text, 0
+    seen = Counter(ch for _, d in judged for ch in d.certain)
+    pairs: Counter = Counter()
+    for match, decoded in judged:
+        context = (
+            text[match.start() - 1 : match.start()] + decoded.certain + text[match.end() : match.end() + 1]
+        )
+        pairs.update(pair for pair in zip(context, context[1:], strict=False) if "\0" not in pair)
+    pieces, last, changed = [], 0, 0
+    for match, decoded in found:
+        if decoded.certain_hanzi and decoded.score < GOOD_SCORE:
+            continue
+        before, after = text[match.start() - 1 : match.start()], text[match.end() : match.end() + 1]
+        repaired = _fill_holes(decoded, before, after, pairs, seen)
+        pieces += [text[last : match.start()], repaired]
+        last = match.end()
+        changed += len(repaired)
+    return "".join(pieces) + text[last:], changed
+
+
+def cut_unresolved_mojibake(text: str) -> tuple[str, int]:
+    """Remove runs that still read as mojibake: they are not text, and must not pass as it."""
+    if not might_be_mojibake(text):
+        return text, 0
+    removed = 0
+
+    def cut(match: re.Match) -> str:
+        nonlocal removed
+        run = match.group()
+        score, count = hanzi_score(run)
+        if count >= 6 and score < 0.5 or "\ufffd" in run and score < GOOD_SCORE:
+            removed += len(run)
+            return ""
+        return run
+
+    return MOJIBAKE_RUN.sub(cut, text), removed
