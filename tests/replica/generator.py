@@ -150,6 +150,12 @@ class Page:
         return entry
 
 
+def same_report(original: Page, **fields) -> Page:
+    """A new page carrying `original`'s report metadata (a twin or a copy of it elsewhere)."""
+    metadata = ("title", "agency", "year", "published", "format")
+    return Page(**{name: getattr(original, name) for name in metadata}, **fields)
+
+
 @dataclass
 class Agency:
     name: str  # as printed in titles
@@ -393,14 +399,10 @@ class PortalBuilder:
         )
 
     def wap_twin(self, page: Page, agency: Agency) -> Page:
-        twin = Page(
+        twin = same_report(
+            page,
             url=f"http://{WAP}{agency.wap_column}{page.url.rsplit('/', 1)[1]}",
             kind=page.kind,
-            title=page.title,
-            agency=page.agency,
-            year=page.year,
-            published=page.published,
-            format=page.format,
             values=page.values,
             prose_values=page.prose_values,
             twin_of=page.url,
@@ -473,14 +475,10 @@ class PortalBuilder:
         elif garbling == "utf8_read_as_gbk":
             html = garble.utf8_read_as_gbk(html)
         url = original.url.replace(original.url.split("/")[2], host, 1)
-        page = Page(
+        page = same_report(
+            original,
             url=url,
             kind="copy",
-            title=original.title,
-            agency=original.agency,
-            year=original.year,
-            published=original.published,
-            format=original.format,
             copy_of=original.url,
             garbling=garbling,
             clean_text=html_to_text(clean),
