@@ -128,6 +128,9 @@ def to_simplified(text: str) -> tuple[str, int]:
 # Zero-width characters, and private-use ones (GBK user-defined areas: never real text).
 ZERO_WIDTH = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\ue000-\uf8ff]")
 ODD_SPACES = re.compile(r"[\u00a0\u3000\u2002-\u200a\u202f]")
+# A line of nothing but non-breaking spaces is a run of empty cells of a flattened table (seed
+# 001): one per NBSP, which the parser counts, so those lines keep them.
+BLANK_CELLS_LINE = re.compile(r"^[ \u00a0]*\u00a0[ \u00a0]*$", re.M)
 NOISE_CHARS = re.compile(f"[{ZERO_WIDTH.pattern[1:-1]}{ODD_SPACES.pattern[1:-1]}]")
 # Table noise of flattened pages: runs of pipes, and lines holding a lone pipe.
 PIPE_RUNS = re.compile(r"\|(?:[ \t]*\|)+")
@@ -140,13 +143,29 @@ def remove_noise(text: str) -> tuple[str, int]:
     if NOISE_CHARS.search(text):
         steps += [(ZERO_WIDTH, ""), (ODD_SPACES, " ")]
     for pattern, replacement in steps:
-        text, n = pattern.subn(replacement, text)
+        if pattern is ODD_SPACES:
+            text, n = replace_outside_blank_cells(text, replacement)
+        else:
+            text, n = pattern.subn(replacement, text)
         changes += n
     return text, changes
 
 
+def replace_outside_blank_cells(text: str, replacement: str) -> tuple[str, int]:
+    out, changes, start = [], 0, 0
+    for blank in BLANK_CELLS_LINE.finditer(text):
+        part, n = ODD_SPACES.subn(replacement, text[start : blank.start()])
+        out += [part, blank.group()]
+        changes += n
+        start = blank.end()
+    part, n = ODD_SPACES.subn(replacement, text[start:])
+    return "".join([*out, part]), changes + n
+
+
 # -- 5. squashed dates -------------------------------------------------------------------------
-PUBLISHED = re.compile(r"(?:发布时间|發布時間|发布日期|發布日期)\s*[:：]\s*(\d{4})-(\d{1,2})-(\d{1,2})")
+PUBLISHED = re.compile(
+    r"(?<![\u4e00-\u9fff])(?:发布|發布|更新)?(?:时间|時間|日期)\s*[:：]\s*(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})"
+)
 SQUASHED_DATE = re.compile(r"(20\d{2})(\d{2,4})(?![\d.])")  # and no digit or dot before: see fix()
 
 

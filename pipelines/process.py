@@ -10,9 +10,10 @@ from dataclasses import dataclass
 
 from pipelines.degarble import Degarbled, degarble
 from pipelines.encoding import Decoded, decode_page
+from pipelines.parse import ParsedDocument, parse_document
 from pipelines.text import html_to_text, looks_like_html, strip_scripts
 
-PROCESSOR_VERSION = "1"  # bump when processing gives something else for the same bytes
+PROCESSOR_VERSION = "2"  # bump when processing gives something else for the same bytes
 
 
 @dataclass
@@ -26,6 +27,7 @@ class CleanDocument:
 class ProcessedPage:
     decoded: Decoded
     clean: CleanDocument
+    parsed: ParsedDocument
 
     @property
     def text(self) -> str:
@@ -33,6 +35,7 @@ class ProcessedPage:
 
     def as_json(self) -> dict:
         return {
+            **self.parsed.as_json(),
             "encoding": self.decoded.evidence(),
             "transforms": self.clean.degarbled.transforms,
             "text": self.clean.text,
@@ -49,4 +52,9 @@ def clean_document(decoded_text: str) -> CleanDocument:
 
 def process_page(body: bytes, content_type: str | None = None) -> ProcessedPage:
     decoded = decode_page(body, content_type)
-    return ProcessedPage(decoded, clean_document(decoded.text))
+    clean = clean_document(decoded.text)
+    return ProcessedPage(decoded, clean, parse_clean(clean))
+
+
+def parse_clean(clean: CleanDocument) -> ParsedDocument:
+    return parse_document(clean.degarbled.text, clean.is_html, clean.text)

@@ -1,0 +1,129 @@
+"""Title, issuing agency, year covered, publish date and 来源 of a page, and its kind.
+
+HTML pages are read from their metadata first (the portals' ArticleTitle / PubDate /
+ContentSource meta tags, the article heading, <title>), plain text from its first lines.
+The kind comes from the title, with the body as a tie-breaker: precision matters as much as
+recall, so a notice that mentions 年度报告 is a notice, and a 范文 compilation is not a report.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+import lxml.html
+from lxml import etree
+
+from pipelines.degarble import published_date
+from pipelines.text import XML_DECLARATION
+
+DOC_KINDS = ("annual_report", "work_summary", "notice", "template_essay", "other")
+TITLE_WORDS = re.compile(r"年度报告|年报|工作报告|工作总结|范文|通知|函|要点|报告")
+YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
+SOURCE = re.compile(r"来源\s*[:：]\s*([^\s|｜]{2,40})")
+PERIOD = re.compile(r"统计期限自\s*((?:19|20)\d{2})\s*年")
+SITE_SUFFIX = re.compile(r"\s*(?:[_|｜—-]+|\s-\s).*$")
+
+ESSAY = re.compile(r"范文|精选\d*篇|篇[1-9一二三四五六七八九十]\b")
+NOTICE_END = re.compile(r"(?:通知|通报|函|意见|公告|批复|方案)$")
+REPORT = re.compile(r"年度报告|年报|工作报告|年度工作报告")
+DISCLOSURE = re.compile(r"信息公开|政务公开")
+SUMMARY = re.compile(r"工作总结|工作情况总结")
+
+
+@dataclass
+class Metadata:
+    title: str | None
+    agency: str | None
+    report_year: int | None
+    published_date: str | None  # YYYY-MM-DD
+    source: str | None
+
+
+def read_metadata(document: str, is_html: bool, text: str) -> Metadata:
+    """`document` is the clean page (HTML or plain text), `text` its plain text."""
+    meta = html_metadata(document) if is_html else {}
+    title = meta.get("title") or title_from_lines(text)
+    published = meta.get("published") or published_date(text)
+    source_match = SOURCE.search(text)
+    source = meta.get("source") or (source_match.group(1) if source_match else None)
+    return Metadata(
+        title=title,
+        agency=agency_of(title) or source,
+        report_year=report_year(title, text, published),
+        published_date=published.isoformat() if published else None,
+        source=source,
+    )
+
+
+def html_metadata(html: str) -> dict:
+    try:
+        root = lxml.html.fromstring(XML_DECLARATION.sub("", html))
+    except (etree.ParserError, ValueError):
+        return {}
+    metas = {
+        (m.get("name") or m.get("property") or "").lower(): (m.get("content") or "").strip()
+        for m in root.iter("meta")
+    }
+    out: dict = {}
+    headings = [
+        " ".join(h.text_content().split()) for h in root.iter("h1", "h2", "h3") if TITLE_WORDS.search(h.text_content())
+    ]
+    page_title = root.findtext(".//title") or ""
+    candidates = [metas.get("articletitle"), metas.get("og:title"), *headings, SITE_SUFFIX.sub("", page_title.strip())]
+    out["title"] = next((c for c in candidates if c and TITLE_WORDS.search(c)), None) or next(
+        (c for c in candidates if c), None
+    )
+    pub = re.match(r"(\d{4})-(\d{1,2})-(\d{1,2})", metas.get("pubdate", ""))
+    if pub:
+        try:
+            out["published"] = date(*map(int, pub.groups()))
+        except ValueError:
+            pass
+    if metas.get("contentsource"):
+        out["source"] = metas["contentsource"]
+    return out
+
+
+def title_from_lines(text: str) -> str | None:
+    lines = [line.strip(" |\t") for line in text.splitlines()[:60]]
+    lines = [line for line in lines if line]
+    titled = [line for line in lines if len(line) <= 80 and YEAR.search(line) and TITLE_WORDS.search(line)]
+    return titled[0] if titled else (lines[0][:80] if lines else None)
+
+
+def agency_of(title: str | None) -> str | None:
+    """The issuer as printed before the year: 攀枝花市东区2019年… -> 攀枝花市东区."""
+    if not title:
+        return None
+    match = YEAR.search(title)
+    if not match:
+        return None
+    agency = re.sub(r"(?:关于|\s)+$", "", title[: match.start()])
+    return agency or None
+
+
+def report_year(title: str | None, text: str, published: date | None) -> int | None:
+    """The year the report covers (its title's year), not the year it was published."""
+    match = YEAR.search(title or "") or PERIOD.search(text)
+    if match:
+        return int(match.group(1))
+    return published.year - 1 if published else None
+
+
+def classify(title: str | None, text: str, value_count: int) -> str:
+    """One of DOC_KINDS."""
+    title = title or ""
+    if ESSAY.search(title) or (len(re.findall(r"(?m)^篇[1-9一二三四五六七八九十]\s*$", text)) >= 2):
+        return "template_essay"
+    if NOTICE_END.search(title):
+        return "notice" if REPORT.search(title) else "other"
+    dated = YEAR.search(title) is not None  # a column or list page is titled 年报 without a year
+    if dated and REPORT.search(title) and DISCLOSURE.search(title):
+        return "annual_report"
+    if dated and SUMMARY.search(title) and DISCLOSURE.search(title):
+        return "work_summary"
+    if value_count >= 20:  # the standard tables under a title that does not say so
+        return "annual_report"
+    return "other"

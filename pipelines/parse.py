@@ -1,0 +1,90 @@
+"""A clean page -> kind, metadata, sections, every table value under its canonical key, and
+the identity checks of those values.
+
+Pure: the input is the de-garbled document (pipelines.process.CleanDocument), so the crawl,
+`govcrawl parse` and `govcrawl reparse` give the same result for the same bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from pipelines.cells import html_cells, text_cells
+from pipelines.metadata import Metadata, classify, read_metadata
+from pipelines.prose import prose_values
+from pipelines.sections import split_sections
+from pipelines.validate import Check, validate
+from pipelines.values import TableReading, Value, detect_format, number_json, read_tables
+
+REPORT_KINDS = ("annual_report", "work_summary")
+
+
+@dataclass
+class ParsedDocument:
+    doc_kind: str
+    metadata: Metadata
+    format: str | None
+    sections: list[dict] = field(default_factory=list)
+    values: dict[str, Value] = field(default_factory=dict)
+    validation: list[Check] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def validation_status(self) -> str:
+        """ok | failed (a strict identity does not hold) | unchecked (nothing to check)."""
+        strict = [check for check in self.validation if check.strict]
+        if not strict:
+            return "unchecked"
+        return "ok" if all(check.ok for check in strict) else "failed"
+
+    def as_json(self) -> dict:
+        return {
+            "doc_kind": self.doc_kind,
+            "title": self.metadata.title,
+            "agency": self.metadata.agency,
+            "report_year": self.metadata.report_year,
+            "published_date": self.metadata.published_date,
+            "source": self.metadata.source,
+            "format": self.format,
+            "sections": self.sections,
+            "values": {key: number_json(v.value) for key, v in self.values.items()},
+            "value_sources": {key: v.as_json() for key, v in self.values.items()},
+            "validation_status": self.validation_status,
+            "validation": [check.as_json() for check in self.validation],
+            "problems": self.problems,
+        }
+
+
+def read_values(document: str, is_html: bool, text: str) -> TableReading:
+    """Table values from the page's real tables, or from its flattened text if that gives more."""
+    reading = read_tables(html_cells(document) if is_html else text_cells(document))
+    if is_html and len(reading.values) < 20:
+        flattened = read_tables(text_cells(text))
+        if len(flattened.values) > len(reading.values):
+            return flattened
+    return reading
+
+
+def parse_document(document: str, is_html: bool, text: str) -> ParsedDocument:
+    """`document`: the clean page (HTML or plain text); `text`: its plain text."""
+    metadata = read_metadata(document, is_html, text)
+    reading = read_values(document, is_html, text)
+    kind = classify(metadata.title, text, len(reading.values))
+    if kind not in REPORT_KINDS:
+        return ParsedDocument(kind, metadata, None, split_sections(text))
+    fmt = detect_format(reading, metadata.report_year)
+    values = dict(reading.values)
+    if fmt == "legacy":
+        for key, value in prose_values(text).items():
+            values.setdefault(key, value)
+    plain: dict[str, Decimal] = {key: v.value for key, v in values.items()}
+    return ParsedDocument(
+        kind,
+        metadata,
+        fmt,
+        split_sections(text),
+        values,
+        validate(plain, fmt),
+        reading.problems,
+    )

@@ -1,0 +1,108 @@
+"""Check a report's numbers against the identities of the spec, recording both sides.
+
+The identities are the `expr` strings of report_schema.yaml, evaluated as written: terms are
+canonical keys (with {c} over the table-三 columns and {r} over its rows of the report's
+format) or sum(pattern.*) over keys, joined by + and compared with == or <=. A check whose
+terms were not all read is skipped, not failed; cross-year rules need other reports and are
+left to the database. A report that fails is stored as printed, never corrected.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+
+from pipelines.schema import application_columns, application_row_keys, identities, review_keys
+
+TERM = re.compile(r"^(?:sum\((?P<pattern>[\w.*]+)\)|(?P<key>[\w.]+))$")
+COMPARISON = re.compile(r"^(?P<left>[^=<>]+?)\s*(?P<op>==|<=)\s*(?P<right>[^=<>]+)$")
+
+
+@dataclass
+class Check:
+    rule: str
+    subject: str  # the column or row it was checked for, "" when the rule has no placeholder
+    ok: bool
+    expected: float  # the printed total (or the left side when both sides are sums)
+    actual: float  # what the parts add up to
+    expression: str  # the rule with its placeholders filled in
+    strict: bool
+
+    def as_json(self) -> dict:
+        return asdict(self)
+
+
+def validate(values: dict[str, Decimal], fmt: str | None) -> list[Check]:
+    if fmt not in ("2019", "2021") or not values:
+        return []
+    checks: list[Check] = []
+    for rule in identities():
+        if rule.get("format", fmt) != fmt:
+            continue
+        if rule["id"] == "non_negative":
+            checks += non_negative(values, rule)
+            continue
+        for subject, expr in expansions(rule["expr"], fmt):
+            check = evaluate(rule, subject, expr, values)
+            if check is not None:
+                checks.append(check)
+    return checks
+
+
+def expansions(expr: str, fmt: str) -> list[tuple[str, str]]:
+    if "{c}" in expr:
+        return [(c, expr.replace("{c}", c)) for c in application_columns()]
+    if "{r}" in expr:
+        return [(r, expr.replace("{r}", r)) for r in application_row_keys(fmt)]
+    return [("", expr)]
+
+
+def evaluate(rule: dict, subject: str, expr: str, values: dict[str, Decimal]) -> Check | None:
+    match = COMPARISON.match(expr.strip())
+    if match is None:
+        return None  # a cross-year or prose rule: not computable from one report
+    sides = []
+    for side in (match.group("left"), match.group("right")):
+        terms = [term.strip() for term in side.split(" + ")]
+        total = Decimal(0)
+        for term in terms:
+            value = term_value(term, values)
+            if value is None:
+                return None
+            total += value
+        sides.append((total, len(terms) == 1 and "sum(" not in terms[0]))
+    (left, left_single), (right, right_single) = sides
+    op = match.group("op")
+    ok = left == right if op == "==" else left <= right
+    printed, parts = (right, left) if right_single and not left_single else (left, right)
+    return Check(rule["id"], subject, ok, float(printed), float(parts), expr, rule["strict"])
+
+
+def term_value(term: str, values: dict[str, Decimal]) -> Decimal | None:
+    match = TERM.match(term)
+    if match is None:
+        return None
+    if match.group("key"):
+        return values.get(match.group("key"))
+    pattern = re.compile(re.escape(match.group("pattern")).replace(r"\*", r"[^.]+") + "$")
+    found = [value for key, value in values.items() if pattern.match(key)]
+    return sum(found, Decimal(0)) if found else None
+
+
+def non_negative(values: dict[str, Decimal], rule: dict) -> list[Check]:
+    counted = [key for key in values if key.startswith("applications.") or key in review_keys()]
+    if not counted:
+        return []
+    smallest = min(counted, key=lambda key: values[key])
+    return [
+        Check(
+            rule["id"],
+            smallest,
+            values[smallest] >= 0,
+            0.0,
+            float(values[smallest]),
+            f"min over {len(counted)} counts ({smallest}) >= 0",
+            rule["strict"],
+        )
+    ]

@@ -1,0 +1,258 @@
+"""Read the standard statistics tables (二, 三, 四) off a page's cells into canonical keys.
+
+The reader walks the cell sequence of pipelines.cells once. A row label it recognises (by its
+core, see pipelines.schema.core) is followed by that row's cells: 7 in table 三, one per
+column header of the current sub-table in table 二, 15 in the data row of table 四. Empty
+cells count as 0. A row whose cells do not come out at the expected count is reported as a
+problem and left out, never guessed. The legacy 政府信息公开情况统计表 is read the same way,
+under the spec's loose map.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from pipelines.cells import Cell
+from pipelines.schema import (
+    FORMATS,
+    active_column_cores,
+    active_row_cores,
+    application_column_labels,
+    application_columns,
+    application_parent_cores,
+    application_rows,
+    core,
+    format_markers,
+    legacy_table_map,
+    measure_unit,
+    review_keys,
+    review_label_cores,
+    schema,
+)
+
+YUAN_PER_10K = Decimal(10000)
+ACTIVE_HEADER = core("信息内容")
+LEGACY_HEADER = core("指标名称")
+NOTE_CORE = core(schema()["applications"]["header_note"])
+
+
+@dataclass
+class Value:
+    key: str
+    value: Decimal
+    source: str  # table (an HTML table) | text (a flattened table) | legacy_table | prose
+    row_label: str
+    col_label: str
+    raw: str  # the cell as printed; "" for an empty cell
+    where: dict = field(default_factory=dict)  # {table,row,col} or {line[,col]}
+    unit: str = ""
+
+    def as_json(self) -> dict:
+        return {
+            "value": number_json(self.value),
+            "source": self.source,
+            "row_label": self.row_label,
+            "col_label": self.col_label,
+            "raw": self.raw,
+            **self.where,
+        }
+
+
+def number_json(value: Decimal) -> int | float:
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+@dataclass
+class TableReading:
+    values: dict[str, Value] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    format_labels: set[str] = field(default_factory=set)  # formats whose own labels were seen
+
+    def add(self, value: Value) -> None:
+        if value.key in self.values:  # a twin table further down (e.g. a summary): keep the first
+            self.problems.append(f"{value.key} printed twice; kept the first ({self.values[value.key].raw!r})")
+            return
+        self.values[value.key] = value
+
+
+def source_of(cell: Cell) -> str:
+    return "table" if cell.table is not None else "text"
+
+
+def row_cells(cells: list[Cell], start: int, expected: int, label: Cell) -> tuple[list[Cell], int] | None:
+    """The `expected` value cells from `start` (empty runs count as several); None if a label
+    or the end of a real row comes first. Returns the cells and the index after them."""
+    out: list[Cell] = []
+    width = 0
+    i = start
+    same_row = label.row_end is False and (label.table is not None or label.col is not None)
+    while i < len(cells) and width < expected:
+        cell = cells[i]
+        if cell.kind == "label":
+            break
+        if same_row and (cell.table, cell.row, cell.line) != (label.table, label.row, label.line):
+            break
+        out.append(cell)
+        width += cell.width
+        i += 1
+        if same_row and cell.row_end:
+            break
+    if same_row and width > expected:  # trailing empty spacer cells of a Word table
+        while out and out[-1].kind == "blank" and width - out[-1].width >= expected:
+            width -= out.pop().width
+    if width != expected:
+        return None
+    return out, i
+
+
+def spread(cells: list[Cell]) -> list[Cell]:
+    """One entry per table cell: a run of N empty cells becomes N entries."""
+    return [cell for cell in cells for _ in range(cell.width)]
+
+
+def read_tables(cells: list[Cell]) -> TableReading:
+    reading = TableReading()
+    app_rows = application_rows()
+    app_columns = application_columns()
+    app_column_cores = {core(label) for label in application_column_labels().values()}
+    active_columns: list[tuple[str, Cell]] = []  # (measure, header cell) of the current sub-table
+    collecting_columns = False
+    parent: str | None = None  # current parent row of table 三, e.g. 不予公开
+    in_reviews = False
+    in_legacy = False
+    i = 0
+    while i < len(cells):
+        cell = cells[i]
+        if cell.kind != "label":
+            if in_reviews:
+                got = row_cells(cells, i, len(review_keys()), cell)
+                in_reviews = False
+                if got is None:
+                    reading.problems.append(f"table 四: the data row at {cell.where()} does not have 15 cells")
+                else:
+                    for key, value_cell in zip(review_keys(), spread(got[0]), strict=True):
+                        group, measure = key.split(".")
+                        add_value(reading, key, value_cell, "", f"{group}/{measure}")
+                    i = got[1]
+                    continue
+            i += 1
+            continue
+
+        label = core(cell.raw)
+        collecting_columns = collecting_columns and label in active_column_cores()
+        if label == ACTIVE_HEADER:
+            active_columns, collecting_columns, in_reviews = [], True, False
+        elif collecting_columns:
+            measure, fmt = active_column_cores()[label]
+            active_columns.append((measure, cell))
+            reading.format_labels |= {fmt} if label in format_markers()[fmt] else set()
+        elif label in active_row_cores() and active_columns:
+            item = active_row_cores()[label]
+            got = row_cells(cells, i + 1, len(active_columns), cell)
+            if got is None:
+                reading.problems.append(f"table 二: row {cell.raw!r} does not have {len(active_columns)} cells")
+            else:
+                for (measure, header), value_cell in zip(active_columns, spread(got[0]), strict=True):
+                    key = f"active.{item}.{measure}"
+                    if measure in schema()["active"][item]:
+                        add_value(reading, key, value_cell, cell.raw, header.raw, measure_unit(item, measure))
+                i = got[1]
+                continue
+        elif label in review_label_cores() and (in_reviews or label not in app_column_cores):
+            in_reviews = True
+        elif label == LEGACY_HEADER:
+            in_legacy = True
+        elif in_legacy and label in legacy_table_map():
+            number = next((c for c in cells[i + 1 : i + 4] if c.kind == "number"), None)
+            if number is not None:
+                add_value(reading, legacy_table_map()[label], number, cell.raw, "本年度", source="legacy_table")
+        else:
+            row = application_row(label, parent, app_rows)
+            if label in application_parent_cores():
+                parent = label
+            if label in app_column_cores or label == NOTE_CORE:
+                in_reviews = False
+            if row is not None:
+                in_reviews = False
+                got = row_cells(cells, i + 1, len(app_columns), cell)
+                if got is not None:
+                    if row.key == "other.total" and label == parent:
+                        parent = None  # 2019: （六）其他处理 is a row, not a parent
+                    for column, value_cell in zip(app_columns, spread(got[0]), strict=True):
+                        add_value(
+                            reading,
+                            f"applications.{row.key}.{column}",
+                            value_cell,
+                            cell.raw,
+                            application_column_labels()[column],
+                        )
+                    i = got[1]
+                    continue
+                if next_has_number(cells, i + 1):
+                    reading.problems.append(f"table 三: row {cell.raw!r} does not have {len(app_columns)} cells")
+        i += 1
+    if any(key.endswith(".no_correction.total") for key in reading.values):
+        reading.format_labels.add("2021")
+    return reading
+
+
+def next_has_number(cells: list[Cell], i: int) -> bool:
+    """Whether numbers follow before the next label (empty header cells are no row)."""
+    for cell in cells[i:]:
+        if cell.kind == "label":
+            return False
+        if cell.kind == "number":
+            return True
+    return False
+
+
+def application_row(label: str, parent: str | None, rows) -> object | None:
+    """The table-三 row a printed label names; sub-rows such as 3.其他 need their parent."""
+    exact = [row for row in rows if row.core == label]
+    if not exact and len(label) >= 4:
+        exact = [row for row in rows if row.core.startswith(label) or label.startswith(row.core) and len(row.core) >= 4]
+    if len(exact) > 1:
+        exact = [row for row in exact if row.parent_core == parent] or [r for r in exact if r.parent_core is None]
+    if len(exact) == 1:
+        row = exact[0]
+        if row.parent_core and parent and row.parent_core != parent and row.core != label:
+            return None
+        return row
+    return None
+
+
+def add_value(
+    reading: TableReading,
+    key: str,
+    cell: Cell,
+    row_label: str,
+    col_label: str,
+    unit: str = "件",
+    source: str | None = None,
+) -> None:
+    value = cell.number if cell.kind == "number" else Decimal(0)
+    if unit == "元" and cell.unit == "万元":
+        value *= YUAN_PER_10K
+    reading.add(
+        Value(
+            key=key,
+            value=value,
+            source=source or source_of(cell),
+            row_label=row_label,
+            col_label=col_label,
+            raw=cell.raw,
+            where=cell.where(),
+            unit=unit,
+        )
+    )
+
+
+def detect_format(reading: TableReading, report_year: int | None) -> str | None:
+    """Labels first (report_formats.md: when year and labels disagree, follow the labels)."""
+    for fmt in reversed(FORMATS):
+        if fmt in reading.format_labels:
+            return fmt
+    if report_year is None:
+        return None
+    return "legacy" if report_year <= 2018 else "2019" if report_year <= 2020 else "2021"
