@@ -1,18 +1,16 @@
 """Scrapy item pipelines: thin adapters over the pure modules in pipelines/.
 
-Order (settings.ITEM_PIPELINES): encoding -> de-garbling -> store.
+Order (settings.ITEM_PIPELINES): encoding -> de-garbling -> parsing -> store.
 """
 
 from __future__ import annotations
-
-import json
 
 from scrapy.crawler import Crawler
 
 from govcrawl.items import PageItem
 from govcrawl.recorder import CrawlRecorder
 from pipelines.encoding import decode_page
-from pipelines.process import PROCESSOR_VERSION, clean_document
+from pipelines.process import clean_document, parse_clean, stored_rows
 from pipelines.store import PageRecord
 
 
@@ -37,6 +35,14 @@ class DegarblePipeline:
         return item
 
 
+class ParsePipeline:
+    """Clean document -> kind, metadata, sections, values and their checks (pipelines.parse)."""
+
+    def process_item(self, item: PageItem) -> PageItem:
+        item["parsed"] = parse_clean(item["clean"])
+        return item
+
+
 class StorePipeline:
     """Store each page's raw body as a document version, with its clean text (pipelines.store)."""
 
@@ -58,23 +64,7 @@ class StorePipeline:
                 body=item["body"],
                 referer=item["referer"],
                 fetched_at=item["fetched_at"],
-                processed=processed_row(item) if "clean" in item else None,
+                processed=stored_rows(item["decoded"], item["clean"], item["parsed"]) if "parsed" in item else None,
             )
         )
         return item
-
-
-def processed_row(item: PageItem) -> dict:
-    decoded, clean = item["decoded"], item["clean"]
-    return {
-        "processor_version": PROCESSOR_VERSION,
-        "encoding": decoded.encoding,
-        "declared_header": decoded.declared_header,
-        "declared_meta": decoded.declared_meta,
-        "detected": decoded.detected,
-        "confidence": decoded.confidence,
-        "encoding_method": decoded.method,
-        "undecodable": decoded.undecodable,
-        "transforms": json.dumps(clean.degarbled.transforms),
-        "text": clean.text,
-    }

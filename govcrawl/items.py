@@ -19,3 +19,4 @@ class PageItem(scrapy.Item):
     via = scrapy.Field()  # http | browser
     decoded = scrapy.Field()  # pipelines.encoding.Decoded, set by EncodingPipeline
     clean = scrapy.Field()  # pipelines.process.CleanDocument, set by DegarblePipeline
+    parsed = scrapy.Field()  # pipelines.parse.ParsedDocument, set by ParsePipeline

@@ -46,5 +46,6 @@ EXTENSIONS = {
 ITEM_PIPELINES = {
     "govcrawl.item_pipelines.EncodingPipeline": 100,
     "govcrawl.item_pipelines.DegarblePipeline": 200,
+    "govcrawl.item_pipelines.ParsePipeline": 300,
     "govcrawl.item_pipelines.StorePipeline": 900,
 }

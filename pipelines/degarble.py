@@ -166,7 +166,9 @@ def replace_outside_blank_cells(text: str, replacement: str) -> tuple[str, int]:
 PUBLISHED = re.compile(
     r"(?<![\u4e00-\u9fff])(?:发布|發布|更新)?(?:时间|時間|日期)\s*[:：]\s*(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})"
 )
-SQUASHED_DATE = re.compile(r"(20\d{2})(\d{2,4})(?![\d.])")  # and no digit or dot before: see fix()
+# Not inside a URL, a file name or an identifier (t20130117_80725.htm): no ASCII word
+# character, slash, dot or hyphen on either side.
+SQUASHED_DATE = re.compile(r"(?<![A-Za-z0-9_/.\-=])(20\d{2})(\d{2,4})(?![\d.A-Za-z_/\-])")
 
 
 def published_date(text: str) -> date | None:

@@ -30,6 +30,10 @@ class ParsedDocument:
     validation: list[Check] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
+    @classmethod
+    def unparsed(cls, problem: str) -> ParsedDocument:
+        return cls("other", Metadata(None, None, None, None, None), None, problems=[problem])
+
     @property
     def validation_status(self) -> str:
         """ok | failed (a strict identity does not hold) | unchecked (nothing to check)."""

@@ -6,11 +6,14 @@ stored bodies, so the same bytes always give the same result.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 
 from pipelines.degarble import Degarbled, degarble
 from pipelines.encoding import Decoded, decode_page
 from pipelines.parse import ParsedDocument, parse_document
+from pipelines.store import ProcessedRows
 from pipelines.text import html_to_text, looks_like_html, strip_scripts
 
 PROCESSOR_VERSION = "2"  # bump when processing gives something else for the same bytes
@@ -42,6 +45,59 @@ class ProcessedPage:
         }
 
 
+def stored_rows(decoded: Decoded, clean: CleanDocument, parsed: ParsedDocument) -> ProcessedRows:
+    """The rows one processed version adds: `document_texts`, `report_values`, `validations`."""
+    result = ProcessedPage(decoded, clean, parsed).as_json()
+    metadata = parsed.metadata
+    text_row = {
+        "processor_version": PROCESSOR_VERSION,
+        "encoding": decoded.encoding,
+        "declared_header": decoded.declared_header,
+        "declared_meta": decoded.declared_meta,
+        "detected": decoded.detected,
+        "confidence": decoded.confidence,
+        "encoding_method": decoded.method,
+        "undecodable": decoded.undecodable,
+        "transforms": json.dumps(clean.degarbled.transforms),
+        "doc_kind": parsed.doc_kind,
+        "title": metadata.title,
+        "agency": metadata.agency,
+        "report_year": metadata.report_year,
+        "published_date": metadata.published_date,
+        "source": metadata.source,
+        "format": parsed.format,
+        "validation_status": parsed.validation_status,
+        "sections": json.dumps(parsed.sections, ensure_ascii=False),
+        "problems": json.dumps(parsed.problems, ensure_ascii=False),
+        "result_sha256": result_hash(result),
+        "text": clean.text,
+    }
+    values = [
+        {
+            "key": v.key,
+            "value": float(v.value),
+            "unit": v.unit,
+            "source": v.source,
+            "table_index": v.where.get("table"),
+            "row_index": v.where.get("row"),
+            "col_index": v.where.get("col"),
+            "line": v.where.get("line"),
+            "text_offset": v.where.get("offset"),
+            "row_label": v.row_label,
+            "col_label": v.col_label,
+            "raw": v.raw,
+        }
+        for v in parsed.values.values()
+    ]
+    checks = [{**c.as_json(), "ok": int(c.ok), "strict": int(c.strict)} for c in parsed.validation]
+    return ProcessedRows(text_row, values, checks)
+
+
+def result_hash(result: dict) -> str:
+    """Digest of everything processing produced: reparse makes a new version only when it moves."""
+    return hashlib.sha256(json.dumps(result, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+
+
 def clean_document(decoded_text: str) -> CleanDocument:
     """De-garble a decoded page (HTML or plain text) and take its plain text."""
     is_html = looks_like_html(decoded_text)
@@ -57,4 +113,8 @@ def process_page(body: bytes, content_type: str | None = None) -> ProcessedPage:
 
 
 def parse_clean(clean: CleanDocument) -> ParsedDocument:
-    return parse_document(clean.degarbled.text, clean.is_html, clean.text)
+    """Parse a clean document; a page the parser cannot handle is kept, with the error recorded."""
+    try:
+        return parse_document(clean.degarbled.text, clean.is_html, clean.text)
+    except Exception as error:  # noqa: BLE001 - any parser bug must not cost the page
+        return ParsedDocument.unparsed(f"parse failed: {type(error).__name__}: {error}")

@@ -20,7 +20,9 @@ from typing import Any
 
 import sqlite_utils
 
-SCHEMA_VERSION = 1
+from pipelines.views import create_views
+
+SCHEMA_VERSION = 2
 
 
 def utc_now() -> str:
@@ -51,6 +53,16 @@ class FetchRecord:
 
 
 @dataclass
+class ProcessedRows:
+    """What processing made of one version: its `document_texts` row (encoding evidence,
+    transforms, clean text, kind and metadata), its `report_values` and its `validations`."""
+
+    text: dict[str, Any]
+    values: list[dict[str, Any]] = field(default_factory=list)
+    validations: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
 class PageRecord:
     """An article page handed down the item pipeline: one candidate document."""
 
@@ -62,7 +74,7 @@ class PageRecord:
     body: bytes
     referer: str | None
     fetched_at: str
-    processed: dict[str, Any] | None = None  # a `document_texts` row: encoding evidence, transforms, text
+    processed: ProcessedRows | None = None
 
 
 class Store:
@@ -87,12 +99,13 @@ class Store:
         self.counts = {"fetches": 0, "new_documents": 0, "new_versions": 0, "unchanged_pages": 0}
 
     # -- runs ---------------------------------------------------------------------------------
-    def start_run(self, site: str, code_version: str, settings: dict[str, Any]) -> int:
+    def start_run(self, site: str, code_version: str, settings: dict[str, Any], kind: str = "crawl") -> int:
+        """kind: crawl (a `scrapy crawl`) or reparse (stored bodies processed again)."""
         with self.db.atomic():
             return self.db.conn.execute(
-                "INSERT INTO crawl_runs (site, started_at, code_version, settings, status)"
-                " VALUES (?, ?, ?, ?, 'running')",
-                [site, utc_now(), code_version, json.dumps(settings, ensure_ascii=False, sort_keys=True)],
+                "INSERT INTO crawl_runs (kind, site, started_at, code_version, settings, status)"
+                " VALUES (?, ?, ?, ?, ?, 'running')",
+                [kind, site, utc_now(), code_version, json.dumps(settings, ensure_ascii=False, sort_keys=True)],
             ).lastrowid
 
     def finish_run(self, run_id: int, finish_reason: str, stats: dict[str, Any]) -> None:
@@ -236,8 +249,35 @@ class Store:
         ).lastrowid
         db.execute("UPDATE documents SET current_version_id = ? WHERE id = ?", [version_id, document_id])
         if page.processed is not None:
-            self.db["document_texts"].insert({"version_id": version_id, **page.processed})
+            self._write_processed(version_id, page.processed)
         self.counts["new_versions"] += 1
+
+    def _write_processed(self, version_id: int, processed: ProcessedRows) -> None:
+        self.db["document_texts"].insert({"version_id": version_id, **processed.text})
+        if processed.values:
+            self.db["report_values"].insert_all([{"version_id": version_id, **row} for row in processed.values])
+        if processed.validations:
+            self.db["validations"].insert_all([{"version_id": version_id, **row} for row in processed.validations])
+
+    def add_reprocessed_version(self, version_id: int, run_id: int, processed: ProcessedRows) -> int:
+        """A new version of a document from the same stored bytes, processed again (reparse):
+        the old version and its rows stay, the document points at the new one."""
+        with self.db.atomic():
+            db = self.db.conn
+            new_id = db.execute(
+                "INSERT INTO document_versions (document_id, body_sha256, fetch_id, run_id, requested_url,"
+                " final_url, status, referer, fetched_at, reprocessed_from)"
+                " SELECT document_id, body_sha256, fetch_id, ?, requested_url, final_url, status, referer,"
+                " fetched_at, id FROM document_versions WHERE id = ?",
+                [run_id, version_id],
+            ).lastrowid
+            db.execute(
+                "UPDATE documents SET current_version_id = ? WHERE id ="
+                " (SELECT document_id FROM document_versions WHERE id = ?)",
+                [new_id, new_id],
+            )
+            self._write_processed(new_id, processed)
+        return new_id
 
     def close(self) -> None:
         self.flush()
@@ -253,108 +293,86 @@ def read_body(db: sqlite_utils.Database, sha256: str) -> bytes:
     return zlib.decompress(content) if compression == "zlib" else content
 
 
+# Every table: columns, primary key, foreign keys. A file written by an older govcrawl gets
+# the columns it lacks when it is opened.
+TABLES: dict[str, tuple[dict[str, type], str, list[tuple[str, str, str]]]] = {
+    "crawl_runs": (
+        {"id": int, "kind": str, "site": str, "started_at": str, "finished_at": str, "status": str,
+         "finish_reason": str, "code_version": str, "settings": str, "stats": str},
+        "id",
+        [],
+    ),
+    "bodies": ({"sha256": str, "length": int, "compression": str, "content": bytes}, "sha256", []),
+    "fetches": (
+        {"id": int, "run_id": int, "url": str, "method": str, "status": int, "redirect_to": str, "headers": str,
+         "request_headers": str, "referer": str, "via": str, "fetched_at": str, "duration_ms": float,
+         "body_sha256": str, "body_length": int, "error": str},
+        "id",
+        [("run_id", "crawl_runs", "id"), ("body_sha256", "bodies", "sha256")],
+    ),
+    "documents": (
+        {"id": int, "url": str, "first_seen_run": int, "first_seen_at": str, "last_seen_run": int,
+         "last_seen_at": str, "current_version_id": int},
+        "id",
+        [("first_seen_run", "crawl_runs", "id"), ("last_seen_run", "crawl_runs", "id")],
+    ),
+    "document_versions": (
+        {"id": int, "document_id": int, "body_sha256": str, "fetch_id": int, "run_id": int, "requested_url": str,
+         "final_url": str, "status": int, "referer": str, "fetched_at": str, "reprocessed_from": int},
+        "id",
+        [("document_id", "documents", "id"), ("body_sha256", "bodies", "sha256"), ("fetch_id", "fetches", "id"),
+         ("run_id", "crawl_runs", "id")],
+    ),
+    "document_texts": (
+        {"version_id": int, "processor_version": str, "encoding": str, "declared_header": str,
+         "declared_meta": str, "detected": str, "confidence": float, "encoding_method": str, "undecodable": int,
+         "transforms": str, "doc_kind": str, "title": str, "agency": str, "report_year": int,
+         "published_date": str, "source": str, "format": str, "validation_status": str, "sections": str,
+         "problems": str, "result_sha256": str, "text": str},
+        "version_id",
+        [("version_id", "document_versions", "id")],
+    ),
+    "report_values": (
+        {"id": int, "version_id": int, "key": str, "value": float, "unit": str, "source": str,
+         "table_index": int, "row_index": int, "col_index": int, "line": int, "text_offset": int,
+         "row_label": str, "col_label": str, "raw": str},
+        "id",
+        [("version_id", "document_versions", "id")],
+    ),
+    "validations": (
+        {"id": int, "version_id": int, "rule": str, "subject": str, "ok": int, "expected": float,
+         "actual": float, "expression": str, "strict": int},
+        "id",
+        [("version_id", "document_versions", "id")],
+    ),
+}  # fmt: skip
+INDEXES = [
+    ("fetches", ["url"], False),
+    ("fetches", ["body_sha256"], False),
+    ("fetches", ["run_id"], False),
+    ("documents", ["url"], True),
+    ("document_versions", ["document_id"], False),
+    ("document_versions", ["body_sha256"], False),
+    ("report_values", ["version_id", "key"], False),
+    ("report_values", ["key"], False),
+    ("validations", ["version_id"], False),
+]
+
+
 def ensure_schema(db: sqlite_utils.Database) -> None:
-    """Create the tables and indexes if missing (idempotent)."""
-    db["crawl_runs"].create(
-        {
-            "id": int,
-            "site": str,
-            "started_at": str,
-            "finished_at": str,
-            "status": str,
-            "finish_reason": str,
-            "code_version": str,
-            "settings": str,
-            "stats": str,
-        },
-        pk="id",
-        if_not_exists=True,
-    )
-    db["bodies"].create(
-        {"sha256": str, "length": int, "compression": str, "content": bytes},
-        pk="sha256",
-        if_not_exists=True,
-    )
-    db["fetches"].create(
-        {
-            "id": int,
-            "run_id": int,
-            "url": str,
-            "method": str,
-            "status": int,
-            "redirect_to": str,
-            "headers": str,
-            "request_headers": str,
-            "referer": str,
-            "via": str,
-            "fetched_at": str,
-            "duration_ms": float,
-            "body_sha256": str,
-            "body_length": int,
-            "error": str,
-        },
-        pk="id",
-        foreign_keys=[("run_id", "crawl_runs", "id"), ("body_sha256", "bodies", "sha256")],
-        if_not_exists=True,
-    )
-    db["documents"].create(
-        {
-            "id": int,
-            "url": str,
-            "first_seen_run": int,
-            "first_seen_at": str,
-            "last_seen_run": int,
-            "last_seen_at": str,
-            "current_version_id": int,
-        },
-        pk="id",
-        foreign_keys=[("first_seen_run", "crawl_runs", "id"), ("last_seen_run", "crawl_runs", "id")],
-        if_not_exists=True,
-    )
-    db["document_versions"].create(
-        {
-            "id": int,
-            "document_id": int,
-            "body_sha256": str,
-            "fetch_id": int,
-            "run_id": int,
-            "requested_url": str,
-            "final_url": str,
-            "status": int,
-            "referer": str,
-            "fetched_at": str,
-        },
-        pk="id",
-        foreign_keys=[
-            ("document_id", "documents", "id"),
-            ("body_sha256", "bodies", "sha256"),
-            ("fetch_id", "fetches", "id"),
-            ("run_id", "crawl_runs", "id"),
-        ],
-        if_not_exists=True,
-    )
-    db["document_texts"].create(
-        {
-            "version_id": int,
-            "processor_version": str,
-            "encoding": str,
-            "declared_header": str,
-            "declared_meta": str,
-            "detected": str,
-            "confidence": float,
-            "encoding_method": str,
-            "undecodable": int,
-            "transforms": str,
-            "text": str,
-        },
-        pk="version_id",
-        foreign_keys=[("version_id", "document_versions", "id")],
-        if_not_exists=True,
-    )
-    db["fetches"].create_index(["url"], if_not_exists=True)
-    db["fetches"].create_index(["body_sha256"], if_not_exists=True)
-    db["fetches"].create_index(["run_id"], if_not_exists=True)
-    db["documents"].create_index(["url"], unique=True, if_not_exists=True)
-    db["document_versions"].create_index(["document_id"], if_not_exists=True)
-    db["document_versions"].create_index(["body_sha256"], if_not_exists=True)
+    """Create what is missing: tables, columns, indexes, full-text search, views (idempotent)."""
+    for name, (columns, pk, foreign_keys) in TABLES.items():
+        table = db[name]
+        if table.exists():
+            for column, kind in columns.items():
+                if column not in table.columns_dict:
+                    table.add_column(column, kind)
+        else:
+            table.create(columns, pk=pk, foreign_keys=foreign_keys)
+    for name, columns, unique in INDEXES:
+        db[name].create_index(columns, unique=unique, if_not_exists=True)
+    if not db["document_texts"].detect_fts():
+        # trigram: Chinese has no spaces, so a word tokenizer would index whole sentences
+        db["document_texts"].enable_fts(["title", "text"], create_triggers=True, tokenize="trigram")
+    create_views(db)
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")

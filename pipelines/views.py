@@ -1,0 +1,96 @@
+"""SQL views for people: what researchers query in Datasette.
+
+reports            current annual reports (and 工作总结), one row per report: a report
+                   served at several URLs (the city portal and its mobile twin) is one row
+applications       one wide row per report: table 三's totals and the new requests by applicant
+reviews_litigation one row per report: table 四's 15 numbers
+new_in_last_run    documents the latest crawl saw for the first time
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+
+from pipelines.schema import application_columns, review_keys
+
+REPORTS = """
+WITH current AS (
+  SELECT d.id AS document_id, d.url, v.id AS version_id, v.fetched_at, t.doc_kind, t.title, t.agency,
+         t.report_year, t.published_date, t.source, t.format, t.validation_status
+  FROM documents d
+  JOIN document_versions v ON v.id = d.current_version_id
+  JOIN document_texts t ON t.version_id = v.id
+  WHERE t.doc_kind IN ('annual_report', 'work_summary')
+), ranked AS (
+  SELECT *,
+    row_number() OVER (PARTITION BY agency, report_year, title ORDER BY document_id) AS copy_rank,
+    count(*) OVER (PARTITION BY agency, report_year, title) AS copies
+  FROM current
+)
+SELECT document_id, version_id, doc_kind, agency, report_year, published_date, format, title, url,
+       source, validation_status,
+       (SELECT count(*) FROM report_values rv WHERE rv.version_id = ranked.version_id) AS value_count,
+       (SELECT count(*) FROM validations va WHERE va.version_id = ranked.version_id AND va.strict AND NOT va.ok)
+         AS failed_checks,
+       copies, fetched_at
+FROM ranked WHERE copy_rank = 1
+"""
+
+
+def pivot(column: str, condition: str, aggregate: str = "max") -> str:
+    return f"{aggregate}(CASE WHEN {condition} THEN v.value END) AS {column}"
+
+
+def applications_sql() -> str:
+    totals = [
+        ("received", "v.key = 'applications.new_received.total'"),
+        ("carried_over", "v.key = 'applications.carried_over.total'"),
+        ("granted", "v.key = 'applications.granted.total'"),
+        ("partially_granted", "v.key = 'applications.partially_granted.total'"),
+        ("denied", "v.key GLOB 'applications.denied.*.total'"),
+        ("unable", "v.key GLOB 'applications.unable.*.total'"),
+        ("not_processed", "v.key GLOB 'applications.not_processed.*.total'"),
+        ("other", "v.key GLOB 'applications.other.*.total'"),
+        ("total_handled", "v.key = 'applications.total.total'"),
+        ("carried_forward", "v.key = 'applications.carried_forward.total'"),
+    ]
+    columns = [pivot(name, cond, "sum" if "GLOB" in cond else "max") for name, cond in totals]
+    columns += [
+        pivot(f"received_{c}", f"v.key = 'applications.new_received.{c}'")
+        for c in application_columns()
+        if c != "total"
+    ]
+    return report_pivot(columns)
+
+
+def reviews_sql() -> str:
+    return report_pivot([pivot(key.replace(".", "_"), f"v.key = '{key}'") for key in review_keys()])
+
+
+def report_pivot(columns: list[str]) -> str:
+    return (
+        "SELECT r.document_id, r.version_id, r.agency, r.report_year, r.format, r.validation_status, r.url,\n  "
+        + ",\n  ".join(columns)
+        + "\nFROM reports r LEFT JOIN report_values v ON v.version_id = r.version_id"
+        + "\nGROUP BY r.version_id ORDER BY r.agency, r.report_year"
+    )
+
+
+NEW_IN_LAST_RUN = """
+SELECT d.id AS document_id, d.url, d.first_seen_at, t.doc_kind, t.title, t.agency, t.report_year
+FROM documents d
+LEFT JOIN document_texts t ON t.version_id = d.current_version_id
+WHERE d.first_seen_run = (SELECT max(id) FROM crawl_runs WHERE coalesce(kind, 'crawl') = 'crawl')
+"""
+
+
+def create_views(db: sqlite_utils.Database) -> None:
+    """(Re)create the views, so that a newer govcrawl's definitions replace older ones."""
+    views = {
+        "reports": REPORTS,
+        "applications": applications_sql(),
+        "reviews_litigation": reviews_sql(),
+        "new_in_last_run": NEW_IN_LAST_RUN,
+    }
+    for name, sql in views.items():
+        db.create_view(name, sql.strip(), replace=True)
