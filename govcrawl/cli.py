@@ -86,14 +86,43 @@ def cmd_parse(args: argparse.Namespace) -> int:
         print(json.dumps(result, ensure_ascii=False, indent=2))
         return 0
     evidence = result["encoding"]
+    print(f"kind: {result['doc_kind']}  format: {result['format']}  title: {result['title']}")
+    print(
+        f"agency: {result['agency']}  report year: {result['report_year']}  "
+        f"published: {result['published_date']}  source: {result['source']}"
+    )
     print(
         f"encoding: {evidence['chosen']} ({evidence['method']}, confidence {evidence['confidence']}, "
         f"declared {evidence['declared']}, undecodable spans {evidence['undecodable']})"
     )
     print("transforms: " + ", ".join(f"{t['name']} {t['count']}" for t in result["transforms"]))
+    failed = [c for c in result["validation"] if not c["ok"]]
+    print(
+        f"values: {len(result['values'])}  checks: {len(result['validation'])} "
+        f"({result['validation_status']}, {len(failed)} failed)"
+    )
+    for check in failed:
+        print(f"  failed {check['rule']} {check['subject']}: printed {check['expected']:g}, parts {check['actual']:g}")
+    for problem in result["problems"]:
+        print(f"  problem: {problem}")
     print()
     print(page.text)
     return 0
+
+
+def cmd_reparse(args: argparse.Namespace) -> int:
+    from govcrawl.reparse import reparse  # pulls in the processing stack
+
+    if not os.path.exists(args.db):
+        print(f"no database at {args.db}", file=sys.stderr)
+        return 1
+    summary = reparse(args.db)
+    print(
+        f"reparse run #{summary['run_id']}: {summary['versions']} current versions processed again, "
+        f"{summary['changed']} changed (new versions), {summary['unchanged']} unchanged, "
+        f"{summary['errors']} errors"
+    )
+    return 1 if summary["errors"] else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -109,6 +138,12 @@ def main(argv: list[str] | None = None) -> int:
     parse.add_argument("--content-type", help="the HTTP Content-Type it was served with, if known")
     parse.add_argument("--json", action="store_true")
     parse.set_defaults(func=cmd_parse)
+    reparse = sub.add_parser(
+        "reparse",
+        help="process the stored bodies again (after a parser change); new versions only where the result changed",
+    )
+    reparse.add_argument("--db", default=DEFAULT_DB)
+    reparse.set_defaults(func=cmd_reparse)
     args = parser.parse_args(argv)
     return args.func(args)
 

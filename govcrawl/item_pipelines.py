@@ -9,21 +9,16 @@ from scrapy.crawler import Crawler
 
 from govcrawl.items import PageItem
 from govcrawl.recorder import CrawlRecorder
-from pipelines.encoding import decode_page
+from pipelines.encoding import content_type_of, decode_page
 from pipelines.process import clean_document, parse_clean, stored_rows
 from pipelines.store import PageRecord
-
-
-def content_type(item: PageItem) -> str | None:
-    values = item["headers"].get("Content-Type") or item["headers"].get("content-type")
-    return values[0] if values else None
 
 
 class EncodingPipeline:
     """Raw bytes -> text, with the evidence for the chosen encoding (pipelines.encoding)."""
 
     def process_item(self, item: PageItem) -> PageItem:
-        item["decoded"] = decode_page(item["body"], content_type(item))
+        item["decoded"] = decode_page(item["body"], content_type_of(item["headers"]))
         return item
 
 

@@ -133,7 +133,7 @@ ODD_SPACES = re.compile(r"[\u00a0\u3000\u2002-\u200a\u202f]")
 BLANK_CELLS_LINE = re.compile(r"^[ \u00a0]*\u00a0[ \u00a0]*$", re.M)
 NOISE_CHARS = re.compile(f"[{ZERO_WIDTH.pattern[1:-1]}{ODD_SPACES.pattern[1:-1]}]")
 # Table noise of flattened pages: runs of pipes, and lines holding a lone pipe.
-PIPE_RUNS = re.compile(r"\|(?:[ \t]*\|)+")
+PIPE_RUNS = re.compile(r"\|{3,}")  # "| 3 |  | 4 |" is a table row whose empty cells must stay
 PIPE_LINES = re.compile(r"\n[ \t]*\|[ \t]*(?=\n)")
 
 

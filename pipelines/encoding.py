@@ -105,6 +105,14 @@ def declared_charsets(body: bytes, content_type: str | bytes | None) -> tuple[st
     )
 
 
+def content_type_of(headers: dict[str, list[str]]) -> str | None:
+    """The Content-Type of stored response headers ({name: [values]}, any letter case)."""
+    for name, values in headers.items():
+        if name.lower() == "content-type" and values:
+            return values[0]
+    return None
+
+
 def decode_page(body: bytes, content_type: str | bytes | None = None) -> Decoded:
     """Decode a whole page once, per page and never per field (short strings mislead detectors)."""
     header, meta = declared_charsets(body, content_type)

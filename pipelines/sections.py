@@ -46,7 +46,7 @@ def split_sections(text: str) -> list[dict]:
                 sections[-1]["text"] = "\n".join(body).strip()
             sections.append({"n": len(sections) + 1, "heading": stripped, "text": ""})
             body = []
-        elif sections:
+        elif sections and stripped:
             body.append(stripped)
     if sections:
         sections[-1]["text"] = "\n".join(body).strip()

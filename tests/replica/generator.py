@@ -134,7 +134,8 @@ class Page:
     garbling: str | None = None
     clean_text: str | None = None  # for garbled copies: the text de-garbling must give back
     values: dict[str, float] = field(default_factory=dict)
-    prose_values: dict[str, int] = field(default_factory=dict)
+    prose_values: dict[str, int] = field(default_factory=dict)  # legacy figures stated in prose
+    table_style: str | None = None  # how the statistics tables are printed (tables.STYLES)
     planted_inconsistency: str | None = None
 
     def headers(self) -> list[tuple[str, str]]:
@@ -152,7 +153,7 @@ class Page:
 
 def same_report(original: Page, **fields) -> Page:
     """A new page carrying `original`'s report metadata (a twin or a copy of it elsewhere)."""
-    metadata = ("title", "agency", "year", "published", "format")
+    metadata = ("title", "agency", "year", "published", "format", "table_style")
     return Page(**{name: getattr(original, name) for name in metadata}, **fields)
 
 
@@ -322,6 +323,8 @@ class PortalBuilder:
             format=fmt,
         )
         blank_zeros = rng.random() < 0.4
+        if fmt != "legacy":
+            page.table_style = rng.choices(tables.STYLES, weights=[4, 3, 2, 2])[0]
         if fmt == "legacy":
             body_html = self.legacy_body(page, rng)
         else:
@@ -349,11 +352,11 @@ class PortalBuilder:
                 heading("一、总体情况"),
                 paragraphs(overview),
                 heading("二、主动公开政府信息情况"),
-                tables.render_active(values, fmt, blank_zeros),
+                tables.render_active(values, fmt, page.table_style, blank_zeros, self.rng),
                 heading("三、收到和处理政府信息公开申请情况"),
-                tables.render_applications(values, fmt, blank_zeros),
+                tables.render_applications(values, fmt, page.table_style, blank_zeros, self.rng),
                 heading("四、政府信息公开行政复议、行政诉讼情况"),
-                tables.render_reviews(values, blank_zeros),
+                tables.render_reviews(values, page.table_style, blank_zeros, self.rng),
                 heading("五、存在的主要问题及改进情况"),
                 paragraphs(texts.PROBLEMS),
                 heading("六、其他需要报告的事项"),
@@ -366,12 +369,9 @@ class PortalBuilder:
         published_count, received, granted = rng.randint(100, 3000), rng.randint(0, 30), 0
         granted = rng.randint(0, received)
         reviews = rng.choice([0, 0, 1])
-        page.prose_values = {
-            "active.published_items": published_count,
-            "applications.new_received.total": received,
-            "applications.granted.total": granted,
-            "reviews.total": reviews,
-        }
+        page.prose_values = {"applications.new_received.total": received, "reviews.total": reviews}
+        if received:  # the granted count is only stated when there were applications
+            page.prose_values["applications.granted.total"] = granted
         application_text = (
             f"{year}年，共受理信息公开申请{received}件，其中同意公开{granted}件。"
             if received
@@ -530,6 +530,17 @@ class PortalBuilder:
                 date(2025, 3 + i, 10),
             )
         self.column(CITY, "/xwzx/", "新闻中心")
+        # Content-farm compilations of report texts (seed 004): essays, not reports.
+        for title in ("政府信息公开工作年度报告范文", "2023年度政府信息公开工作年度报告（精选3篇）"):
+            self.simple_article(
+                CONTENT_FARM,
+                "/fanwen/",
+                "template_essay",
+                title,
+                [texts.ESSAY_INTRO, "篇1", texts.OVERVIEW[0].format(year=2023, agency="某县", n1=1, n2=2),
+                 "篇2", texts.LEGACY_PROBLEMS, "篇3", texts.PROBLEMS[1]],
+                date(2024, 5, 6),
+            )  # fmt: skip
         # A report-looking link into a path robots.txt forbids: it must never be requested.
         self.simple_article(
             CITY,
@@ -548,7 +559,7 @@ class PortalBuilder:
         column: str,
         kind: str,
         title: str,
-        text: str,
+        text: str | list[str],
         published: date,
         year: int | None = None,
         fault: str | None = None,
@@ -564,7 +575,8 @@ class PortalBuilder:
             published=published.isoformat(),
             fault=fault,
         )
-        self.encode(page, article_html(page, "攀枝花市人民政府办公室", paragraphs([text])), old=False)
+        body = paragraphs([text] if isinstance(text, str) else text)
+        self.encode(page, article_html(page, "攀枝花市人民政府办公室", body), old=False)
         self.pages[page.url] = page
         self.column(host, list_in or column, title).articles.append(page)
         return page

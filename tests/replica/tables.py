@@ -1,64 +1,48 @@
 """The standard statistics tables of a report: values under canonical keys, and their HTML.
 
-Row and column labels and canonical keys come from the project's copy of the schema spec
-(pipelines/spec/report_schema.yaml), so the replica prints what the parser must read.
+Labels and keys come from the project's schema (pipelines.schema), so the replica prints what
+the parser must read. Each table is built as a grid of cells with spans, then printed in one
+of several styles seen on real portals:
+
+html    a clean <table> with rowspan/colspan and &nbsp; for empty cells
+word    a Word-exported <table>: digits split across <span>s, full-width digits, units in
+        cells (3件), "(一) 予以公开" brackets, 合计 / 结转下一年度 label variants, straight quotes
+lines   the table flattened to one <p> per cell, a run of empty cells as one paragraph of
+        non-breaking spaces (seed 001)
+pipes   one <p> per row, cells between | characters
 """
 
 from __future__ import annotations
 
 import random
-from functools import cache
-from pathlib import Path
+from dataclasses import dataclass
 
-import yaml
+from pipelines import schema
 
-SPEC = Path(__file__).resolve().parents[2] / "pipelines" / "spec" / "report_schema.yaml"
-
-# Row labels of table 二 by item; the spec names them only in comments.
-ACTIVE_ROW_LABELS = {
-    "regulations": {"2019": "规章", "2021": "规章"},
-    "normative_documents": {"2019": "规范性文件", "2021": "行政规范性文件"},
-    "licensing": {"2019": "行政许可", "2021": "行政许可"},
-    "other_management_services": {"2019": "其他对外管理服务事项"},
-    "penalty": {"2019": "行政处罚", "2021": "行政处罚"},
-    "coercion": {"2019": "行政强制", "2021": "行政强制"},
-    "fees": {"2019": "行政事业性收费", "2021": "行政事业性收费"},
-    "centralized_procurement": {"2019": "政府集中采购"},
-}
-# Sub-tables of table 二: (article item, rows in it).
-ACTIVE_SUBTABLES = [
-    ("（一）", ["regulations", "normative_documents"]),
-    ("（五）", ["licensing", "other_management_services"]),
-    ("（六）", ["penalty", "coercion"]),
-    ("（八）", ["fees"]),
-    ("（九）", ["centralized_procurement"]),
-]
+STYLES = ("html", "word", "lines", "pipes")
 APPLICANT_GROUP = "法人或其他组织"
+FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 
 
-@cache
-def schema() -> dict:
-    return yaml.safe_load(SPEC.read_text(encoding="utf-8"))
+@dataclass
+class GridCell:
+    text: str
+    rowspan: int = 1
+    colspan: int = 1
+    number: float | None = None  # a value cell (None for labels)
+    unit: str = ""  # printed after the number (元 / 万元 cells of table 二)
+
+
+Grid = list[list[GridCell]]
 
 
 def application_rows(fmt: str) -> list[tuple[str, dict]]:
-    return [(key, row) for key, row in schema()["applications"]["rows"].items() if fmt in row["formats"]]
+    rows = schema.schema()["applications"]["rows"]
+    return [(key, rows[key]) for key in schema.application_row_keys(fmt)]
 
 
 def application_columns() -> list[str]:
-    return list(schema()["applications"]["columns"])
-
-
-def active_measures(item: str, fmt: str) -> list[tuple[str, str]]:
-    """(measure key, column label) of one table-二 row in one format."""
-    out = []
-    for measure, spec in schema()["active"][item].items():
-        if fmt in spec["formats"]:
-            label = spec["col"]
-            if " / " in label:  # "处理决定数量 (2019) / 本年处理决定数量 (2021)"
-                label = next(p for p in label.split(" / ") if f"({fmt})" in p).replace(f" ({fmt})", "")
-            out.append((measure, label))
-    return out
+    return list(schema.application_columns())
 
 
 # -- values ------------------------------------------------------------------------------------
@@ -94,15 +78,16 @@ def make_values(rng: random.Random, fmt: str, busy: int) -> dict[str, float]:
             values[f"applications.{row}.{column}"] = per_column[column][row]
         values[f"applications.{row}.total"] = sum(per_column[c][row] for c in columns[:-1])
 
-    for group in schema()["reviews_litigation"]["groups"]:
-        parts = [rng.choice([0, 0, 0, 1, 2]) for _ in range(4)]
-        for measure, value in zip(["maintained", "corrected", "other", "pending"], parts, strict=True):
-            values[f"{group}.{measure}"] = value
-        values[f"{group}.total"] = sum(parts)
+    for key in schema.review_keys():
+        group, measure = key.split(".")
+        if measure != "total":
+            values[key] = rng.choice([0, 0, 0, 1, 2])
+    for group in schema.review_groups():
+        values[f"{group}.total"] = sum(values[f"{group}.{m}"] for m in schema.review_measures() if m != "total")
 
-    for item in ACTIVE_ROW_LABELS:
-        for measure, _ in active_measures(item, fmt):
-            values[f"active.{item}.{measure}"] = active_value(rng, item, measure)
+    for item in schema.active_items():
+        for m in schema.active_measures(item, fmt):
+            values[f"active.{item}.{m.measure}"] = active_value(rng, item, m.measure)
     return values
 
 
@@ -118,99 +103,152 @@ def active_value(rng: random.Random, item: str, measure: str) -> float:
     return rng.randint(0, 400)
 
 
-# -- HTML --------------------------------------------------------------------------------------
-def cell(text: str, rowspan: int = 1, colspan: int = 1) -> str:
-    span = (f' rowspan="{rowspan}"' if rowspan > 1 else "") + (f' colspan="{colspan}"' if colspan > 1 else "")
-    return f'<td{span} style="border:1px solid #000;padding:2px 4px"><p align="center">{text}</p></td>'
-
-
-def number(value: float, blank_zeros: bool, unit: str = "") -> str:
-    if value == 0 and blank_zeros:
-        return "&nbsp;"
-    text = f"{value:g}" if isinstance(value, float) else str(value)
-    return text + unit
-
-
-def table(rows: list[str]) -> str:
-    body = "".join(f"<tr>{r}</tr>" for r in rows)
-    return f'<table border="1" cellspacing="0" cellpadding="0" style="border-collapse:collapse" width="600">{body}</table>'
-
-
-def render_active(values: dict[str, float], fmt: str, blank_zeros: bool) -> str:
-    parts = []
-    for article, items in ACTIVE_SUBTABLES:
-        items = [i for i in items if fmt in ACTIVE_ROW_LABELS[i]]
-        if not items:
-            continue
-        measures = active_measures(items[0], fmt)
-        rows = [cell(f"第二十条第{article}项", colspan=len(measures) + 1)]
-        rows.append(
-            cell("信息内容") + "".join(cell(label.replace("新", "新<br />", 1)) for _, label in measures)
-        )
+# -- grids -------------------------------------------------------------------------------------
+def active_grids(values: dict[str, float], fmt: str) -> list[Grid]:
+    """One grid per 第二十条 sub-table of table 二."""
+    articles: dict[str, list[str]] = {}
+    for item in schema.active_items():
+        if schema.active_row_label(item, fmt):
+            articles.setdefault(schema.active_article(item), []).append(item)
+    grids = []
+    for article, items in articles.items():
+        measures = schema.active_measures(items[0], fmt)
+        grid = [
+            [GridCell(f"第二十条第{article}项", colspan=len(measures) + 1)],
+            [GridCell("信息内容")] + [GridCell(m.label.replace("新", "新\n", 1)) for m in measures],
+        ]
         for item in items:
-            cells = [cell(ACTIVE_ROW_LABELS[item][fmt])]
-            for measure, _ in measures:
-                value = values[f"active.{item}.{measure}"]
-                if measure == "total_amount":
-                    text = (
-                        f"{value / 10000:g}万元"
-                        if int(value) % 100 == 0 and value >= 100000
-                        else f"{value:g}元"
-                    )
+            row = [GridCell(schema.active_row_label(item, fmt))]
+            for m in measures:
+                value = values[f"active.{item}.{m.measure}"]
+                if m.measure == "total_amount" and int(value) % 100 == 0 and value >= 100000:
+                    row.append(GridCell("", number=value / 10000, unit="万元"))
                 else:
-                    text = number(value, blank_zeros)
-                cells.append(cell(text))
-            rows.append("".join(cells))
-        parts.append(table(rows))
-    return "\n".join(parts)
+                    row.append(GridCell("", number=value, unit="元" if m.measure == "total_amount" else ""))
+            grid.append(row)
+        grids.append(grid)
+    return grids
 
 
-def render_applications(values: dict[str, float], fmt: str, blank_zeros: bool) -> str:
-    cols = schema()["applications"]["columns"]
-    header_note = schema()["applications"]["header_note"]
-    org_cols = [c for c, spec in cols.items() if spec.get("group") == APPLICANT_GROUP]
-    rows = [
-        cell(header_note, rowspan=3, colspan=3) + cell("申请人情况", colspan=7),
-        cell(cols["natural_person"]["label"], rowspan=2)
-        + cell(APPLICANT_GROUP, colspan=5)
-        + cell(cols["total"]["label"], rowspan=2),
-        "".join(cell(cols[c]["label"]) for c in org_cols),
-    ]
-    app_rows = application_rows(fmt)
-    outcome_count = sum(
-        1 for key, _ in app_rows if key not in ("new_received", "carried_over", "carried_forward")
-    )
+def applications_grid(values: dict[str, float], fmt: str) -> Grid:
+    labels = schema.application_column_labels()
+    org_cols = [c for c, spec in schema.schema()["applications"]["columns"].items() if spec.get("group")]
+    grid = [
+        [GridCell(schema.schema()["applications"]["header_note"], rowspan=3, colspan=3), GridCell("申请人情况", colspan=7)],
+        [GridCell(labels["natural_person"], rowspan=2), GridCell(APPLICANT_GROUP, colspan=5),
+         GridCell(labels["total"], rowspan=2)],
+        [GridCell(labels[c]) for c in org_cols],
+    ]  # fmt: skip
+    rows = application_rows(fmt)
+    outcome_count = sum(1 for key, _ in rows if key not in ("new_received", "carried_over", "carried_forward"))
     parents_seen: set[str] = set()
-    for key, spec in app_rows:
+    for key, spec in rows:
+        numbers = [GridCell("", number=values[f"applications.{key}.{c}"]) for c in application_columns()]
         label = spec["label"]
-        numbers = "".join(cell(number(values[f"applications.{key}.{c}"], blank_zeros)) for c in cols)
         if key in ("new_received", "carried_over", "carried_forward"):
-            rows.append(cell(label, colspan=3) + numbers)
+            grid.append([GridCell(label, colspan=3), *numbers])
             continue
-        prefix = cell("三、本年度办理结果", rowspan=outcome_count) if key == "granted" else ""
+        prefix = [GridCell("三、本年度办理结果", rowspan=outcome_count)] if key == "granted" else []
         parent = spec.get("parent")
         if parent is None:
-            rows.append(prefix + cell(label, colspan=2) + numbers)
+            grid.append([*prefix, GridCell(label, colspan=2), *numbers])
         elif parent in parents_seen:
-            rows.append(cell(label) + numbers)
+            grid.append([GridCell(label), *numbers])
         else:
             parents_seen.add(parent)
-            siblings = sum(1 for _, s in app_rows if s.get("parent") == parent)
-            rows.append(prefix + cell(parent, rowspan=siblings) + cell(label) + numbers)
-    return table(rows)
+            siblings = sum(1 for _, s in rows if s.get("parent") == parent)
+            grid.append([*prefix, GridCell(parent, rowspan=siblings), GridCell(label), *numbers])
+    return grid
 
 
-def render_reviews(values: dict[str, float], blank_zeros: bool) -> str:
-    spec = schema()["reviews_litigation"]
-    measures = spec["measures"]
-    labels = [m["label"] for m in measures.values()]
+def reviews_grid(values: dict[str, float]) -> Grid:
+    spec = schema.schema()["reviews_litigation"]
+    labels = [m["label"] for m in spec["measures"].values()]
     groups = spec["groups"]
-    rows = [
-        cell(groups["reviews"]["label"], colspan=5) + cell("行政诉讼", colspan=10),
-        "".join(cell(label, rowspan=2) for label in labels)
-        + cell(groups["litigation_direct"]["label"], colspan=5)
-        + cell(groups["litigation_after_review"]["label"], colspan=5),
-        "".join(cell(label) for label in labels) * 2,
-        "".join(cell(number(values[f"{g}.{m}"], blank_zeros)) for g in groups for m in measures),
+    return [
+        [GridCell(groups["reviews"]["label"], colspan=5), GridCell("行政诉讼", colspan=10)],
+        [GridCell(label, rowspan=2) for label in labels]
+        + [GridCell(groups["litigation_direct"]["label"], colspan=5),
+           GridCell(groups["litigation_after_review"]["label"], colspan=5)],
+        [GridCell(label) for label in labels] * 2,
+        [GridCell("", number=values[key]) for key in schema.review_keys()],
+    ]  # fmt: skip
+
+
+# -- printing ----------------------------------------------------------------------------------
+def number_text(cell: GridCell, blank_zeros: bool) -> str:
+    if cell.number == 0 and blank_zeros and not cell.unit:
+        return ""
+    number = cell.number
+    return (str(int(number)) if number == int(number) else repr(number)) + cell.unit  # never 3.2e+06
+
+
+def word_label(text: str, rng: random.Random) -> str:
+    """Label variants of report_formats.md, as Word-made pages print them."""
+    text = text.replace("（七）总计", "（七）合计").replace("结转下年度", "结转下一年度")
+    text = text.replace("“", '"').replace("”", '"')
+    return text.replace("（", "(").replace("）", ") ", 1).replace("）", ")") if rng.random() < 0.5 else text
+
+
+def word_number(text: str, rng: random.Random) -> str:
+    if not text:
+        return "<span>&nbsp;</span>"
+    if rng.random() < 0.2:
+        text = text.translate(FULL_WIDTH)
+    if len(text) > 1 and rng.random() < 0.5:  # Word splits digits across runs: 2</span><span>0
+        cut = rng.randint(1, len(text) - 1)
+        return f'<span lang="EN-US">{text[:cut]}</span><span lang="EN-US">{text[cut:]}</span>'
+    return f"<span>{text}</span>"
+
+
+def render(grid: Grid, style: str, blank_zeros: bool, rng: random.Random) -> str:
+    if style in ("html", "word"):
+        rows = []
+        for row in grid:
+            cells = []
+            for cell in row:
+                if cell.number is None:
+                    text = word_label(cell.text, rng) if style == "word" else cell.text
+                    text = text.replace("\n", "<br />")
+                else:
+                    text = number_text(cell, blank_zeros)
+                    if style == "word":
+                        unit = "件" if text and not cell.unit and rng.random() < 0.1 else ""
+                        text = word_number(text + unit, rng)
+                    text = text or "&nbsp;"
+                span = (f' rowspan="{cell.rowspan}"' if cell.rowspan > 1 else "") + (
+                    f' colspan="{cell.colspan}"' if cell.colspan > 1 else ""
+                )
+                cells.append(f'<td{span} style="border:1px solid #000;padding:2px 4px"><p align="center">{text}</p></td>')
+            rows.append("<tr>" + "".join(cells) + "</tr>")
+        return f'<table border="1" cellspacing="0" cellpadding="0" style="border-collapse:collapse" width="600">{"".join(rows)}</table>'
+    texts = [
+        [cell.text.replace("\n", "") if cell.number is None else number_text(cell, blank_zeros) for cell in row]
+        for row in grid
     ]
-    return table(rows)
+    if style == "pipes":
+        return "\n".join("<p>| " + " | ".join(row) + " |</p>" for row in texts)
+    paragraphs, blanks = [], 0
+    for text in (t for row in texts for t in row):
+        if not text:
+            blanks += 1
+            continue
+        if blanks:
+            paragraphs.append("<p>" + " ".join(["&nbsp;"] * blanks) + "</p>")
+            blanks = 0
+        paragraphs.append(f"<p>{text}</p>")
+    if blanks:
+        paragraphs.append("<p>" + " ".join(["&nbsp;"] * blanks) + "</p>")
+    return "\n".join(paragraphs)
+
+
+def render_active(values: dict[str, float], fmt: str, style: str, blank_zeros: bool, rng: random.Random) -> str:
+    return "\n".join(render(grid, style, blank_zeros, rng) for grid in active_grids(values, fmt))
+
+
+def render_applications(values: dict[str, float], fmt: str, style: str, blank_zeros: bool, rng: random.Random) -> str:
+    return render(applications_grid(values, fmt), style, blank_zeros, rng)
+
+
+def render_reviews(values: dict[str, float], style: str, blank_zeros: bool, rng: random.Random) -> str:
+    return render(reviews_grid(values), style, blank_zeros, rng)
