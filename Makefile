@@ -31,8 +31,10 @@ test: lint
 	$(PY) -m pytest
 
 bench: $(INSTALLED)
+	$(PY) -m pip install --quiet -e '.[test,bench]'
 	$(PY) -m bench.crawl_throughput
 	$(PY) -m bench.degarble_cost
+	$(PY) -m bench.parse_speed
 
 clean-data:
 	rm -f $(DB) $(DB)-wal $(DB)-shm

@@ -102,7 +102,9 @@ def cmd_parse(args: argparse.Namespace) -> int:
         f"({result['validation_status']}, {len(failed)} failed)"
     )
     for check in failed:
-        print(f"  failed {check['rule']} {check['subject']}: printed {check['expected']:g}, parts {check['actual']:g}")
+        print(
+            f"  failed {check['rule']} {check['subject']}: printed {check['expected']:g}, parts {check['actual']:g}"
+        )
     for problem in result["problems"]:
         print(f"  problem: {problem}")
     print()

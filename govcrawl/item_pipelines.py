@@ -59,7 +59,9 @@ class StorePipeline:
                 body=item["body"],
                 referer=item["referer"],
                 fetched_at=item["fetched_at"],
-                processed=stored_rows(item["decoded"], item["clean"], item["parsed"]) if "parsed" in item else None,
+                processed=stored_rows(item["decoded"], item["clean"], item["parsed"])
+                if "parsed" in item
+                else None,
             )
         )
         return item

@@ -28,7 +28,9 @@ ORDER BY v.id
 
 def reparse(path: str | Path) -> dict:
     store = Store(path)
-    run_id = store.start_run("reparse", code_version(), {"processor_version": PROCESSOR_VERSION}, kind="reparse")
+    run_id = store.start_run(
+        "reparse", code_version(), {"processor_version": PROCESSOR_VERSION}, kind="reparse"
+    )
     counts = {"run_id": run_id, "versions": 0, "changed": 0, "unchanged": 0, "errors": 0}
     errors = []
     for version_id, sha, headers, old_hash in store.db.execute(CURRENT_VERSIONS).fetchall():
@@ -36,7 +38,7 @@ def reparse(path: str | Path) -> dict:
         try:
             page = process_page(read_body(store.db, sha), content_type_of(json.loads(headers or "{}")))
             rows = stored_rows(page.decoded, page.clean, page.parsed)
-        except Exception as error:  # noqa: BLE001 - one bad body must not stop the pass
+        except Exception as error:  # one bad body must not stop the pass
             counts["errors"] += 1
             errors.append({"version_id": version_id, "error": f"{type(error).__name__}: {error}"})
             continue

@@ -10,6 +10,7 @@ each cell.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -21,9 +22,28 @@ from pipelines.schema import no_data_cells, squeeze, units
 from pipelines.text import XML_DECLARATION
 
 HANZI = re.compile(r"[\u4e00-\u9fff]")
-NUMBER = re.compile(r"^(?P<sign>[+\-−－]?)(?P<digits>\d{1,3}(?:,\d{3})+|\d+)(?P<fraction>\.\d+)?(?P<unit>\D*)$")
+NUMBER = re.compile(
+    r"^(?P<sign>[+\-−－]?)(?P<digits>\d{1,3}(?:,\d{3})+|\d+)(?P<fraction>\.\d+)?(?P<unit>\D*)$"
+)
 LINE_BREAK = "\u2029"  # PARAGRAPH SEPARATOR: never in report text, and XML-safe
-BLOCKS = {"td", "th", "p", "div", "li", "h1", "h2", "h3", "h4", "h5", "h6", "dd", "dt", "blockquote", "pre", "section"}
+BLOCKS = {
+    "td",
+    "th",
+    "p",
+    "div",
+    "li",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "dd",
+    "dt",
+    "blockquote",
+    "pre",
+    "section",
+}
 
 
 @dataclass
@@ -36,7 +56,8 @@ class Cell:
     table: int | None = None  # index of the <table> in the page (document order)
     row: int | None = None  # <tr> index in that table
     col: int | None = None  # grid column, spans expanded
-    line: int | None = None  # line of the text, for flattened tables
+    line: int | None = None  # flattened tables: line of a plain-text page, or n-th text line outside
+    # tables of an HTML page
     row_end: bool = False  # last cell of a real row (HTML, pipe or tab row)
 
     @property
@@ -88,6 +109,7 @@ def html_cells(html: str) -> list[Cell]:
         br.tail = LINE_BREAK + (br.tail or "")
     tables = {table: n for n, table in enumerate(root.iter("table"))}
     holders = elements_holding_blocks(root)
+    block_number = itertools.count()  # flattened cells of an HTML page: n-th line of text outside tables
     cells: list[Cell] = []
 
     def walk(element: etree._Element) -> None:
@@ -99,7 +121,7 @@ def html_cells(html: str) -> list[Cell]:
                     walk(child)
         else:
             for line in element.text_content().split(LINE_BREAK):
-                cell = make_cell(line)
+                cell = make_cell(line, line=next(block_number))
                 if cell is not None:
                     cells.append(cell)
 

@@ -68,10 +68,17 @@ def html_metadata(html: str) -> dict:
     }
     out: dict = {}
     headings = [
-        " ".join(h.text_content().split()) for h in root.iter("h1", "h2", "h3") if TITLE_WORDS.search(h.text_content())
+        " ".join(h.text_content().split())
+        for h in root.iter("h1", "h2", "h3")
+        if TITLE_WORDS.search(h.text_content())
     ]
     page_title = root.findtext(".//title") or ""
-    candidates = [metas.get("articletitle"), metas.get("og:title"), *headings, SITE_SUFFIX.sub("", page_title.strip())]
+    candidates = [
+        metas.get("articletitle"),
+        metas.get("og:title"),
+        *headings,
+        SITE_SUFFIX.sub("", page_title.strip()),
+    ]
     out["title"] = next((c for c in candidates if c and TITLE_WORDS.search(c)), None) or next(
         (c for c in candidates if c), None
     )

@@ -116,5 +116,5 @@ def parse_clean(clean: CleanDocument) -> ParsedDocument:
     """Parse a clean document; a page the parser cannot handle is kept, with the error recorded."""
     try:
         return parse_document(clean.degarbled.text, clean.is_html, clean.text)
-    except Exception as error:  # noqa: BLE001 - any parser bug must not cost the page
+    except Exception as error:  # any parser bug must not cost the page
         return ParsedDocument.unparsed(f"parse failed: {type(error).__name__}: {error}")

@@ -25,7 +25,9 @@ def schema() -> dict:
 
 
 # -- label normalisation -------------------------------------------------------------------
-NUMBERING = re.compile(r"^(?:其中[:：]?)?(?:[一二三四五六七八九十]+、|[(（][一二三四五六七八九十]+[)）]|\d+[.、．])")
+NUMBERING = re.compile(
+    r"^(?:其中[:：]?)?(?:[一二三四五六七八九十]+、|[(（][一二三四五六七八九十]+[)）]|\d+[.、．])"
+)
 PARENTHESES = re.compile(r"[(（][^()（）]*[)）]")
 NOT_WORD = re.compile(r"[\W_]+")
 
@@ -104,6 +106,13 @@ def review_measures() -> tuple[str, ...]:
 def review_keys() -> tuple[str, ...]:
     """The 15 numbers of the table's data row, in printed order."""
     return tuple(f"{group}.{measure}" for group in review_groups() for measure in review_measures())
+
+
+def review_labels(key: str) -> tuple[str, str]:
+    """(group label, measure label) of a table-四 key, e.g. ('复议后起诉', '尚未审结')."""
+    spec = schema()["reviews_litigation"]
+    group, measure = key.split(".")
+    return spec["groups"][group]["label"], spec["measures"][measure]["label"]
 
 
 @cache

@@ -18,7 +18,9 @@ HEADING = re.compile(r"^(?P<numeral>[一二三四五六七八九十]{1,2})\s*[�
 
 @cache
 def table_label_cores() -> frozenset[str]:
-    return frozenset([row.core for row in application_rows()] + list(legacy_table_map()) + [core("本年度办理结果")])
+    return frozenset(
+        [row.core for row in application_rows()] + list(legacy_table_map()) + [core("本年度办理结果")]
+    )
 
 
 def numeral_value(numeral: str) -> int:

@@ -105,7 +105,13 @@ class Store:
             return self.db.conn.execute(
                 "INSERT INTO crawl_runs (kind, site, started_at, code_version, settings, status)"
                 " VALUES (?, ?, ?, ?, ?, 'running')",
-                [kind, site, utc_now(), code_version, json.dumps(settings, ensure_ascii=False, sort_keys=True)],
+                [
+                    kind,
+                    site,
+                    utc_now(),
+                    code_version,
+                    json.dumps(settings, ensure_ascii=False, sort_keys=True),
+                ],
             ).lastrowid
 
     def finish_run(self, run_id: int, finish_reason: str, stats: dict[str, Any]) -> None:
@@ -255,9 +261,13 @@ class Store:
     def _write_processed(self, version_id: int, processed: ProcessedRows) -> None:
         self.db["document_texts"].insert({"version_id": version_id, **processed.text})
         if processed.values:
-            self.db["report_values"].insert_all([{"version_id": version_id, **row} for row in processed.values])
+            self.db["report_values"].insert_all(
+                [{"version_id": version_id, **row} for row in processed.values]
+            )
         if processed.validations:
-            self.db["validations"].insert_all([{"version_id": version_id, **row} for row in processed.validations])
+            self.db["validations"].insert_all(
+                [{"version_id": version_id, **row} for row in processed.validations]
+            )
 
     def add_reprocessed_version(self, version_id: int, run_id: int, processed: ProcessedRows) -> int:
         """A new version of a document from the same stored bytes, processed again (reparse):

@@ -28,6 +28,7 @@ from pipelines.schema import (
     measure_unit,
     review_keys,
     review_label_cores,
+    review_labels,
     schema,
 )
 
@@ -71,7 +72,9 @@ class TableReading:
 
     def add(self, value: Value) -> None:
         if value.key in self.values:  # a twin table further down (e.g. a summary): keep the first
-            self.problems.append(f"{value.key} printed twice; kept the first ({self.values[value.key].raw!r})")
+            self.problems.append(
+                f"{value.key} printed twice; kept the first ({self.values[value.key].raw!r})"
+            )
             return
         self.values[value.key] = value
 
@@ -129,11 +132,12 @@ def read_tables(cells: list[Cell]) -> TableReading:
                 got = row_cells(cells, i, len(review_keys()), cell)
                 in_reviews = False
                 if got is None:
-                    reading.problems.append(f"table 四: the data row at {cell.where()} does not have 15 cells")
+                    reading.problems.append(
+                        f"table 四: the data row at {cell.where()} does not have 15 cells"
+                    )
                 else:
                     for key, value_cell in zip(review_keys(), spread(got[0]), strict=True):
-                        group, measure = key.split(".")
-                        add_value(reading, key, value_cell, "", f"{group}/{measure}")
+                        add_value(reading, key, value_cell, *review_labels(key))
                     i = got[1]
                     continue
             i += 1
@@ -151,7 +155,9 @@ def read_tables(cells: list[Cell]) -> TableReading:
             item = active_row_cores()[label]
             got = row_cells(cells, i + 1, len(active_columns), cell)
             if got is None:
-                reading.problems.append(f"table 二: row {cell.raw!r} does not have {len(active_columns)} cells")
+                reading.problems.append(
+                    f"table 二: row {cell.raw!r} does not have {len(active_columns)} cells"
+                )
             else:
                 for (measure, header), value_cell in zip(active_columns, spread(got[0]), strict=True):
                     key = f"active.{item}.{measure}"
@@ -166,7 +172,9 @@ def read_tables(cells: list[Cell]) -> TableReading:
         elif in_legacy and label in legacy_table_map():
             number = next((c for c in cells[i + 1 : i + 4] if c.kind == "number"), None)
             if number is not None:
-                add_value(reading, legacy_table_map()[label], number, cell.raw, "本年度", source="legacy_table")
+                add_value(
+                    reading, legacy_table_map()[label], number, cell.raw, "本年度", source="legacy_table"
+                )
         else:
             row = application_row(label, parent, app_rows)
             if label in application_parent_cores():
@@ -190,7 +198,9 @@ def read_tables(cells: list[Cell]) -> TableReading:
                     i = got[1]
                     continue
                 if next_has_number(cells, i + 1):
-                    reading.problems.append(f"table 三: row {cell.raw!r} does not have {len(app_columns)} cells")
+                    reading.problems.append(
+                        f"table 三: row {cell.raw!r} does not have {len(app_columns)} cells"
+                    )
         i += 1
     if any(key.endswith(".no_correction.total") for key in reading.values):
         reading.format_labels.add("2021")
@@ -211,9 +221,15 @@ def application_row(label: str, parent: str | None, rows) -> object | None:
     """The table-三 row a printed label names; sub-rows such as 3.其他 need their parent."""
     exact = [row for row in rows if row.core == label]
     if not exact and len(label) >= 4:
-        exact = [row for row in rows if row.core.startswith(label) or label.startswith(row.core) and len(row.core) >= 4]
+        exact = [
+            row
+            for row in rows
+            if row.core.startswith(label) or label.startswith(row.core) and len(row.core) >= 4
+        ]
     if len(exact) > 1:
-        exact = [row for row in exact if row.parent_core == parent] or [r for r in exact if r.parent_core is None]
+        exact = [row for row in exact if row.parent_core == parent] or [
+            r for r in exact if r.parent_core is None
+        ]
     if len(exact) == 1:
         row = exact[0]
         if row.parent_core and parent and row.parent_core != parent and row.core != label:

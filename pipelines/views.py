@@ -23,7 +23,9 @@ WITH current AS (
   WHERE t.doc_kind IN ('annual_report', 'work_summary')
 ), ranked AS (
   SELECT *,
-    row_number() OVER (PARTITION BY agency, report_year, title ORDER BY document_id) AS copy_rank,
+    -- the desktop page stands for the report; a mobile twin (wap., m.) only when it is the sole copy
+    row_number() OVER (PARTITION BY agency, report_year, title
+                       ORDER BY url GLOB '*://wap.*' OR url GLOB '*://m.*', document_id) AS copy_rank,
     count(*) OVER (PARTITION BY agency, report_year, title) AS copies
   FROM current
 )

@@ -519,6 +519,7 @@ class PortalBuilder:
             "2018年钒钛高新区管委会认真贯彻落实上级关于政务公开工作的部署，扎实推进政务公开工作。",
             date(2019, 1, 28),
             year=2018,
+            agency="攀枝花钒钛高新区管委会",
         )
         for i, title in enumerate(texts.NEWS):
             self.simple_article(
@@ -564,13 +565,14 @@ class PortalBuilder:
         year: int | None = None,
         fault: str | None = None,
         list_in: str | None = None,
+        agency: str = "攀枝花市",
     ) -> Page:
         article_id = self.new_id(published)
         page = Page(
             url=f"http://{host}{column}{article_id}.shtml",
             kind=kind,
             title=title,
-            agency="攀枝花市",
+            agency=agency,
             year=year,
             published=published.isoformat(),
             fault=fault,

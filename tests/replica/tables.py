@@ -83,7 +83,9 @@ def make_values(rng: random.Random, fmt: str, busy: int) -> dict[str, float]:
         if measure != "total":
             values[key] = rng.choice([0, 0, 0, 1, 2])
     for group in schema.review_groups():
-        values[f"{group}.total"] = sum(values[f"{group}.{m}"] for m in schema.review_measures() if m != "total")
+        values[f"{group}.total"] = sum(
+            values[f"{group}.{m}"] for m in schema.review_measures() if m != "total"
+        )
 
     for item in schema.active_items():
         for m in schema.active_measures(item, fmt):
@@ -140,7 +142,9 @@ def applications_grid(values: dict[str, float], fmt: str) -> Grid:
         [GridCell(labels[c]) for c in org_cols],
     ]  # fmt: skip
     rows = application_rows(fmt)
-    outcome_count = sum(1 for key, _ in rows if key not in ("new_received", "carried_over", "carried_forward"))
+    outcome_count = sum(
+        1 for key, _ in rows if key not in ("new_received", "carried_over", "carried_forward")
+    )
     parents_seen: set[str] = set()
     for key, spec in rows:
         numbers = [GridCell("", number=values[f"applications.{key}.{c}"]) for c in application_columns()]
@@ -219,11 +223,16 @@ def render(grid: Grid, style: str, blank_zeros: bool, rng: random.Random) -> str
                 span = (f' rowspan="{cell.rowspan}"' if cell.rowspan > 1 else "") + (
                     f' colspan="{cell.colspan}"' if cell.colspan > 1 else ""
                 )
-                cells.append(f'<td{span} style="border:1px solid #000;padding:2px 4px"><p align="center">{text}</p></td>')
+                cells.append(
+                    f'<td{span} style="border:1px solid #000;padding:2px 4px"><p align="center">{text}</p></td>'
+                )
             rows.append("<tr>" + "".join(cells) + "</tr>")
         return f'<table border="1" cellspacing="0" cellpadding="0" style="border-collapse:collapse" width="600">{"".join(rows)}</table>'
     texts = [
-        [cell.text.replace("\n", "") if cell.number is None else number_text(cell, blank_zeros) for cell in row]
+        [
+            cell.text.replace("\n", "") if cell.number is None else number_text(cell, blank_zeros)
+            for cell in row
+        ]
         for row in grid
     ]
     if style == "pipes":
@@ -242,11 +251,15 @@ def render(grid: Grid, style: str, blank_zeros: bool, rng: random.Random) -> str
     return "\n".join(paragraphs)
 
 
-def render_active(values: dict[str, float], fmt: str, style: str, blank_zeros: bool, rng: random.Random) -> str:
+def render_active(
+    values: dict[str, float], fmt: str, style: str, blank_zeros: bool, rng: random.Random
+) -> str:
     return "\n".join(render(grid, style, blank_zeros, rng) for grid in active_grids(values, fmt))
 
 
-def render_applications(values: dict[str, float], fmt: str, style: str, blank_zeros: bool, rng: random.Random) -> str:
+def render_applications(
+    values: dict[str, float], fmt: str, style: str, blank_zeros: bool, rng: random.Random
+) -> str:
     return render(applications_grid(values, fmt), style, blank_zeros, rng)
 
 
