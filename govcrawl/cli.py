@@ -23,7 +23,16 @@ def crawl_summary(db: sqlite_utils.Database) -> dict:
         "runs": one("SELECT count(*) FROM crawl_runs"),
         "fetches": one("SELECT count(*) FROM fetches"),
         "fetch_errors": one("SELECT count(*) FROM fetches WHERE error IS NOT NULL"),
-        "report_pages": one("SELECT count(*) FROM documents"),
+        "documents": one("SELECT count(*) FROM documents"),
+        "documents_by_kind": dict(
+            db.execute(
+                "SELECT coalesce(t.doc_kind, 'not parsed (run govcrawl reparse)'), count(*) FROM documents d"
+                " LEFT JOIN document_texts t ON t.version_id = d.current_version_id GROUP BY 1 ORDER BY 2 DESC"
+            ).fetchall()
+        ),
+        "reports": one("SELECT count(*) FROM reports"),
+        "reports_failing_checks": one("SELECT count(*) FROM reports WHERE validation_status = 'failed'"),
+        "values": one("SELECT count(*) FROM report_values rv JOIN reports r USING (version_id)"),
         "document_versions": one("SELECT count(*) FROM document_versions"),
         "bodies": one("SELECT count(*) FROM bodies"),
         "stored_bytes": one("SELECT coalesce(sum(length(content)), 0) FROM bodies"),
@@ -40,7 +49,7 @@ def crawl_summary(db: sqlite_utils.Database) -> dict:
             "fetch_errors": one(
                 f"SELECT count(*) FROM fetches WHERE run_id = {run_id} AND error IS NOT NULL"
             ),
-            "new_report_pages": one(f"SELECT count(*) FROM documents WHERE first_seen_run = {run_id}"),
+            "new_documents": one(f"SELECT count(*) FROM documents WHERE first_seen_run = {run_id}"),
             "new_versions": one(f"SELECT count(*) FROM document_versions WHERE run_id = {run_id}"),
         }
     return summary
@@ -49,15 +58,21 @@ def crawl_summary(db: sqlite_utils.Database) -> dict:
 def print_summary(summary: dict) -> None:
     print(
         f"runs: {summary['runs']}  fetches: {summary['fetches']}  errors: {summary['fetch_errors']}  "
-        f"report pages: {summary['report_pages']} (candidates, not yet classified)  versions: {summary['document_versions']}  "
+        f"documents: {summary['documents']}  versions: {summary['document_versions']}  "
         f"bodies: {summary['bodies']} ({summary['stored_bytes'] / 1e6:.1f} MB compressed)"
+    )
+    kinds = ", ".join(f"{count} {kind}" for kind, count in summary["documents_by_kind"].items())
+    print(
+        f"documents by kind: {kinds}\n"
+        f"reports: {summary['reports']} (one per report; twins at other URLs counted once), "
+        f"{summary['values']} table values, {summary['reports_failing_checks']} failing an identity check"
     )
     last = summary.get("last_run")
     if last:
         print(
             f"last run #{last['id']} ({last['site']}, {last['started_at']} → {last['finished_at']}, "
             f"{last['finish_reason']}): {last['fetches']} fetches, {last['fetch_errors']} errors, "
-            f"{last['new_report_pages']} new report pages, {last['new_versions']} new versions"
+            f"{last['new_documents']} new documents, {last['new_versions']} new versions"
         )
 
 
