@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from pipelines.degarble import Degarbled, degarble
 from pipelines.encoding import Decoded, decode_page
@@ -48,7 +48,6 @@ class ProcessedPage:
 def stored_rows(decoded: Decoded, clean: CleanDocument, parsed: ParsedDocument) -> ProcessedRows:
     """The rows one processed version adds: `document_texts`, `report_values`, `validations`."""
     result = ProcessedPage(decoded, clean, parsed).as_json()
-    metadata = parsed.metadata
     text_row = {
         "processor_version": PROCESSOR_VERSION,
         "encoding": decoded.encoding,
@@ -60,11 +59,7 @@ def stored_rows(decoded: Decoded, clean: CleanDocument, parsed: ParsedDocument) 
         "undecodable": decoded.undecodable,
         "transforms": json.dumps(clean.degarbled.transforms),
         "doc_kind": parsed.doc_kind,
-        "title": metadata.title,
-        "agency": metadata.agency,
-        "report_year": metadata.report_year,
-        "published_date": metadata.published_date,
-        "source": metadata.source,
+        **asdict(parsed.metadata),  # title, agency, report_year, published_date, source
         "format": parsed.format,
         "validation_status": parsed.validation_status,
         "sections": json.dumps(parsed.sections, ensure_ascii=False),
