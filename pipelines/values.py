@@ -16,6 +16,7 @@ from decimal import Decimal
 from pipelines.cells import Cell
 from pipelines.schema import (
     FORMATS,
+    ApplicationRow,
     active_column_cores,
     active_row_cores,
     application_column_labels,
@@ -217,7 +218,9 @@ def next_has_number(cells: list[Cell], i: int) -> bool:
     return False
 
 
-def application_row(label: str, parent: str | None, rows) -> object | None:
+def application_row(
+    label: str, parent: str | None, rows: tuple[ApplicationRow, ...]
+) -> ApplicationRow | None:
     """The table-三 row a printed label names; sub-rows such as 3.其他 need their parent."""
     exact = [row for row in rows if row.core == label]
     if not exact and len(label) >= 4:
