@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 from decimal import Decimal
+from functools import cache
 
 from pipelines.schema import application_columns, application_row_keys, identities, review_keys
 
@@ -85,9 +86,15 @@ def term_value(term: str, values: dict[str, Decimal]) -> Decimal | None:
         return None
     if match.group("key"):
         return values.get(match.group("key"))
-    pattern = re.compile(re.escape(match.group("pattern")).replace(r"\*", r"[^.]+") + "$")
+    pattern = key_pattern(match.group("pattern"))
     found = [value for key, value in values.items() if pattern.match(key)]
     return sum(found, Decimal(0)) if found else None
+
+
+@cache
+def key_pattern(glob: str) -> re.Pattern:
+    """'applications.denied.*.total' -> a regex over canonical keys (* is one key part)."""
+    return re.compile(re.escape(glob).replace(r"\*", r"[^.]+") + "$")
 
 
 def non_negative(values: dict[str, Decimal], rule: dict) -> list[Check]:
