@@ -21,10 +21,10 @@ from lxml import etree
 from pipelines.schema import no_data_cells, squeeze, units
 from pipelines.text import XML_DECLARATION
 
-HANZI = re.compile(r"[\u4e00-\u9fff]")
 NUMBER = re.compile(
     r"^(?P<sign>[+\-−－]?)(?P<digits>\d{1,3}(?:,\d{3})+|\d+)(?P<fraction>\.\d+)?(?P<unit>\D*)$"
 )
+SOURCE_WHITESPACE = re.compile(r"[ \t\r\n]+")
 LINE_BREAK = "\u2029"  # PARAGRAPH SEPARATOR: never in report text, and XML-safe
 BLOCKS = {
     "td",
@@ -120,10 +120,9 @@ def html_cells(html: str) -> list[Cell]:
                 if isinstance(child.tag, str):
                     walk(child)
         else:
-            for line in element.text_content().split(LINE_BREAK):
-                cell = make_cell(line, line=next(block_number))
-                if cell is not None:
-                    cells.append(cell)
+            # source tabs and newlines are layout in HTML, not cell separators: only <br> and | are
+            for line in SOURCE_WHITESPACE.sub(" ", element.text_content()).split(LINE_BREAK):
+                cells.extend(line_cells(line, next(block_number)))
 
     walk(root)
     return cells
@@ -176,20 +175,20 @@ def span(value: str | None) -> int:
 
 # -- plain text ----------------------------------------------------------------------------
 def text_cells(text: str) -> list[Cell]:
-    cells: list[Cell] = []
-    for number, line in enumerate(text.splitlines()):
-        if "|" in line or "\t" in line.strip(" "):
-            fields = split_row(line)
-            row = [make_cell(f, line=number, col=c) or Cell("", "blank", blanks=1, line=number, col=c)
-                   for c, f in enumerate(fields)]  # fmt: skip
-            if row:
-                row[-1].row_end = True
-                cells += row
-            continue
-        cell = make_cell(line, line=number)
-        if cell is not None:
-            cells.append(cell)
-    return cells
+    return [cell for number, line in enumerate(text.splitlines()) for cell in line_cells(line, number)]
+
+
+def line_cells(line: str, number: int) -> list[Cell]:
+    """A pipe or tab row gives one cell per field (empty fields are empty cells), any other
+    line one cell, or none when it holds nothing but ordinary spaces."""
+    if "|" in line or "\t" in line.strip(" "):
+        row = [make_cell(f, line=number, col=c) or Cell("", "blank", blanks=1, line=number, col=c)
+               for c, f in enumerate(split_row(line))]  # fmt: skip
+        if row:
+            row[-1].row_end = True
+        return row
+    cell = make_cell(line, line=number)
+    return [cell] if cell is not None else []
 
 
 def split_row(line: str) -> list[str]:

@@ -15,7 +15,7 @@ from pipelines.metadata import Metadata, classify, read_metadata
 from pipelines.prose import prose_values
 from pipelines.sections import split_sections
 from pipelines.validate import Check, validate
-from pipelines.values import TableReading, Value, detect_format, number_json, read_tables
+from pipelines.values import Value, detect_format, number_json, read_tables
 
 REPORT_KINDS = ("annual_report", "work_summary")
 
@@ -60,20 +60,10 @@ class ParsedDocument:
         }
 
 
-def read_values(document: str, is_html: bool, text: str) -> TableReading:
-    """Table values from the page's real tables, or from its flattened text if that gives more."""
-    reading = read_tables(html_cells(document) if is_html else text_cells(document))
-    if is_html and len(reading.values) < 20:
-        flattened = read_tables(text_cells(text))
-        if len(flattened.values) > len(reading.values):
-            return flattened
-    return reading
-
-
 def parse_document(document: str, is_html: bool, text: str) -> ParsedDocument:
     """`document`: the clean page (HTML or plain text); `text`: its plain text."""
     metadata = read_metadata(document, is_html, text)
-    reading = read_values(document, is_html, text)
+    reading = read_tables(html_cells(document) if is_html else text_cells(document))
     kind = classify(metadata.title, text, len(reading.values))
     if kind not in REPORT_KINDS:
         return ParsedDocument(kind, metadata, None, split_sections(text))

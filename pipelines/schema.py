@@ -179,7 +179,6 @@ def active_column_cores() -> dict[str, tuple[str, str]]:
         for fmt in FORMATS:
             for m in active_measures(item, fmt):
                 out.setdefault(core(m.label), (m.measure, fmt))
-                out.setdefault(core(m.label.split("（")[0]), (m.measure, fmt))  # 本年收费金额
     return out
 
 
