@@ -59,9 +59,14 @@ class Replica:
     def proxy(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def control(self, name: str):
-        with urllib.request.urlopen(f"{self.proxy}/__replica__/{name}", timeout=60) as response:
+    def control(self, name: str, method: str = "GET"):
+        request = urllib.request.Request(f"{self.proxy}/__replica__/{name}", method=method)
+        with urllib.request.urlopen(request, timeout=60) as response:
             return json.load(response)
+
+    def travel(self, change: str) -> list[str]:
+        """Time travel: `publish` a new year, `edit` a report or `delete` one; the URLs changed."""
+        return self.control(change, method="POST")["urls"]
 
     def manifest(self) -> dict:
         return self.control("manifest")
