@@ -91,12 +91,28 @@ def run_crawl(
     db: Path | str, proxy: str, *args: str, settings: dict[str, str] | None = None, timeout: float = 600
 ) -> subprocess.CompletedProcess:
     """`scrapy crawl reports` against the replica, in a subprocess (as an operator runs it)."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.run(
         crawl_command(db, proxy, *args, settings=settings),
         cwd=ROOT,
-        env=env,
+        env=CRAWL_ENV,
         capture_output=True,
         text=True,
         timeout=timeout,
     )
+
+
+def start_crawl(
+    db: Path | str, proxy: str, *args: str, settings: dict[str, str] | None = None
+) -> subprocess.Popen:
+    """The same crawl, started in the background (to be interrupted or killed)."""
+    return subprocess.Popen(
+        crawl_command(db, proxy, *args, settings=settings),
+        cwd=ROOT,
+        env=CRAWL_ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+CRAWL_ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
