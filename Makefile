@@ -37,6 +37,7 @@ bench: $(INSTALLED)
 	$(PY) -m bench.crawl_throughput
 	$(PY) -m bench.degarble_cost
 	$(PY) -m bench.parse_speed
+	$(PY) -m bench.recrawl
 
 # Start over: the database, its WAL files and the crawl lock.
 clean-data:
