@@ -102,7 +102,7 @@ def crawl(name: str, proxy: str, args: list[str], settings: dict[str, str]) -> d
         con.close()
     totals = [own + children for _, own, children in samples]
     quarters = [
-        max((own + ch for t, own, ch in samples if q * wall / 4 <= t < (q + 1) * wall / 4), default=None)
+        round(max((own + ch for t, own, ch in samples if q * wall / 4 <= t < (q + 1) * wall / 4), default=0), 1)
         for q in range(4)
     ]
     return {
