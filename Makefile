@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 DB ?= data/govcrawl.db
 
-.PHONY: install crawl demo test lint bench clean-data
+.PHONY: install chromium crawl demo test lint bench clean-data
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,10 +15,16 @@ $(INSTALLED): pyproject.toml
 
 install: $(INSTALLED)
 
+# Debian's Chromium for pages that need a browser (never `playwright install`: no downloads).
+chromium:
+	@if [ ! -x /usr/lib/chromium/chromium ] && ! command -v chromium >/dev/null; then \
+		export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq chromium; \
+	fi
+
 # The scheduled job: crawl the real portals (politely) into $(DB), then summarise. Exits
 # non-zero when the run failed (the summary is printed either way). Extra spider arguments:
 # make crawl ARGS="-a revalidate=1"
-crawl: $(INSTALLED)
+crawl: $(INSTALLED) chromium
 	GOVCRAWL_DB=$(DB) $(VENV)/bin/scrapy crawl reports $(ARGS); status=$$?; \
 	$(VENV)/bin/govcrawl stats --db $(DB); exit $$status
 
@@ -29,15 +35,16 @@ demo: $(INSTALLED)
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
 
-test: lint
+test: lint chromium
 	$(PY) -m pytest
 
-bench: $(INSTALLED)
+bench: $(INSTALLED) chromium
 	$(PY) -m pip install --quiet -e '.[test,bench]'
 	$(PY) -m bench.crawl_throughput
 	$(PY) -m bench.degarble_cost
 	$(PY) -m bench.parse_speed
 	$(PY) -m bench.recrawl
+	$(PY) -m bench.browser_cost
 
 # Start over: the database, its WAL files and the crawl lock.
 clean-data:

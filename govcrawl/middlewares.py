@@ -8,6 +8,7 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
+from govcrawl.browser import raw_document
 from govcrawl.recorder import CrawlRecorder
 from pipelines.store import FetchRecord, utc_now
 
@@ -58,6 +59,8 @@ class FetchRecorderMiddleware:
 
     def process_response(self, request: Request, response: Response) -> Response:
         redirect_to = response.headers.get("Location") if 300 <= response.status < 400 else None
+        exchanges = request.meta.pop("govcrawl_browser_exchanges", None) or []
+        document = raw_document(exchanges)
         self._record(
             request,
             status=response.status,
@@ -65,7 +68,13 @@ class FetchRecorderMiddleware:
             body=response.body,
             redirect_to=response.urljoin(redirect_to.decode("latin-1")) if redirect_to else None,
             error=f"HTTP {response.status}" if response.status >= 400 else None,
+            raw_body=document["body"] if document else None,
         )
+        # The browser's other exchanges for this page (a JS check it passed, the data its
+        # scripts fetched) are rows of their own, so nothing the server sent goes unrecorded.
+        for other in exchanges:
+            if other is not document:
+                self._record_browser_exchange(request, other)
         return response
 
     def process_exception(self, request: Request, exception: Exception) -> None:
@@ -74,9 +83,27 @@ class FetchRecorderMiddleware:
         if "govcrawl_fetch_started" in request.meta:
             self._record(request, error=f"{type(exception).__name__}: {exception}")
 
+    def _record_browser_exchange(self, request: Request, exchange: dict) -> None:
+        recorder = CrawlRecorder.of(self.crawler)
+        recorder.store.record_fetch(
+            FetchRecord(
+                run_id=recorder.run_id,
+                url=exchange["url"],
+                status=exchange["status"],
+                headers=exchange["headers"],
+                body=exchange["body"],
+                referer=request.url,
+                via="browser",
+                fetched_at=request.meta["govcrawl_fetched_at"],
+                error=exchange["error"],
+                browser_reason=f"{exchange['resource_type']} of the page",
+            )
+        )
+
     def _record(self, request: Request, **fields) -> None:
         recorder = CrawlRecorder.of(self.crawler)
         started, fetched_at = request.meta.pop("govcrawl_fetch_started")
+        browser = bool(request.meta.get("playwright"))
         referer = request.headers.get("Referer")
         request.meta["govcrawl_fetch_id"] = recorder.store.record_fetch(
             FetchRecord(
@@ -85,7 +112,8 @@ class FetchRecorderMiddleware:
                 method=request.method,
                 request_headers=header_dict(request.headers),
                 referer=referer.decode("latin-1") if referer else None,
-                via="browser" if request.meta.get("playwright") else "http",
+                via="browser" if browser else "http",
+                browser_reason=request.meta.get("govcrawl_browser_reason") if browser else None,
                 fetched_at=fetched_at,
                 duration_ms=round((time.monotonic() - started) * 1000, 1),
                 **fields,

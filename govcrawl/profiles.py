@@ -21,6 +21,8 @@ class SiteProfile:
     article_paths: tuple[re.Pattern, ...]
     title_keywords: tuple[str, ...]
     title_year: re.Pattern
+    # (path pattern, hosts or () for all) of pages marked `render: browser`
+    browser_paths: tuple[tuple[re.Pattern, tuple[str, ...]], ...] = ()
 
     def _on_site(self, url: str) -> str | None:
         parts = urlsplit(url)
@@ -36,6 +38,16 @@ class SiteProfile:
     def is_article_page(self, url: str) -> bool:
         path = self._on_site(url)
         return path is not None and any(p.search(path) for p in self.article_paths)
+
+    def needs_browser(self, url: str) -> bool:
+        """Marked `render: browser` in the profile: fetch it in the browser from the start."""
+        if not self.browser_paths:
+            return False
+        parts = urlsplit(url)
+        return any(
+            (not hosts or parts.hostname in hosts) and pattern.search(parts.path)
+            for pattern, hosts in self.browser_paths
+        )
 
     def title_may_be_report(self, title: str) -> bool:
         return any(keyword in title for keyword in self.title_keywords)
@@ -54,15 +66,27 @@ def load_profile(name: str) -> SiteProfile:
     if not path.exists():
         raise ValueError(f"unknown site profile {name!r}; available: {', '.join(available_profiles())}")
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    entries = [path_entry(e) for key in ("list_paths", "article_paths") for e in data[key]]
     return SiteProfile(
         name=data["name"],
         allowed_hosts=tuple(data["allowed_hosts"]),
         start_urls=tuple(data["start_urls"]),
-        list_paths=tuple(re.compile(p) for p in data["list_paths"]),
-        article_paths=tuple(re.compile(p) for p in data["article_paths"]),
+        list_paths=tuple(path_entry(e)[0] for e in data["list_paths"]),
+        article_paths=tuple(path_entry(e)[0] for e in data["article_paths"]),
         title_keywords=tuple(data["title_keywords"]),
         title_year=re.compile(data["title_year"]),
+        browser_paths=tuple((pattern, hosts) for pattern, hosts, render in entries if render == "browser"),
     )
+
+
+def path_entry(entry: str | dict) -> tuple[re.Pattern, tuple[str, ...], str]:
+    """A list/article path entry: a regex, or {pattern, hosts, render} -> (regex, hosts, render)."""
+    if isinstance(entry, str):
+        return re.compile(entry), (), "http"
+    render = entry.get("render", "http")
+    if render not in ("http", "browser"):
+        raise ValueError(f"render: {render!r} (expected http or browser) in {entry!r}")
+    return re.compile(entry["pattern"]), tuple(entry.get("hosts", ())), render
 
 
 def parse_years(spec: str | None) -> range | None:

@@ -20,6 +20,9 @@ GOVCRAWL_PROXY = os.environ.get("GOVCRAWL_PROXY", "")
 GOVCRAWL_BATCH_SIZE = int(os.environ.get("GOVCRAWL_BATCH_SIZE", "200"))
 # A run whose share of failed requests exceeds this exits non-zero (and is marked failed).
 GOVCRAWL_MAX_ERROR_RATE = float(os.environ.get("GOVCRAWL_MAX_ERROR_RATE", "0.2"))
+# The Chromium binary for pages that need a browser; empty: /usr/lib/chromium/chromium (Debian's
+# binary) when it exists, else /usr/bin/chromium (govcrawl.browser.default_chromium).
+GOVCRAWL_CHROMIUM = os.environ.get("GOVCRAWL_CHROMIUM", "")
 
 # Politeness toward government portals.
 USER_AGENT = (
@@ -41,8 +44,26 @@ COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
 LOG_LEVEL = "INFO"
 
+# Pages that need a browser (govcrawl/browser.py). scrapy-playwright's handler serves both
+# schemes but renders only requests with meta playwright=True; the rest take Scrapy's own HTTP
+# path, and Playwright and Chromium start only at the first browser request. It needs the
+# asyncio reactor (Scrapy's default; set here so that stays true).
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+DOWNLOAD_HANDLERS = {
+    "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+    "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
+}
+ADDONS = {"govcrawl.browser.BrowserAddon": 0}  # launch options from GOVCRAWL_CHROMIUM and _PROXY
+PLAYWRIGHT_BROWSER_PROVIDER = "govcrawl.browser.LazyChromiumProvider"
+PLAYWRIGHT_BROWSER_TYPE = "chromium"
+PLAYWRIGHT_MAX_CONTEXTS = 1  # at most 4 browser pages at once, each closed after use
+PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
+PLAYWRIGHT_ABORT_REQUEST = "govcrawl.browser.abort_heavy_resources"  # no images, media, fonts
+PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000  # ms
+
 DOWNLOADER_MIDDLEWARES = {
     "govcrawl.middlewares.ProxyMiddleware": 100,
+    "govcrawl.browser.BrowserRoutingMiddleware": 940,
     "govcrawl.middlewares.FetchRecorderMiddleware": 950,
 }
 EXTENSIONS = {

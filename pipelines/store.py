@@ -55,6 +55,8 @@ class FetchRecord:
     duration_ms: float | None = None
     redirect_to: str | None = None
     error: str | None = None
+    raw_body: bytes | None = None  # via=browser: the bytes the server sent (body is the rendered DOM)
+    browser_reason: str | None = None  # via=browser: why (profile, js_list, js_challenge, ...)
 
 
 @dataclass
@@ -206,6 +208,8 @@ class Store:
                 "body_sha256": sha,
                 "body_length": len(fetch.body) if fetch.body is not None else None,
                 "error": fetch.error,
+                "raw_body_sha256": self._queue_body(fetch.raw_body) if fetch.raw_body is not None else None,
+                "browser_reason": fetch.browser_reason,
             }
         )
         self.counts["requests"] += 1
@@ -450,9 +454,9 @@ TABLES: dict[str, tuple[dict[str, type], str, list[tuple[str, str, str]]]] = {
     "fetches": (
         {"id": int, "run_id": int, "url": str, "method": str, "status": int, "redirect_to": str, "headers": str,
          "request_headers": str, "referer": str, "via": str, "fetched_at": str, "duration_ms": float,
-         "body_sha256": str, "body_length": int, "error": str},
+         "body_sha256": str, "body_length": int, "error": str, "raw_body_sha256": str, "browser_reason": str},
         "id",
-        [("run_id", "crawl_runs", "id"), ("body_sha256", "bodies", "sha256")],
+        [("run_id", "crawl_runs", "id"), ("body_sha256", "bodies", "sha256"), ("raw_body_sha256", "bodies", "sha256")],
     ),
     "documents": (
         {"id": int, "url": str, "first_seen_run": int, "first_seen_at": str, "last_seen_run": int,

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time
 from email.utils import format_datetime
 
 from pipelines.text import html_to_text
-from tests.replica import garble, tables, texts
+from tests.replica import browser_pages, garble, tables, texts
 
 LIST_PAGE_SIZE = 15
 NEWEST_REPORT_YEAR = 2025  # reports on 2025 were published in early 2026
@@ -274,7 +274,9 @@ class PortalBuilder:
         self.near_misses()
         self.garbled_copies()
         self.faults()
+        browser_pages.add_pages(self)
         self.list_pages()
+        browser_pages.add_js_lists(self)
         self.hosts()
         return self.pages
 

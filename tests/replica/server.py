@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from twisted.internet import reactor
 from twisted.web import resource, server
 
+from tests.replica.browser_pages import js_check
 from tests.replica.generator import Portal, PortalBuilder, build_portal, error_page
 
 
@@ -47,7 +48,9 @@ class ReplicaResource(resource.Resource):
         url = target.split("#", 1)[0]
         page = self.portal.pages.get(url)
         count = self.served[url] = self.served.get(url, 0) + 1
-        if page is None:
+        if challenge := js_check(url, request.getHeader("Cookie")):
+            status, headers, body = 200, [("Content-Type", "text/html; charset=utf-8")], challenge
+        elif page is None:
             status, headers, body = 404, [("Content-Type", "text/html; charset=utf-8")], error_page(404)
         elif page.fault == "flaky_500" and count == 1:
             status, headers, body = 500, [("Content-Type", "text/html; charset=utf-8")], error_page(500)

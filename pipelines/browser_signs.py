@@ -1,0 +1,62 @@
+"""Does a page need a browser? The signs of a script-built page in its plain HTML.
+
+Pure: bytes in, a reason out. The crawl asks this of every plain HTML response, so a cheap
+byte scan comes first and only pages with a script that fetches data or sets a cookie are
+parsed.
+
+- `js_challenge`: a near-empty page whose script sets a cookie and reloads or redirects (the
+  JavaScript checks some portals put in front of their content);
+- `js_list`: a list container (`ul`, `ol`, `tbody` or a `div` whose class or id says list)
+  with no items, on a page whose script fetches data (fetch, XMLHttpRequest, $.ajax/getJSON)
+  and writes it into the page.
+"""
+
+from __future__ import annotations
+
+import re
+
+import lxml.html
+
+JS_CHALLENGE = "js_challenge"
+JS_LIST = "js_list"
+
+_SCRIPT_HINT = re.compile(rb"document\.cookie|fetch\s*\(|XMLHttpRequest|\$\.(?:ajax|get|getJSON|post)\s*\(")
+_SETS_COOKIE = re.compile(r"document\.cookie\s*=")
+_RELOADS = re.compile(r"location\.(?:reload\s*\(|replace\s*\(|href\s*=|assign\s*\()|location\s*=|\.submit\s*\(")
+_FETCHES = re.compile(r"fetch\s*\(|XMLHttpRequest|\$\.(?:ajax|get|getJSON|post)\s*\(")
+_WRITES = re.compile(r"innerHTML|appendChild|insertAdjacentHTML|document\.write|\.append\s*\(|\.html\s*\(")
+_LISTISH = re.compile(r"list|news|article|content|result|data", re.I)
+# A challenge page shows a line or two ("checking your browser"); real pages say much more.
+CHALLENGE_MAX_TEXT = 200
+
+
+def browser_reason(body: bytes) -> str | None:
+    """Why this HTML needs a browser (JS_CHALLENGE or JS_LIST), or None when it does not."""
+    if b"<script" not in body.lower() or not _SCRIPT_HINT.search(body):
+        return None
+    try:
+        root = lxml.html.document_fromstring(body)
+    except (ValueError, lxml.etree.ParserError):
+        return None
+    scripts = " ".join(s.text_content() for s in root.iter("script"))
+    if _SETS_COOKIE.search(scripts) and _RELOADS.search(scripts) and len(visible_text(root)) <= CHALLENGE_MAX_TEXT:
+        return JS_CHALLENGE
+    if _FETCHES.search(scripts) and _WRITES.search(scripts) and any(is_empty_list(e) for e in list_containers(root)):
+        return JS_LIST
+    return None
+
+
+def visible_text(root) -> str:
+    parts = root.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]")
+    return re.sub(r"\s+", "", "".join(parts))
+
+
+def list_containers(root):
+    for element in root.iter("ul", "ol", "tbody", "div"):
+        if element.tag != "div" or _LISTISH.search(f"{element.get('class', '')} {element.get('id', '')}"):
+            yield element
+
+
+def is_empty_list(element) -> bool:
+    """No items and no text: a container waiting for a script to fill it."""
+    return len(element) == 0 and not (element.text or "").strip()
