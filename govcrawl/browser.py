@@ -48,6 +48,9 @@ CHROMIUM_ARGS = [
     "--no-pings",
     "--disable-features=NetworkTimeServiceQuerying",
 ]
+# A browser request must not be conditional: a 304 leaves Chromium an empty page (see the
+# dependency notes), so a revalidated browser page is rendered again and compared by body.
+CONDITIONAL_HEADERS = (b"If-None-Match", b"If-Modified-Since")
 # Nothing here is needed to read a page's text or links.
 ABORTED_RESOURCE_TYPES = frozenset({"image", "media", "font"})
 PROFILE_REASON = "profile"
@@ -128,18 +131,18 @@ async def watch_page(page: Page, request: Request) -> None:
 
 async def exchange(page: Page, response: PlaywrightResponse) -> dict:
     """One HTTP exchange of the browser: url, status, headers, body (None when Chromium no
-    longer has it, e.g. a JS check page it navigated away from), and whether it was a document
-    of the page itself."""
+    longer has it, e.g. a JS check page it navigated away from: `missing` says so; that is
+    not a failed request), and whether it was a document of the page itself."""
     try:
-        body, error = await response.body(), None
-    except Exception as failure:  # Playwright's Error: the body is gone
-        body, error = None, "body not kept by the browser: " + str(failure).strip().splitlines()[-1]
+        body, missing = await response.body(), None
+    except Exception:  # Playwright's Error: the body is gone once the page navigated away
+        body, missing = None, "body not kept by the browser: the page navigated away"
     return {
         "url": response.url,
         "status": response.status,
         "headers": {k: [v] for k, v in (await response.all_headers()).items()},
         "body": body,
-        "error": error,
+        "missing": missing,
         "document": response.request.is_navigation_request() and response.frame == page.main_frame,
         "resource_type": response.request.resource_type,
     }
@@ -171,6 +174,8 @@ class BrowserRoutingMiddleware:
                 return
             request.meta["playwright"] = True
             request.meta["govcrawl_browser_reason"] = PROFILE_REASON
+        for name in CONDITIONAL_HEADERS:
+            request.headers.pop(name, None)
         request.meta.setdefault("playwright_page_init_callback", "govcrawl.browser.watch_page")
         self.crawler.stats.inc_value(
             f"govcrawl/browser/requests/{request.meta.get('govcrawl_browser_reason', 'other')}"

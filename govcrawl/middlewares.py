@@ -95,8 +95,9 @@ class FetchRecorderMiddleware:
                 referer=request.url,
                 via="browser",
                 fetched_at=request.meta["govcrawl_fetched_at"],
-                error=exchange["error"],
-                browser_reason=f"{exchange['resource_type']} of the page",
+                error=f"HTTP {exchange['status']}" if exchange["status"] >= 400 else None,
+                browser_reason=f"{exchange['resource_type']} of the page"
+                + (f" ({exchange['missing']})" if exchange["missing"] else ""),
             )
         )
 
