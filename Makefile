@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 DB ?= data/govcrawl.db
 
-.PHONY: install crawl demo test lint bench clean-data
+.PHONY: install crawl demo serve chromium test lint bench clean-data
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,10 +24,21 @@ crawl: $(INSTALLED)
 demo: $(INSTALLED)
 	$(PY) -m tests.replica.demo --db $(DB)
 
+# Browse $(DB) with Datasette on http://127.0.0.1:8001/: read-only (immutable), SQL time
+# limit, data/metadata.yml (descriptions, facets, canned queries), the chart plugin.
+serve: $(INSTALLED)
+	$(VENV)/bin/govcrawl serve --db $(DB)
+
+# Debian's Chromium (the Datasette UI tests drive it; browser downloads are impossible here)
+# and a CJK font so its screenshots show Chinese.
+chromium:
+	command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || \
+	  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium fonts-wqy-zenhei)
+
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
 
-test: lint
+test: lint chromium
 	$(PY) -m pytest
 
 bench: $(INSTALLED)
