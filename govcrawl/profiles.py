@@ -26,6 +26,9 @@ class SiteProfile:
         parts = urlsplit(url)
         return parts.path if parts.hostname in self.allowed_hosts else None
 
+    def is_on_site(self, url: str) -> bool:
+        return self._on_site(url) is not None
+
     def is_list_page(self, url: str) -> bool:
         path = self._on_site(url)
         return path is not None and any(p.search(path) for p in self.list_paths)

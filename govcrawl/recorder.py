@@ -1,19 +1,27 @@
 """The crawl's link to the store: one Store and one `crawl_runs` row per crawl.
 
 A Scrapy extension, so the fetch-recording middleware and the item pipeline share the same
-Store; it opens the run when the spider opens and closes it with the crawl's stats.
+Store; it opens the run when the spider opens and closes it with the crawl's figures and,
+when the run failed, why (the `crawl` command turns that into the exit status). One crawl
+at a time writes a database: a second one is refused while the first holds the lock.
 """
 
 from __future__ import annotations
 
+import fcntl
+import logging
+import sqlite3
 import subprocess
 from pathlib import Path
+from typing import IO
 
 from scrapy import signals
 from scrapy.crawler import Crawler
 
 from govcrawl import __version__
 from pipelines.store import Store
+
+logger = logging.getLogger(__name__)
 
 # Settings copied into crawl_runs.settings: what shapes a crawl's result and politeness.
 RECORDED_SETTINGS = (
@@ -27,7 +35,43 @@ RECORDED_SETTINGS = (
     "CONCURRENT_REQUESTS_PER_DOMAIN",
     "RETRY_TIMES",
     "DOWNLOAD_TIMEOUT",
+    "GOVCRAWL_MAX_ERROR_RATE",
+    "JOBDIR",
 )
+
+
+class CrawlRefused(RuntimeError):
+    """The crawl cannot start: its database is locked by another crawl or cannot be written."""
+
+
+def lock_database(path: str | Path) -> IO:
+    """Hold an exclusive lock beside the database for the life of the process (the OS drops
+    it when the process dies, even by SIGKILL), so that overlapping scheduled runs cannot
+    interleave their writes."""
+    handle = open(f"{path}.lock", "a")  # kept open: the lock lives as long as the handle
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
+        raise CrawlRefused(f"another crawl is writing {path}; not starting a second one") from None
+    return handle
+
+
+def run_failure(
+    finish_reason: str, list_pages: int, requests: int, errors: int, write_error: str | None, max_error_rate: float
+) -> str | None:
+    """Why a finished crawl counts as failed, for a scheduler: Scrapy itself exits 0 even then."""
+    if write_error:
+        return f"the database could not be written: {write_error}"
+    if finish_reason == "shutdown":
+        return "interrupted before the end; run again (with the same JOBDIR to resume)"
+    if finish_reason != "finished":
+        return f"the crawl ended early: {finish_reason}"
+    if not list_pages:
+        return "no list page was reachable"
+    if requests and errors / requests > max_error_rate:
+        return f"{errors} of {requests} requests failed, more than {max_error_rate:.0%}"
+    return None
 
 
 def code_version() -> str:
@@ -48,8 +92,15 @@ def code_version() -> str:
 class CrawlRecorder:
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
-        self.store = Store(crawler.settings.get("GOVCRAWL_DB"))
+        path = crawler.settings.get("GOVCRAWL_DB")
+        try:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            self.lock = lock_database(path)
+            self.store = Store(path, batch_size=crawler.settings.getint("GOVCRAWL_BATCH_SIZE"))
+        except (OSError, sqlite3.Error) as error:
+            raise CrawlRefused(f"cannot write the database {path}: {error}") from error
         self.run_id: int | None = None
+        self.failure: str | None = None
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -65,14 +116,36 @@ class CrawlRecorder:
         raise RuntimeError("govcrawl.recorder.CrawlRecorder is not enabled in EXTENSIONS")
 
     def spider_opened(self, spider) -> None:
+        abandoned = self.store.abandon_unfinished_runs()  # we hold the lock: no crawl is running
+        if abandoned:
+            logger.warning("%d earlier crawl run(s) had been killed; their committed batches are kept", abandoned)
         settings = {name: self.crawler.settings.get(name) for name in RECORDED_SETTINGS}
         settings["spider_arguments"] = getattr(spider, "arguments", {})
         self.run_id = self.store.start_run(getattr(spider, "site", spider.name), code_version(), settings)
         spider.run_id = self.run_id
 
+    def resume(self, state: dict) -> None:
+        """With JOBDIR, Scrapy keeps `spider.state` across a pause: link this run to the one
+        it continues."""
+        if "run_id" in state:
+            self.store.link_resumed_run(self.run_id, state["run_id"])
+        state["run_id"] = self.run_id
+
     def spider_closed(self, spider, reason: str) -> None:
-        self.store.flush()  # so the counts below include the last batch
-        stats = dict(self.crawler.stats.get_stats())
-        stats.update({f"govcrawl/{k}": v for k, v in self.store.counts.items()})
-        self.store.finish_run(self.run_id, reason, stats)
-        self.store.close()
+        self.store.flush()  # so the figures below include the last batch
+        stats = self.crawler.stats
+        self.failure = run_failure(
+            reason,
+            list_pages=stats.get_value("govcrawl/list_pages", 0),
+            requests=self.store.counts["requests"],
+            errors=self.store.counts["errors"],
+            write_error=self.store.write_error,
+            max_error_rate=self.crawler.settings.getfloat("GOVCRAWL_MAX_ERROR_RATE"),
+        )
+        if self.failure:
+            logger.error("crawl run #%s failed: %s", self.run_id, self.failure)
+        try:
+            self.store.finish_run(self.run_id, reason, dict(stats.get_stats()), self.failure)
+            self.store.close()
+        except sqlite3.Error as error:  # the failure above already says so; the exit status too
+            logger.error("could not close run #%s in the database: %s", self.run_id, error)

@@ -10,11 +10,16 @@ from govcrawl import __version__
 BOT_NAME = "govcrawl"
 SPIDER_MODULES = ["govcrawl.spiders"]
 NEWSPIDER_MODULE = "govcrawl.spiders"
+COMMANDS_MODULE = "govcrawl.commands"  # `scrapy crawl` that exits non-zero when the run failed
 
 # Where the data goes, which portal family, and an optional HTTP proxy for every request.
 GOVCRAWL_DB = os.environ.get("GOVCRAWL_DB", "data/govcrawl.db")
 GOVCRAWL_SITE = os.environ.get("GOVCRAWL_SITE", "panzhihua")
 GOVCRAWL_PROXY = os.environ.get("GOVCRAWL_PROXY", "")
+# Rows per write transaction: a crash loses at most one batch (and the next run fetches it).
+GOVCRAWL_BATCH_SIZE = int(os.environ.get("GOVCRAWL_BATCH_SIZE", "200"))
+# A run whose share of failed requests exceeds this exits non-zero (and is marked failed).
+GOVCRAWL_MAX_ERROR_RATE = float(os.environ.get("GOVCRAWL_MAX_ERROR_RATE", "0.2"))
 
 # Politeness toward government portals.
 USER_AGENT = (

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import sqlite3
 import time
 import zlib
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +25,8 @@ import sqlite_utils
 
 from pipelines.views import create_views
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+logger = logging.getLogger(__name__)
 
 
 def utc_now() -> str:
@@ -77,6 +81,28 @@ class PageRecord:
     processed: ProcessedRows | None = None
 
 
+@dataclass
+class PageMark:
+    """A stored document's answer to a re-request that brought no new body: 304 (unchanged)
+    or 404/410 (gone: taken down; its versions stay)."""
+
+    run_id: int
+    url: str
+    status: int
+    fetched_at: str
+
+
+@dataclass
+class Revalidation:
+    """What a conditional re-request of a stored document sends (validators of its current
+    version's response) and records (the list page that linked to it)."""
+
+    url: str
+    etag: str | None
+    last_modified: str | None
+    referer: str | None
+
+
 class Store:
     """Batched writer (and small reader) for the govcrawl SQLite file."""
 
@@ -96,7 +122,9 @@ class Store:
         self._bodies: dict[str, bytes] = {}
         self._pages: list[PageRecord] = []
         self._last_flush = time.monotonic()
-        self.counts = {"fetches": 0, "new_documents": 0, "new_versions": 0, "unchanged_pages": 0}
+        self._marks: list[tuple[str, PageMark]] = []
+        self.write_error: str | None = None  # the last failed write, while it stays failed
+        self.counts: Counter[str] = Counter()  # this writer's RUN_FIGURES
 
     # -- runs ---------------------------------------------------------------------------------
     def start_run(self, site: str, code_version: str, settings: dict[str, Any], kind: str = "crawl") -> int:
@@ -114,18 +142,37 @@ class Store:
                 ],
             ).lastrowid
 
-    def finish_run(self, run_id: int, finish_reason: str, stats: dict[str, Any]) -> None:
+    def finish_run(
+        self, run_id: int, finish_reason: str, stats: dict[str, Any], failure: str | None = None
+    ) -> None:
+        """Close a run's row with its figures and status: interrupted (a graceful shutdown),
+        failed (`failure` says why) or finished."""
         self.flush()
+        status = "interrupted" if finish_reason == "shutdown" else "failed" if failure else "finished"
         with self.db.atomic():
             self.db["crawl_runs"].update(
                 run_id,
                 {
                     "finished_at": utc_now(),
-                    "status": "finished",
+                    "status": status,
                     "finish_reason": finish_reason,
+                    "failure": failure,
+                    **{name: self.counts[name] for name in RUN_FIGURES},
                     "stats": json.dumps(stats, ensure_ascii=False, sort_keys=True, default=str),
                 },
             )
+
+    def abandon_unfinished_runs(self) -> int:
+        """Crawl runs still marked running, when no crawl is: they were killed."""
+        with self.db.atomic():
+            return self.db.conn.execute(
+                "UPDATE crawl_runs SET status = 'abandoned', finish_reason = 'killed'"
+                " WHERE status = 'running' AND kind = 'crawl'"
+            ).rowcount
+
+    def link_resumed_run(self, run_id: int, resumed_from: int) -> None:
+        with self.db.atomic():
+            self.db["crawl_runs"].update(run_id, {"resumed_from": resumed_from})
 
     # -- writes -------------------------------------------------------------------------------
     def record_fetch(self, fetch: FetchRecord) -> int:
@@ -152,13 +199,20 @@ class Store:
                 "error": fetch.error,
             }
         )
-        self.counts["fetches"] += 1
+        self.counts["requests"] += 1
+        self.counts["errors"] += fetch.error is not None
         self._maybe_flush()
         return fetch_id
 
     def mark_fetch_error(self, fetch_id: int, error: str) -> None:
         """Attach an error found after the exchange (e.g. a redirect chain that went nowhere)."""
         self._fetch_errors.append((error, fetch_id))
+        self.counts["errors"] += 1
+        self._maybe_flush()
+
+    def mark_page(self, mark: PageMark) -> None:
+        """Record a conditional re-request's answer: 304 unchanged, 404/410 gone."""
+        self._marks.append(mark)
         self._maybe_flush()
 
     def store_page(self, page: PageRecord) -> None:
@@ -172,26 +226,40 @@ class Store:
         return sha
 
     def _maybe_flush(self) -> None:
-        pending = len(self._fetches) + len(self._pages)
+        pending = len(self._fetches) + len(self._pages) + len(self._marks)
         if pending >= self.batch_size or time.monotonic() - self._last_flush >= self.flush_seconds:
             self.flush()
 
     def flush(self) -> None:
-        """Write everything queued in one transaction."""
-        if not (self._fetches or self._pages or self._fetch_errors or self._bodies):
+        """Write everything queued in one transaction. If the write fails (disk full, file
+        read-only, locked past the busy timeout), nothing of the batch is written, the batch
+        stays queued for the next attempt and `write_error` says why."""
+        if not (self._fetches or self._pages or self._fetch_errors or self._bodies or self._marks):
             return
-        with self.db.atomic():
-            self._write_bodies()
-            if self._fetches:
-                self.db["fetches"].insert_all(self._fetches)
-            for error, fetch_id in self._fetch_errors:
-                self.db.execute(
-                    "UPDATE fetches SET error = coalesce(error || '; ', '') || ? WHERE id = ?",
-                    [error, fetch_id],
-                )
-            for page in self._pages:
-                self._write_page(page)
-        self._fetches, self._fetch_errors, self._pages, self._bodies = [], [], [], {}
+        changes: Counter[str] = Counter()
+        try:
+            with self.db.atomic():
+                self._write_bodies()
+                if self._fetches:
+                    self.db["fetches"].insert_all(self._fetches)
+                for error, fetch_id in self._fetch_errors:
+                    self.db.execute(
+                        "UPDATE fetches SET error = coalesce(error || '; ', '') || ? WHERE id = ?",
+                        [error, fetch_id],
+                    )
+                for page in self._pages:
+                    changes.update(self._write_page(page))
+                for mark in self._marks:
+                    changes[self._write_mark(mark)] += 1
+        except sqlite3.Error as error:
+            self.write_error = f"{type(error).__name__}: {error}"
+            self._last_flush = time.monotonic()  # retried at the next interval, not on every row
+            logger.error("could not write to %s: %s", self.path, self.write_error)
+            return
+        changes.pop(None, None)
+        self.counts.update(changes)
+        self.write_error = None
+        self._fetches, self._fetch_errors, self._pages, self._bodies, self._marks = [], [], [], {}, []
         self._last_flush = time.monotonic()
 
     def _write_bodies(self) -> None:
@@ -212,12 +280,14 @@ class Store:
         if rows:
             self.db["bodies"].insert_all(rows)
 
-    def _write_page(self, page: PageRecord) -> None:
+    def _write_page(self, page: PageRecord) -> list[str]:
+        """Store a fetched page; returns what changed (new_documents, new_versions, unchanged)."""
         sha = body_hash(page.body)
         db = self.db.conn
         row = db.execute(
             "SELECT id, current_version_id FROM documents WHERE url = ?", [page.final_url]
         ).fetchone()
+        changes = []
         if row is None:
             document_id = db.execute(
                 "INSERT INTO documents (url, first_seen_run, first_seen_at, last_seen_run, last_seen_at)"
@@ -225,19 +295,15 @@ class Store:
                 [page.final_url, page.run_id, page.fetched_at, page.run_id, page.fetched_at],
             ).lastrowid
             current_sha = None
-            self.counts["new_documents"] += 1
+            changes.append("new_documents")
         else:
             document_id = row[0]
             current_sha = db.execute(
                 "SELECT body_sha256 FROM document_versions WHERE id = ?", [row[1]]
             ).fetchone()[0]
-            db.execute(
-                "UPDATE documents SET last_seen_run = ?, last_seen_at = ? WHERE id = ?",
-                [page.run_id, page.fetched_at, document_id],
-            )
+            self._seen(document_id, page.run_id, page.fetched_at)
         if current_sha == sha:
-            self.counts["unchanged_pages"] += 1
-            return
+            return ["unchanged"]
         version_id = db.execute(
             "INSERT INTO document_versions (document_id, body_sha256, fetch_id, run_id, requested_url,"
             " final_url, status, referer, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -256,7 +322,60 @@ class Store:
         db.execute("UPDATE documents SET current_version_id = ? WHERE id = ?", [version_id, document_id])
         if page.processed is not None:
             self._write_processed(version_id, page.processed)
-        self.counts["new_versions"] += 1
+        return [*changes, "new_versions"]
+
+    def _seen(self, document_id: int, run_id: int, fetched_at: str) -> None:
+        """The document answered: it is not (or no longer) gone."""
+        self.db.conn.execute(
+            "UPDATE documents SET last_seen_run = ?, last_seen_at = ?, gone_at = NULL, gone_run = NULL,"
+            " gone_status = NULL WHERE id = ?",
+            [run_id, fetched_at, document_id],
+        )
+
+    def _write_mark(self, mark: PageMark) -> str | None:
+        row = self.db.conn.execute("SELECT id, gone_at FROM documents WHERE url = ?", [mark.url]).fetchone()
+        if row is None:
+            return None  # a dead link that never gave a document: its fetch row says so
+        if mark.status == 304:
+            self._seen(row[0], mark.run_id, mark.fetched_at)
+            return "unchanged"
+        if row[1] is not None:
+            return None  # gone already
+        self.db.conn.execute(
+            "UPDATE documents SET gone_at = ?, gone_run = ?, gone_status = ? WHERE id = ?",
+            [mark.fetched_at, mark.run_id, mark.status, row[0]],
+        )
+        return "gone"
+
+    # -- what earlier runs stored: incremental re-crawls --------------------------------------
+    def known_links(self) -> set[str]:
+        """Article URLs with a settled answer, not fetched again unless revalidating: every
+        stored document, by the URL linked and by the URL its content came from, and dead
+        links (their last answer was 404/410). Failures that may be transient are not here,
+        so the next run tries them again."""
+        return {
+            url
+            for (url,) in self.db.execute(
+                "SELECT url FROM documents UNION SELECT requested_url FROM document_versions"
+                " UNION SELECT url FROM fetches f WHERE status IN (404, 410)"
+                " AND id = (SELECT max(id) FROM fetches g WHERE g.url = f.url)"
+            )
+        }
+
+    def revalidation_targets(self) -> list[Revalidation]:
+        """Every stored document (gone ones too: they may come back) with the validators its
+        current version was served with, and every dead link."""
+        targets = []
+        for url, headers, referer in self.db.execute(
+            "SELECT d.url, f.headers, v.referer FROM documents d"
+            " JOIN document_versions v ON v.id = d.current_version_id LEFT JOIN fetches f ON f.id = v.fetch_id"
+            " UNION ALL SELECT url, NULL, referer FROM fetches f WHERE status IN (404, 410)"
+            " AND id = (SELECT max(id) FROM fetches g WHERE g.url = f.url)"
+            " AND url NOT IN (SELECT url FROM documents) ORDER BY 1"
+        ):
+            served = {name.lower(): values[-1] for name, values in json.loads(headers or "{}").items() if values}
+            targets.append(Revalidation(url, served.get("etag"), served.get("last-modified"), referer))
+        return targets
 
     def _write_processed(self, version_id: int, processed: ProcessedRows) -> None:
         self.db["document_texts"].insert({"version_id": version_id, **processed.text})
@@ -303,12 +422,16 @@ def read_body(db: sqlite_utils.Database, sha256: str) -> bytes:
     return zlib.decompress(content) if compression == "zlib" else content
 
 
+# A run's own figures, also columns of crawl_runs: what a scheduler or a researcher checks.
+RUN_FIGURES = ("requests", "errors", "new_documents", "new_versions", "unchanged", "gone")
+
 # Every table: columns, primary key, foreign keys. A file written by an older govcrawl gets
 # the columns it lacks when it is opened.
 TABLES: dict[str, tuple[dict[str, type], str, list[tuple[str, str, str]]]] = {
     "crawl_runs": (
         {"id": int, "kind": str, "site": str, "started_at": str, "finished_at": str, "status": str,
-         "finish_reason": str, "code_version": str, "settings": str, "stats": str},
+         "finish_reason": str, "failure": str, "resumed_from": int, **dict.fromkeys(RUN_FIGURES, int),
+         "code_version": str, "settings": str, "stats": str},
         "id",
         [],
     ),
@@ -322,7 +445,7 @@ TABLES: dict[str, tuple[dict[str, type], str, list[tuple[str, str, str]]]] = {
     ),
     "documents": (
         {"id": int, "url": str, "first_seen_run": int, "first_seen_at": str, "last_seen_run": int,
-         "last_seen_at": str, "current_version_id": int},
+         "last_seen_at": str, "current_version_id": int, "gone_at": str, "gone_run": int, "gone_status": int},
         "id",
         [("first_seen_run", "crawl_runs", "id"), ("last_seen_run", "crawl_runs", "id")],
     ),

@@ -4,18 +4,20 @@ reports            current annual reports (and 工作总结), one row per report
                    served at several URLs (the city portal and its mobile twin) is one row
 applications       one wide row per report: table 三's totals and the new requests by applicant
 reviews_litigation one row per report: table 四's 15 numbers
-new_in_last_run    documents the latest crawl saw for the first time
+last_run_changes   what the latest crawl changed: new documents, new versions, documents gone
+coverage           agencies × years: each report present, failed, gone or missing
 """
 
 from __future__ import annotations
 
 import sqlite_utils
 
+from pipelines.coverage import DUE_YEAR_NOW, coverage_sql
 from pipelines.schema import application_columns, review_keys
 
 REPORTS = """
 WITH current AS (
-  SELECT d.id AS document_id, d.url, v.id AS version_id, v.fetched_at, t.doc_kind, t.title, t.agency,
+  SELECT d.id AS document_id, d.url, d.gone_at, v.id AS version_id, v.fetched_at, t.doc_kind, t.title, t.agency,
          t.report_year, t.published_date, t.source, t.format, t.validation_status
   FROM documents d
   JOIN document_versions v ON v.id = d.current_version_id
@@ -34,7 +36,7 @@ SELECT document_id, version_id, doc_kind, agency, report_year, published_date, f
        (SELECT count(*) FROM report_values rv WHERE rv.version_id = ranked.version_id) AS value_count,
        (SELECT count(*) FROM validations va WHERE va.version_id = ranked.version_id AND va.strict AND NOT va.ok)
          AS failed_checks,
-       copies, fetched_at
+       copies, fetched_at, gone_at
 FROM ranked WHERE copy_rank = 1
 """
 
@@ -78,11 +80,21 @@ def report_pivot(columns: list[str]) -> str:
     )
 
 
-NEW_IN_LAST_RUN = """
-SELECT d.id AS document_id, d.url, d.first_seen_at, t.doc_kind, t.title, t.agency, t.report_year
-FROM documents d
+LAST_RUN_CHANGES = """
+WITH last AS (SELECT max(id) AS run_id FROM crawl_runs WHERE kind = 'crawl'),
+changes AS (
+  SELECT 'new document' AS change, d.id AS document_id, d.first_seen_at AS at FROM documents d, last
+  WHERE d.first_seen_run = last.run_id
+  UNION ALL
+  SELECT 'new version', v.document_id, v.fetched_at FROM document_versions v JOIN documents d ON d.id = v.document_id, last
+  WHERE v.run_id = last.run_id AND d.first_seen_run != last.run_id
+  UNION ALL
+  SELECT 'gone', d.id, d.gone_at FROM documents d, last WHERE d.gone_run = last.run_id
+)
+SELECT c.change, c.at, d.url, t.doc_kind, t.title, t.agency, t.report_year, c.document_id
+FROM changes c JOIN documents d ON d.id = c.document_id
 LEFT JOIN document_texts t ON t.version_id = d.current_version_id
-WHERE d.first_seen_run = (SELECT max(id) FROM crawl_runs WHERE coalesce(kind, 'crawl') = 'crawl')
+ORDER BY c.change, d.url
 """
 
 
@@ -92,7 +104,9 @@ def create_views(db: sqlite_utils.Database) -> None:
         "reports": REPORTS,
         "applications": applications_sql(),
         "reviews_litigation": reviews_sql(),
-        "new_in_last_run": NEW_IN_LAST_RUN,
+        "last_run_changes": LAST_RUN_CHANGES,
+        "coverage": coverage_sql(DUE_YEAR_NOW),
     }
+    db.execute("DROP VIEW IF EXISTS new_in_last_run")  # replaced by last_run_changes
     for name, sql in views.items():
         db.create_view(name, sql.strip(), replace=True)

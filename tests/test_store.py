@@ -6,7 +6,7 @@ import sqlite3
 
 import pytest
 
-from pipelines.store import FetchRecord, PageRecord, Store, read_body
+from pipelines.store import FetchRecord, PageMark, PageRecord, Revalidation, Store, read_body
 
 
 def page(store: Store, run: int, url: str, body: bytes) -> None:
@@ -38,7 +38,7 @@ def test_a_changed_body_adds_a_version_and_keeps_the_old(store):
         "SELECT v.body_sha256 FROM documents d JOIN document_versions v ON v.id = d.current_version_id"
     ).fetchone()[0]
     assert read_body(store.db, current) == b"second"
-    assert store.counts["unchanged_pages"] == 1
+    assert store.counts["unchanged"] == 1
 
 
 def test_bodies_are_stored_once_and_compressed(store):
@@ -70,9 +70,14 @@ def test_a_batch_that_fails_leaves_no_rows(tmp_path):
     run = store.start_run("test", "v", {})
     page(store, run, "http://a/1.shtml", b"x")
     store._fetches.append({"id": 1, "run_id": run, "url": "duplicate id"})  # violates the primary key
-    with pytest.raises(sqlite3.IntegrityError):
-        store.flush()
+    store.flush()
+    assert store.write_error.startswith("IntegrityError")
     assert count(store, "fetches") == 0 and count(store, "bodies") == 0 and count(store, "documents") == 0
+    assert store.counts["new_documents"] == 0  # figures count committed rows only
+    store._fetches.pop()  # the cause goes away: the batch kept in memory is written
+    store.flush()
+    assert store.write_error is None and count(store, "fetches") == 1 and count(store, "documents") == 1
+    assert store.counts["new_documents"] == 1
 
 
 def test_fetch_ids_continue_across_stores(tmp_path):
@@ -96,6 +101,48 @@ def test_late_errors_are_attached_to_the_fetch(store):
 
 def test_finish_run_records_stats(store):
     run = store.start_run("test", "v1", {"ROBOTSTXT_OBEY": True})
+    page(store, run, "http://a/1.shtml", b"x")
+    store.record_fetch(FetchRecord(run_id=run, url="http://a/2.shtml", status=500, error="HTTP 500"))
     store.finish_run(run, "finished", {"pages": 3})
-    row = store.db.execute("SELECT status, finish_reason, stats, code_version FROM crawl_runs").fetchone()
-    assert row == ("finished", "finished", '{"pages": 3}', "v1")
+    row = store.db.execute(
+        "SELECT status, finish_reason, stats, code_version, requests, errors, new_documents, new_versions"
+        " FROM crawl_runs"
+    ).fetchone()
+    assert row == ("finished", "finished", '{"pages": 3}', "v1", 2, 1, 1, 1)
+
+
+def test_conditional_answers_mark_documents_unchanged_or_gone(store):
+    run = store.start_run("test", "v", {})
+    page(store, run, "http://a/1.shtml", b"x")
+    page(store, run, "http://a/2.shtml", b"y")
+    store.flush()
+    later = store.start_run("test", "v", {})
+    store.mark_page(PageMark(later, "http://a/1.shtml", 304, "2027-01-01T00:00:00"))
+    store.mark_page(PageMark(later, "http://a/2.shtml", 410, "2027-01-01T00:00:00"))
+    store.mark_page(PageMark(later, "http://a/dead-link.shtml", 404, "2027-01-01T00:00:00"))
+    store.flush()
+    rows = store.db.execute("SELECT url, last_seen_run, gone_run, gone_status FROM documents ORDER BY url")
+    assert rows.fetchall() == [("http://a/1.shtml", later, None, None), ("http://a/2.shtml", run, later, 410)]
+    assert (store.counts["unchanged"], store.counts["gone"]) == (1, 1)
+    assert count(store, "document_versions") == 2  # a gone document keeps its versions
+    page(store, later, "http://a/2.shtml", b"y")  # it came back
+    store.flush()
+    assert store.db.execute("SELECT gone_at FROM documents WHERE url = 'http://a/2.shtml'").fetchone() == (None,)
+
+
+def test_known_links_and_revalidation_targets(store):
+    run = store.start_run("test", "v", {})
+    fetch_id = store.record_fetch(
+        FetchRecord(run_id=run, url="http://a/1.shtml", status=200, headers={"Etag": ['"abc"']}, body=b"x")
+    )
+    store.store_page(
+        PageRecord(run, fetch_id, "http://a/old.shtml", "http://a/1.shtml", 200, b"x", "http://a/index.shtml", "t")
+    )
+    store.record_fetch(FetchRecord(run_id=run, url="http://a/dead.shtml", status=404, error="HTTP 404"))
+    store.record_fetch(FetchRecord(run_id=run, url="http://a/flaky.shtml", status=500, error="HTTP 500"))
+    store.flush()
+    assert store.known_links() == {"http://a/old.shtml", "http://a/1.shtml", "http://a/dead.shtml"}
+    assert store.revalidation_targets() == [
+        Revalidation("http://a/1.shtml", '"abc"', None, "http://a/index.shtml"),
+        Revalidation("http://a/dead.shtml", None, None, None),
+    ]

@@ -1,6 +1,10 @@
 """The `reports` spider: walk a portal family's annual-report columns, send report pages on.
 
 Everything portal-specific comes from the site profile (govcrawl/profiles/<site>.yaml).
+Re-crawls are incremental: list pages are always fetched (that is where new years appear),
+article links already stored are not; with `-a revalidate=1` every stored document is
+re-requested conditionally, so an edited report becomes a new version and a deleted one is
+marked gone.
 """
 
 from __future__ import annotations
@@ -16,14 +20,21 @@ from govcrawl.items import PageItem
 from govcrawl.middlewares import header_dict
 from govcrawl.profiles import load_profile, parse_years
 from govcrawl.recorder import CrawlRecorder
+from pipelines.store import PageMark, Revalidation
+
+# Answers to a conditional re-request that the article callback handles itself.
+REVALIDATION_STATUSES = [304, 404, 410]
 
 
 class ReportsSpider(scrapy.Spider):
     name = "reports"
 
-    def __init__(self, site: str | None = None, years: str | None = None, **kwargs):
+    def __init__(
+        self, site: str | None = None, years: str | None = None, revalidate: str | None = None, **kwargs
+    ):
         super().__init__(**kwargs)
         self.site_arg, self.years_arg = site, years
+        self.revalidate = (revalidate or "0").lower() in ("1", "true", "yes")
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
@@ -32,22 +43,44 @@ class ReportsSpider(scrapy.Spider):
         spider.profile = load_profile(spider.site)
         spider.years = parse_years(spider.years_arg)
         spider.allowed_domains = list(spider.profile.allowed_hosts)
-        spider.arguments = {"site": spider.site, "years": spider.years_arg}
+        spider.arguments = {"site": spider.site, "years": spider.years_arg, "revalidate": spider.revalidate}
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        recorder = CrawlRecorder.of(self.crawler)
+        if hasattr(self, "state"):  # JOBDIR: this run may continue a paused one
+            recorder.resume(self.state)
+        self.known = recorder.store.known_links()
         for url in self.profile.start_urls:
             # Lists are always revisited: that is where new years appear.
             yield scrapy.Request(url, callback=self.parse_list, errback=self.failed, dont_filter=True)
+        if self.revalidate:
+            for target in recorder.store.revalidation_targets():
+                if self.profile.is_on_site(target.url):
+                    yield self.revalidation(target)
+
+    def revalidation(self, target: Revalidation) -> scrapy.Request:
+        validators = {"If-None-Match": target.etag, "If-Modified-Since": target.last_modified}
+        return scrapy.Request(
+            target.url,
+            headers={name: value for name, value in validators.items() if value},
+            callback=self.parse_article,
+            errback=self.failed,
+            cb_kwargs={"link_title": None, "list_page": target.referer},
+            meta={"handle_httpstatus_list": REVALIDATION_STATUSES},
+        )
 
     def parse_list(self, response: Response) -> Iterator[scrapy.Request]:
+        self.crawler.stats.inc_value("govcrawl/list_pages")
         for anchor in response.css("a[href]"):
             url = response.urljoin(anchor.attrib["href"].strip())
             if self.profile.is_list_page(url):
                 yield scrapy.Request(url, callback=self.parse_list, errback=self.failed)
             elif self.profile.is_article_page(url):
                 title = (anchor.attrib.get("title") or " ".join(anchor.css("::text").getall())).strip()
-                if self.wanted(title):
+                if url in self.known:  # stored by an earlier run (or revalidated from start())
+                    self.crawler.stats.inc_value("govcrawl/article_links_known")
+                elif self.wanted(title):
                     self.crawler.stats.inc_value("govcrawl/article_links_followed")
                     yield scrapy.Request(
                         url,
@@ -64,8 +97,15 @@ class ReportsSpider(scrapy.Spider):
         year = self.profile.year_in_title(title)
         return self.years is None or year is None or year in self.years
 
-    def parse_article(self, response: Response, link_title: str, list_page: str) -> Iterator[PageItem]:
+    def parse_article(
+        self, response: Response, link_title: str | None, list_page: str | None
+    ) -> Iterator[PageItem]:
         meta = response.meta
+        if response.status in REVALIDATION_STATUSES:  # 304 unchanged, 404/410 gone
+            CrawlRecorder.of(self.crawler).store.mark_page(
+                PageMark(self.run_id, response.url, response.status, meta.get("govcrawl_fetched_at"))
+            )
+            return
         yield PageItem(
             url=(meta.get("redirect_urls") or [response.url])[0],
             final_url=response.url,

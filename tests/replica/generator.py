@@ -9,9 +9,11 @@ twin, five district and county sites with their departments and towns, annual re
 
 from __future__ import annotations
 
+import hashlib
 import random
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, time
+from email.utils import format_datetime
 
 from pipelines.text import html_to_text
 from tests.replica import garble, tables, texts
@@ -95,6 +97,7 @@ ID_BASE = {
     2024: 10_050_000,
     2025: 10_150_000,
     2026: 10_270_000,
+    2027: 10_400_000,  # reports on 2026, published when the replica travels in time
 }
 ROBOTS_DISALLOWED = ("/search/", "/zfxxgk1/zfxxgknb/xxgknb/preview/")
 # Hosts that serve garbled copies of family reports under the same paths (not family hosts).
@@ -137,13 +140,25 @@ class Page:
     prose_values: dict[str, int] = field(default_factory=dict)  # legacy figures stated in prose
     table_style: str | None = None  # how the statistics tables are printed (tables.STYLES)
     planted_inconsistency: str | None = None
+    modified: str | None = None  # ISO date of the last edit, when the page was edited
 
     def headers(self) -> list[tuple[str, str]]:
         content_type = self.content_type + (f"; charset={self.header_charset}" if self.header_charset else "")
         headers = [("Content-Type", content_type), ("Server", "replica")]
         if self.location:
             headers.append(("Location", self.location))
+        if self.status == 200:
+            headers += self.validators()
         return headers
+
+    def validators(self) -> list[tuple[str, str]]:
+        """ETag and Last-Modified, as a static CMS page has them: for conditional re-requests."""
+        changed = date.fromisoformat(self.modified or self.published or "2026-01-01")
+        moment = datetime.combine(changed, time(8, 0), tzinfo=UTC)
+        return [
+            ("ETag", '"' + hashlib.sha1(self.body).hexdigest()[:16] + '"'),
+            ("Last-Modified", format_datetime(moment, usegmt=True)),
+        ]
 
     def manifest_entry(self) -> dict:
         entry = {k: v for k, v in self.__dict__.items() if k != "body" and v not in (None, {}, "")}
@@ -184,6 +199,7 @@ class PortalBuilder:
         self.columns: dict[tuple[str, str], Column] = {}
         self.next_id: dict[int, int] = dict(ID_BASE)
         self.gbk_pages = 0
+        self.newest_year = NEWEST_REPORT_YEAR
 
     # -- plan ----------------------------------------------------------------------------------
     def agencies(self) -> list[Agency]:
@@ -628,8 +644,57 @@ class PortalBuilder:
         self.columns[(host, column)].articles.append(hop1)
         final.fault = "redirect_target"
 
+    # -- time travel: what happens between two scheduled crawls -----------------------------
+    def publish_next_year(self) -> list[Page]:
+        """Every agency still reporting publishes its report on the next year (and its twin)."""
+        year = self.newest_year = self.newest_year + 1
+        new = []
+        for agency in self.agencies():
+            if agency.years.stop != NEWEST_REPORT_YEAR + 1:
+                continue  # an agency that stopped reporting earlier
+            page = self.report(agency, year)
+            self.add_article(agency.host, agency.column, page)
+            new.append(page)
+            if agency.wap_column:
+                new.append(self.wap_twin(page, agency))
+                self.add_article(WAP, agency.wap_column, new[-1])
+        self.list_pages()
+        return new
+
+    def stable_reports(self) -> list[Page]:
+        """Plain district reports of the newest published year: what time travel edits or deletes."""
+        return [
+            p
+            for _, p in sorted(self.pages.items())
+            if p.kind == "annual_report" and p.year == NEWEST_REPORT_YEAR and p.encoding == "utf-8"
+            and not p.url.startswith((f"http://{CITY}/", f"http://{WAP}/"))
+            and not (p.fault or p.twin_of or p.copy_of or p.planted_inconsistency)
+        ]  # fmt: skip
+
+    def edit_report(self) -> Page:
+        """The agency corrects a published report: same URL, a new body and Last-Modified."""
+        page = self.stable_reports()[0]
+        correction = f"（本报告于{self.newest_year + 1}年4月1日更正。）"
+        marker = '\n</div>\n<div class="tools">'
+        html = page.body.decode("utf-8").replace(marker, "\n" + paragraphs([correction]) + marker, 1)
+        page.body = html.encode("utf-8")
+        page.modified = f"{self.newest_year + 1}-04-01"
+        return page
+
+    def delete_report(self) -> Page:
+        """The agency takes a report down: its URL answers 404 and the lists drop it."""
+        page = self.stable_reports()[1]
+        del self.pages[page.url]
+        for column in self.columns.values():
+            if page in column.articles:
+                column.articles.remove(page)
+        self.list_pages()
+        return page
+
     # -- lists, homes, robots ------------------------------------------------------------------
     def list_pages(self) -> None:
+        for url in [url for url, page in self.pages.items() if page.kind == "list"]:
+            del self.pages[url]  # rebuilt from the columns (time travel changes them)
         for column in self.columns.values():
             articles = sorted(column.articles, key=lambda p: (p.published or "", p.url), reverse=True)
             chunks = [articles[i : i + LIST_PAGE_SIZE] for i in range(0, len(articles), LIST_PAGE_SIZE)] or [
@@ -750,6 +815,7 @@ class Portal:
     pages: dict[str, Page]
     size: int
     seed: int
+    builder: PortalBuilder | None = None  # for time travel
 
     def manifest(self) -> dict:
         return {
@@ -760,4 +826,5 @@ class Portal:
 
 
 def build_portal(size: int = 200, seed: int = 0) -> Portal:
-    return Portal(PortalBuilder(size, seed).build(), size, seed)
+    builder = PortalBuilder(size, seed)
+    return Portal(builder.build(), size, seed, builder)

@@ -59,9 +59,14 @@ class Replica:
     def proxy(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def control(self, name: str):
-        with urllib.request.urlopen(f"{self.proxy}/__replica__/{name}", timeout=60) as response:
+    def control(self, name: str, method: str = "GET"):
+        request = urllib.request.Request(f"{self.proxy}/__replica__/{name}", method=method)
+        with urllib.request.urlopen(request, timeout=60) as response:
             return json.load(response)
+
+    def travel(self, change: str) -> list[str]:
+        """Time travel: `publish` a new year, `edit` a report or `delete` one; the URLs changed."""
+        return self.control(change, method="POST")["urls"]
 
     def manifest(self) -> dict:
         return self.control("manifest")
@@ -86,12 +91,28 @@ def run_crawl(
     db: Path | str, proxy: str, *args: str, settings: dict[str, str] | None = None, timeout: float = 600
 ) -> subprocess.CompletedProcess:
     """`scrapy crawl reports` against the replica, in a subprocess (as an operator runs it)."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.run(
         crawl_command(db, proxy, *args, settings=settings),
         cwd=ROOT,
-        env=env,
+        env=CRAWL_ENV,
         capture_output=True,
         text=True,
         timeout=timeout,
     )
+
+
+def start_crawl(
+    db: Path | str, proxy: str, *args: str, settings: dict[str, str] | None = None
+) -> subprocess.Popen:
+    """The same crawl, started in the background (to be interrupted or killed)."""
+    return subprocess.Popen(
+        crawl_command(db, proxy, *args, settings=settings),
+        cwd=ROOT,
+        env=CRAWL_ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+CRAWL_ENV = {**os.environ, "PYTHONPATH": str(ROOT)}

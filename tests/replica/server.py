@@ -3,7 +3,12 @@
 Run: python -m tests.replica.server --size 200 --port 0 --port-file PATH
 A crawler pointed at it as its HTTP proxy fetches http://www.panzhihua.gov.cn/... and gets the
 generated pages. Requests addressed to the server itself (not in proxy form) reach control
-endpoints under /__replica__/: `log` (every proxied request so far, in order), `manifest`.
+endpoints under /__replica__/: `log` (every proxied request so far, in order), `manifest`,
+and time travel for incremental re-crawls (POST): `publish` (every agency still reporting
+publishes the next year), `edit` (one report is corrected), `delete` (one report is taken
+down); each answers with the URLs it changed.
+
+Pages carry ETag and Last-Modified; a conditional request for an unchanged page gets 304.
 
 Faults are stateful: a `flaky_500` page answers 500 to its first request, a `slow` page waits
 `--slow-seconds` before answering.
@@ -15,13 +20,14 @@ import argparse
 import json
 import sys
 import time
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from twisted.internet import reactor
 from twisted.web import resource, server
 
-from tests.replica.generator import Portal, build_portal, error_page
+from tests.replica.generator import Portal, PortalBuilder, build_portal, error_page
 
 
 class ReplicaResource(resource.Resource):
@@ -45,6 +51,8 @@ class ReplicaResource(resource.Resource):
             status, headers, body = 404, [("Content-Type", "text/html; charset=utf-8")], error_page(404)
         elif page.fault == "flaky_500" and count == 1:
             status, headers, body = 500, [("Content-Type", "text/html; charset=utf-8")], error_page(500)
+        elif page.status == 200 and not_modified(request, dict(page.validators())):
+            status, headers, body = 304, page.validators(), b""
         else:
             status, headers, body = page.status, page.headers(), page.body
         self.log.append(
@@ -70,8 +78,34 @@ class ReplicaResource(resource.Resource):
             return json.dumps(self.log).encode()
         if path == "/__replica__/manifest":
             return json.dumps(self.portal.manifest(), ensure_ascii=False).encode()
+        travel = TIME_TRAVEL.get(path.removeprefix("/__replica__/"))
+        if travel and request.method == b"POST":
+            changed = travel(self.portal.builder)
+            pages = changed if isinstance(changed, list) else [changed]
+            return json.dumps({"urls": [p.url for p in pages]}).encode()
         request.setResponseCode(404)
         return b'{"error": "unknown control endpoint"}'
+
+
+TIME_TRAVEL = {
+    "publish": PortalBuilder.publish_next_year,
+    "edit": PortalBuilder.edit_report,
+    "delete": PortalBuilder.delete_report,
+}
+
+
+def not_modified(request: server.Request, validators: dict[str, str]) -> bool:
+    """RFC 9110: If-None-Match decides when present, else If-Modified-Since."""
+    etags = request.getHeader("If-None-Match")
+    if etags is not None:
+        return validators["ETag"] in [tag.strip() for tag in etags.split(",")]
+    since = request.getHeader("If-Modified-Since")
+    if since is None:
+        return False
+    try:
+        return parsedate_to_datetime(validators["Last-Modified"]) <= parsedate_to_datetime(since)
+    except (TypeError, ValueError):
+        return False
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,35 @@
+"""`scrapy crawl` with an exit status a scheduler can trust.
+
+Scrapy exits 0 even when every request failed. This command exits 1 when the run failed
+(no list page reachable, too many failed requests, the database not writable, interrupted);
+the reason is logged and stored in `crawl_runs.failure`.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from scrapy.commands import crawl
+from scrapy.crawler import Crawler
+
+from govcrawl.recorder import CrawlRecorder
+
+
+class Command(crawl.Command):
+    crawler: Crawler | None = None
+
+    def _create_crawler(self, spidercls) -> Crawler:
+        self.crawler = super()._create_crawler(spidercls)
+        return self.crawler
+
+    def run(self, args: list[str], opts: argparse.Namespace) -> None:
+        super().run(args, opts)
+        if self.exitcode == 0 and run_failed(self.crawler):
+            self.exitcode = 1
+
+
+def run_failed(crawler: Crawler | None) -> bool:
+    extensions = getattr(crawler, "extensions", None)
+    if extensions is None:  # the crawl never started; Scrapy reports that itself
+        return True
+    return CrawlRecorder.of(crawler).failure is not None
