@@ -15,10 +15,12 @@ $(INSTALLED): pyproject.toml
 
 install: $(INSTALLED)
 
-# The scheduled job: crawl the real portals (politely) into $(DB), then summarise.
+# The scheduled job: crawl the real portals (politely) into $(DB), then summarise. Exits
+# non-zero when the run failed (the summary is printed either way). Extra spider arguments:
+# make crawl ARGS="-a revalidate=1"
 crawl: $(INSTALLED)
-	GOVCRAWL_DB=$(DB) $(VENV)/bin/scrapy crawl reports
-	$(VENV)/bin/govcrawl stats --db $(DB)
+	GOVCRAWL_DB=$(DB) $(VENV)/bin/scrapy crawl reports $(ARGS); status=$$?; \
+	$(VENV)/bin/govcrawl stats --db $(DB); exit $$status
 
 # The same crawl against the offline replica portal (loopback only), into $(DB).
 demo: $(INSTALLED)
@@ -46,6 +48,8 @@ bench: $(INSTALLED)
 	$(PY) -m bench.crawl_throughput
 	$(PY) -m bench.degarble_cost
 	$(PY) -m bench.parse_speed
+	$(PY) -m bench.recrawl
 
+# Start over: the database, its WAL files and the crawl lock.
 clean-data:
-	rm -f $(DB) $(DB)-wal $(DB)-shm
+	rm -f $(DB) $(DB)-wal $(DB)-shm $(DB).lock

@@ -8,7 +8,8 @@ crawl it, one after the other, each into a fresh SQLite file:
 
 - `govcrawl`: every project pipeline, middleware and extension (fetches and pages stored);
 - `bare`: the same spider with govcrawl's components off (only ProxyMiddleware kept, since
-  it routes requests to the replica) -- what Scrapy alone costs on this crawl.
+  it routes requests to the replica, and the recorder extension, which only opens the run's
+  row and tells the spider that nothing is stored yet) -- what Scrapy alone costs.
 
 For each crawl it reports: pages served (HTTP exchanges in the server's request log during
 the crawl), report pages (items scraped, i.e. pages handed to the pipelines), the process's
@@ -32,6 +33,7 @@ import sqlite3
 import subprocess
 import tempfile
 import time
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -45,7 +47,8 @@ RESULTS = ROOT / "bench" / "results" / "crawl_throughput.json"
 BARE_SETTINGS = {
     "ITEM_PIPELINES": "{}",
     "DOWNLOADER_MIDDLEWARES": json.dumps({"govcrawl.middlewares.ProxyMiddleware": 100}),
-    "EXTENSIONS": "{}",
+    # the recorder stays: the spider asks it what earlier runs stored (nothing, in a fresh file)
+    "EXTENSIONS": json.dumps({"govcrawl.recorder.CrawlRecorder": 0}),
 }
 # INFO so Scrapy dumps its stats at the end (a handful of lines per crawl, no per-page logging).
 COMMON_SETTINGS = {"LOG_LEVEL": "INFO"}
@@ -84,12 +87,15 @@ def db_counts(db: Path) -> dict[str, int] | None:
         }
 
 
-def run_crawl(replica: Replica, label: str, settings: dict[str, str], workdir: Path) -> dict:
-    """One `scrapy crawl reports` subprocess, watched until it exits."""
-    db, log_path = workdir / f"{label}.db", workdir / f"{label}.log"
+def run_crawl(
+    replica: Replica, label: str, settings: dict[str, str], workdir: Path, *spider_args: str, db: Path | None = None
+) -> dict:
+    """One `scrapy crawl reports` subprocess, watched until it exits (into `db`, by default a
+    fresh file named after the label)."""
+    db, log_path = db or workdir / f"{label}.db", workdir / f"{label}.log"
     server = psutil.Process(replica.process.pid)
     log_before = len(replica.request_log())
-    command = crawl_command(db, replica.proxy, settings={**COMMON_SETTINGS, **settings})
+    command = crawl_command(db, replica.proxy, *spider_args, settings={**COMMON_SETTINGS, **settings})
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     server_samples: list[tuple[float, float]] = []
     sampled_rss = 0
@@ -124,6 +130,7 @@ def run_crawl(replica: Replica, label: str, settings: dict[str, str], workdir: P
     return {
         "crawl": label,
         "pages_served": len(served),
+        "statuses": dict(sorted(Counter(entry["status"] for entry in served).items())),
         "report_pages": items,
         "wall_seconds": round(wall, 2),
         "scrapy_elapsed_seconds": scrapy_stat(log, "elapsed_time_seconds"),

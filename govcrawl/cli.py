@@ -6,11 +6,14 @@ import argparse
 import json
 import os
 import sys
+from datetime import date
 from pathlib import Path
 
 import sqlite_utils
 
 from govcrawl.serve import DEFAULT_PORT, SQL_TIME_LIMIT_MS, datasette_command
+from pipelines.coverage import DEADLINE_MONTH_DAY, latest_due_year, missing_reports, new_reports
+from pipelines.store import RUN_FIGURES
 
 DEFAULT_DB = os.environ.get("GOVCRAWL_DB", "data/govcrawl.db")
 
@@ -19,7 +22,8 @@ def crawl_summary(db: sqlite_utils.Database) -> dict:
     """Totals over the whole database plus the last run's own figures."""
     one = lambda sql: db.execute(sql).fetchone()[0]  # noqa: E731
     last = db.execute(
-        "SELECT id, site, started_at, finished_at, status, finish_reason FROM crawl_runs ORDER BY id DESC LIMIT 1"
+        "SELECT id, site, started_at, finished_at, status, failure, resumed_from,"
+        f" {', '.join(RUN_FIGURES)} FROM crawl_runs WHERE kind = 'crawl' ORDER BY id DESC LIMIT 1"
     ).fetchone()
     summary = {
         "runs": one("SELECT count(*) FROM crawl_runs"),
@@ -40,20 +44,12 @@ def crawl_summary(db: sqlite_utils.Database) -> dict:
         "stored_bytes": one("SELECT coalesce(sum(length(content)), 0) FROM bodies"),
     }
     if last:
-        run_id = last[0]
-        summary["last_run"] = {
-            "id": run_id,
-            "site": last[1],
-            "started_at": last[2],
-            "finished_at": last[3],
-            "finish_reason": last[5] or last[4],
-            "fetches": one(f"SELECT count(*) FROM fetches WHERE run_id = {run_id}"),
-            "fetch_errors": one(
-                f"SELECT count(*) FROM fetches WHERE run_id = {run_id} AND error IS NOT NULL"
-            ),
-            "new_documents": one(f"SELECT count(*) FROM documents WHERE first_seen_run = {run_id}"),
-            "new_versions": one(f"SELECT count(*) FROM document_versions WHERE run_id = {run_id}"),
-        }
+        names = ("id", "site", "started_at", "finished_at", "status", "failure", "resumed_from", *RUN_FIGURES)
+        summary["last_run"] = dict(zip(names, last, strict=True))
+        summary["last_run"]["new_reports"] = new_reports(db, last[0])
+    today = date.today()
+    summary["missing_reports"] = {"as_of": today.isoformat(), "year_due": latest_due_year(today)}
+    summary["missing_reports"]["agencies"] = [agency for agency, _ in missing_reports(db, today)]
     return summary
 
 
@@ -73,9 +69,24 @@ def print_summary(summary: dict) -> None:
     if last:
         print(
             f"last run #{last['id']} ({last['site']}, {last['started_at']} → {last['finished_at']}, "
-            f"{last['finish_reason']}): {last['fetches']} fetches, {last['fetch_errors']} errors, "
-            f"{last['new_documents']} new documents, {last['new_versions']} new versions"
+            f"{last['status']}): {last['requests']} requests, {last['errors']} errors, "
+            f"{last['new_documents']} new documents, {last['new_versions']} new versions, "
+            f"{last['unchanged']} unchanged, {last['gone']} gone"
         )
+        if last["failure"]:
+            print(f"  failed: {last['failure']}")
+        new = [f"{agency} {year}" for agency, year in last["new_reports"]]
+        print(f"  new agency-years: {len(new)}" + listing(new))
+    missing = summary["missing_reports"]
+    print(
+        f"missing reports on {missing['year_due']} (due by {missing['year_due'] + 1}-{DEADLINE_MONTH_DAY}): "
+        f"{len(missing['agencies'])}" + listing(missing["agencies"])
+    )
+
+
+def listing(items: list[str], limit: int = 10) -> str:
+    more = f"\n    … and {len(items) - limit} more (the coverage view has them all)" if len(items) > limit else ""
+    return "".join(f"\n    {item}" for item in items[:limit]) + more
 
 
 def cmd_stats(args: argparse.Namespace) -> int:

@@ -70,7 +70,7 @@ def run_failure(
     if not list_pages:
         return "no list page was reachable"
     if requests and errors / requests > max_error_rate:
-        return f"{errors} of {requests} requests failed, more than {max_error_rate:.0%}"
+        return f"{errors} of {requests} requests failed, more than {max_error_rate:.1%}"
     return None
 
 

@@ -1,0 +1,60 @@
+"""`scrapy crawl reports` exits non-zero when the run failed, so that a scheduler knows, and
+says why in its log and in `crawl_runs.failure`."""
+
+from __future__ import annotations
+
+import socket
+import sqlite3
+
+from govcrawl.recorder import lock_database
+from tests.replica.process import Replica, run_crawl
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def run_row(path) -> tuple:
+    return sqlite3.connect(path).execute("SELECT status, failure, requests, errors FROM crawl_runs").fetchone()
+
+
+def test_no_list_page_reachable(tmp_path):
+    path = tmp_path / "govcrawl.db"
+    result = run_crawl(path, f"http://127.0.0.1:{closed_port()}", settings={"RETRY_TIMES": "0"})
+    assert result.returncode == 1
+    assert "no list page was reachable" in result.stderr
+    status, failure, requests, errors = run_row(path)
+    assert (status, failure) == ("failed", "no list page was reachable")
+    assert requests == errors > 0  # every failed attempt is recorded
+
+
+def test_error_rate_over_the_threshold(tmp_path):
+    path = tmp_path / "govcrawl.db"
+    with Replica(size=200) as replica:
+        result = run_crawl(path, replica.proxy, settings={"GOVCRAWL_MAX_ERROR_RATE": "0.001"})
+    assert result.returncode == 1
+    status, failure, requests, errors = run_row(path)
+    assert status == "failed" and failure == f"{errors} of {requests} requests failed, more than 0.1%"
+    assert sqlite3.connect(path).execute("SELECT count(*) FROM documents").fetchone()[0] > 100  # all kept
+
+
+def test_unwritable_database(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    result = run_crawl(blocker / "govcrawl.db", "http://127.0.0.1:9")
+    assert result.returncode == 1
+    assert "cannot write the database" in result.stderr
+
+
+def test_a_second_crawl_on_the_same_database_is_refused(tmp_path):
+    path = tmp_path / "govcrawl.db"
+    lock = lock_database(path)  # as a crawl still running would hold it
+    try:
+        result = run_crawl(path, "http://127.0.0.1:9")
+    finally:
+        lock.close()
+    assert result.returncode == 1
+    assert "another crawl is writing" in result.stderr
+    assert not path.exists()  # refused before touching the database
