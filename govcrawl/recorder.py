@@ -17,6 +17,7 @@ from typing import IO
 
 from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.utils.defer import deferred_from_coro
 
 from govcrawl import __version__
 from pipelines.store import Store
@@ -96,7 +97,9 @@ class CrawlRecorder:
         try:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             self.lock = lock_database(path)
-            self.store = Store(path, batch_size=crawler.settings.getint("GOVCRAWL_BATCH_SIZE"))
+            self.store = Store(
+                path, batch_size=crawler.settings.getint("GOVCRAWL_BATCH_SIZE"), on_write_error=self.write_failed
+            )
         except (OSError, sqlite3.Error) as error:
             raise CrawlRefused(f"cannot write the database {path}: {error}") from error
         self.run_id: int | None = None
@@ -123,6 +126,12 @@ class CrawlRecorder:
         settings["spider_arguments"] = getattr(spider, "arguments", {})
         self.run_id = self.store.start_run(getattr(spider, "site", spider.name), code_version(), settings)
         spider.run_id = self.run_id
+
+    def write_failed(self, error: str) -> None:
+        """Stop fetching what could not be stored; the batch stays queued and is tried once
+        more at the close. The next run fetches whatever was not stored."""
+        if self.crawler.engine and self.crawler.engine.spider is not None:
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="database_unwritable"))
 
     def resume(self, state: dict) -> None:
         """With JOBDIR, Scrapy keeps `spider.state` across a pause: link this run to the one

@@ -16,6 +16,7 @@ import sqlite3
 import time
 import zlib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -106,8 +107,16 @@ class Revalidation:
 class Store:
     """Batched writer (and small reader) for the govcrawl SQLite file."""
 
-    def __init__(self, path: str | Path, batch_size: int = 200, flush_seconds: float = 2.0):
+    def __init__(
+        self,
+        path: str | Path,
+        batch_size: int = 200,
+        flush_seconds: float = 2.0,
+        on_write_error: Callable[[str], None] | None = None,
+    ):
+        """on_write_error: told when a batch could not be written (a crawl stops early)."""
         self.path = Path(path)
+        self.on_write_error = on_write_error
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite_utils.Database(self.path)
         self.db.execute("PRAGMA busy_timeout = 30000")
@@ -255,6 +264,8 @@ class Store:
             self.write_error = f"{type(error).__name__}: {error}"
             self._last_flush = time.monotonic()  # retried at the next interval, not on every row
             logger.error("could not write to %s: %s", self.path, self.write_error)
+            if self.on_write_error:
+                self.on_write_error(self.write_error)
             return
         changes.pop(None, None)
         self.counts.update(changes)

@@ -7,6 +7,7 @@ import socket
 import sqlite3
 
 from govcrawl.recorder import lock_database
+from pipelines.store import Store
 from tests.replica.process import Replica, run_crawl
 
 
@@ -17,7 +18,7 @@ def closed_port() -> int:
 
 
 def run_row(path) -> tuple:
-    return sqlite3.connect(path).execute("SELECT status, failure, requests, errors FROM crawl_runs").fetchone()
+    return sqlite3.connect(path).execute("SELECT status, failure, requests, errors FROM crawl_runs ORDER BY id").fetchone()
 
 
 def test_no_list_page_reachable(tmp_path):
@@ -58,3 +59,26 @@ def test_a_second_crawl_on_the_same_database_is_refused(tmp_path):
     assert result.returncode == 1
     assert "another crawl is writing" in result.stderr
     assert not path.exists()  # refused before touching the database
+
+
+def test_database_that_stops_taking_writes(crawled, tmp_path):
+    path = tmp_path / "govcrawl.db"
+    Store(path).close()
+    db = sqlite3.connect(path)
+    # what a full disk does to the crawl's write transactions, injected in the database itself
+    db.execute("CREATE TRIGGER full BEFORE INSERT ON document_versions BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+    db.commit()
+    with Replica(size=200) as replica:
+        failed = run_crawl(path, replica.proxy)
+        status, failure, *_ = run_row(path)
+        assert (failed.returncode, status) == (1, "failed")
+        assert failure.startswith("the database could not be written") and "disk full" in failure
+        reason = db.execute("SELECT finish_reason FROM crawl_runs").fetchone()[0]
+        assert reason == "database_unwritable"  # it stopped fetching what it could not store
+        assert db.execute("SELECT count(*) FROM documents").fetchone()[0] == 0  # no half-written batch
+        db.execute("DROP TRIGGER full")
+        db.commit()
+        again = run_crawl(path, replica.proxy)
+    assert again.returncode == 0, again.stderr[-3000:]
+    stored = lambda p: set(sqlite3.connect(p).execute("SELECT url FROM documents"))  # noqa: E731
+    assert stored(path) == stored(crawled.path)
