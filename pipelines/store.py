@@ -1,7 +1,7 @@
 """SQLite storage of crawl runs, fetches, raw bodies and document versions.
 
 Pure storage: no Scrapy here. Rows are buffered and written one transaction per batch
-(sqlite-utils' ``atomic``), so a crash loses at most the open batch and never leaves half
+(`write_transaction`), so a crash loses at most the open batch and never leaves half
 a batch behind. Bodies are content-addressed by SHA-256 and zlib-compressed; a document is
 a URL, and a version is each distinct body it has had (a change adds a version, never
 overwrites one).
@@ -16,7 +16,8 @@ import sqlite3
 import time
 import zlib
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -138,7 +139,7 @@ class Store:
     # -- runs ---------------------------------------------------------------------------------
     def start_run(self, site: str, code_version: str, settings: dict[str, Any], kind: str = "crawl") -> int:
         """kind: crawl (a `scrapy crawl`) or reparse (stored bodies processed again)."""
-        with self.db.atomic():
+        with write_transaction(self.db):
             return self.db.conn.execute(
                 "INSERT INTO crawl_runs (kind, site, started_at, code_version, settings, status)"
                 " VALUES (?, ?, ?, ?, ?, 'running')",
@@ -158,7 +159,7 @@ class Store:
         failed (`failure` says why) or finished."""
         self.flush()
         status = "interrupted" if finish_reason == "shutdown" else "failed" if failure else "finished"
-        with self.db.atomic():
+        with write_transaction(self.db):
             self.db["crawl_runs"].update(
                 run_id,
                 {
@@ -173,14 +174,14 @@ class Store:
 
     def abandon_unfinished_runs(self) -> int:
         """Crawl runs still marked running, when no crawl is: they were killed."""
-        with self.db.atomic():
+        with write_transaction(self.db):
             return self.db.conn.execute(
                 "UPDATE crawl_runs SET status = 'abandoned', finish_reason = 'killed'"
                 " WHERE status = 'running' AND kind = 'crawl'"
             ).rowcount
 
     def link_resumed_run(self, run_id: int, resumed_from: int) -> None:
-        with self.db.atomic():
+        with write_transaction(self.db):
             self.db["crawl_runs"].update(run_id, {"resumed_from": resumed_from})
 
     # -- writes -------------------------------------------------------------------------------
@@ -247,7 +248,7 @@ class Store:
             return
         changes: Counter[str] = Counter()
         try:
-            with self.db.atomic():
+            with write_transaction(self.db):
                 self._write_bodies()
                 if self._fetches:
                     self.db["fetches"].insert_all(self._fetches)
@@ -402,7 +403,7 @@ class Store:
     def add_reprocessed_version(self, version_id: int, run_id: int, processed: ProcessedRows) -> int:
         """A new version of a document from the same stored bytes, processed again (reparse):
         the old version and its rows stay, the document points at the new one."""
-        with self.db.atomic():
+        with write_transaction(self.db):
             db = self.db.conn
             new_id = db.execute(
                 "INSERT INTO document_versions (document_id, body_sha256, fetch_id, run_id, requested_url,"
@@ -422,6 +423,22 @@ class Store:
     def close(self) -> None:
         self.flush()
         self.db.close()
+
+
+@contextmanager
+def write_transaction(db: sqlite_utils.Database) -> Iterator[None]:
+    """One write transaction that takes the write lock at its start (BEGIN IMMEDIATE), so it
+    waits out another writer through the busy timeout. A deferred BEGIN that reads first fails
+    at once with "database is locked" when another writer commits after the read, because
+    its snapshot is stale (sqlite-utils' `atomic` begins deferred)."""
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+    db.conn.execute("COMMIT")
 
 
 def read_body(db: sqlite_utils.Database, sha256: str) -> bytes:
@@ -505,6 +522,11 @@ INDEXES = [
 
 def ensure_schema(db: sqlite_utils.Database) -> None:
     """Create what is missing: tables, columns, indexes, full-text search, views (idempotent)."""
+    with write_transaction(db):
+        create_schema(db)
+
+
+def create_schema(db: sqlite_utils.Database) -> None:
     for name, (columns, pk, foreign_keys) in TABLES.items():
         table = db[name]
         if table.exists():
