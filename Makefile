@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 DB ?= data/govcrawl.db
 
-.PHONY: install chromium crawl demo test lint bench clean-data
+.PHONY: install crawl demo serve chromium test lint bench clean-data
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,12 +14,6 @@ $(INSTALLED): pyproject.toml
 	touch $@
 
 install: $(INSTALLED)
-
-# Debian's Chromium for pages that need a browser (never `playwright install`: no downloads).
-chromium:
-	@if [ ! -x /usr/lib/chromium/chromium ] && ! command -v chromium >/dev/null; then \
-		export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq chromium; \
-	fi
 
 # The scheduled job: crawl the real portals (politely) into $(DB), then summarise. Exits
 # non-zero when the run failed (the summary is printed either way). Extra spider arguments:
@@ -31,6 +25,18 @@ crawl: $(INSTALLED) chromium
 # The same crawl against the offline replica portal (loopback only), into $(DB).
 demo: $(INSTALLED)
 	$(PY) -m tests.replica.demo --db $(DB)
+
+# Browse $(DB) with Datasette on http://127.0.0.1:8001/: read-only (immutable), SQL time
+# limit, data/metadata.yml (descriptions, facets, canned queries), the chart plugin.
+serve: $(INSTALLED)
+	$(VENV)/bin/govcrawl serve --db $(DB)
+
+# Debian's Chromium, for pages that need a browser and for the Datasette UI tests (never
+# `playwright install`: browser downloads are impossible here), and a CJK font so that
+# screenshots show Chinese.
+chromium:
+	command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || \
+	  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium fonts-wqy-zenhei)
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from govcrawl.serve import DEFAULT_PORT, SQL_TIME_LIMIT_MS, datasette_command
 from pipelines.coverage import DEADLINE_MONTH_DAY, latest_due_year, missing_reports, new_reports
 from pipelines.store import RUN_FIGURES
 
@@ -154,6 +155,15 @@ def cmd_reparse(args: argparse.Namespace) -> int:
     return 1 if summary["errors"] else 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    if not os.path.exists(args.db):
+        print(f"no database at {args.db}: run `make demo` or `make crawl` first", file=sys.stderr)
+        return 1
+    command = datasette_command(args.db, port=args.port, host=args.host, sql_time_limit_ms=args.sql_time_limit_ms)
+    print(f"serving {args.db} read-only on http://{args.host}:{args.port}/ (Ctrl-C stops)", flush=True)
+    os.execv(command[0], command)  # Datasette takes over the process (and its Ctrl-C)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="govcrawl", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -173,6 +183,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     reparse.add_argument("--db", default=DEFAULT_DB)
     reparse.set_defaults(func=cmd_reparse)
+    serve = sub.add_parser(
+        "serve", help="browse the database with Datasette (read-only, with the metadata, canned queries, charts)"
+    )
+    serve.add_argument("--db", default=DEFAULT_DB)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT)
+    serve.add_argument("--sql-time-limit-ms", type=int, default=SQL_TIME_LIMIT_MS)
+    serve.set_defaults(func=cmd_serve)
     args = parser.parse_args(argv)
     return args.func(args)
 

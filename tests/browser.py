@@ -1,0 +1,80 @@
+"""A real Datasette process and Debian's headless Chromium, for the UI tests (loopback only)."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from govcrawl.serve import datasette_command
+
+# /usr/bin/chromium is a wrapper script that prints noise; this is the binary (`make chromium`)
+CHROMIUM = Path("/usr/lib/chromium/chromium")
+# the machine has no network: no updates, sync or first-run calls home
+CHROMIUM_FLAGS = [
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def datasette_server(db: Path, log: Path) -> Iterator[str]:
+    """`govcrawl serve`'s Datasette over `db`; yields its base URL once it answers."""
+    port = free_port()
+    with log.open("wb") as out:
+        process = subprocess.Popen(datasette_command(db, port=port), stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/-/versions.json", timeout=5).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"datasette did not start:\n{log.read_text()[-3000:]}") from None
+                time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        raise RuntimeError(f"{CHROMIUM} is missing: run `make chromium` (Debian's chromium package)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def table_rows(page: Page) -> list[dict[str, str]]:
+    """The rows of the Datasette results table on the page, by column name, as displayed."""
+    return page.evaluate(
+        """() => {
+          const table = document.querySelector('table.rows-and-columns');
+          if (!table) return [];
+          const names = [...table.querySelectorAll('thead th')].map(
+            th => th.dataset.column || th.innerText.trim());
+          return [...table.querySelectorAll('tbody tr')].map(tr => Object.fromEntries(
+            [...tr.querySelectorAll('td')].map((td, i) => [names[i], td.innerText.trim()])));
+        }"""
+    )
