@@ -63,8 +63,8 @@ def main(argv: list[str] | None = None) -> None:
         crawls = []
         for label, spider_args in (("first", ()), ("unchanged", ()), ("revalidate", ("revalidate=1",))):
             crawl = run_crawl(replica, label, {}, Path(tmp), *spider_args, db=db)
-            versions = crawl["db"]["document_versions"]
-            crawl["new_versions"] = versions - sum(c["db"]["document_versions"] for c in crawls[-1:])
+            before = crawls[-1]["db"]["document_versions"] if crawls else 0
+            crawl["new_versions"] = crawl["db"]["document_versions"] - before
             crawls.append(crawl)
         portal_pages = len(replica.manifest()["pages"])
 

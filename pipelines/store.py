@@ -373,8 +373,7 @@ class Store:
             url
             for (url,) in self.db.execute(
                 "SELECT url FROM documents UNION SELECT requested_url FROM document_versions"
-                " UNION SELECT url FROM fetches f WHERE status IN (404, 410)"
-                " AND id = (SELECT max(id) FROM fetches g WHERE g.url = f.url)"
+                f" UNION SELECT url FROM ({DEAD_LINKS})"
             )
         }
 
@@ -385,9 +384,8 @@ class Store:
         for url, headers, referer in self.db.execute(
             "SELECT d.url, f.headers, v.referer FROM documents d"
             " JOIN document_versions v ON v.id = d.current_version_id LEFT JOIN fetches f ON f.id = v.fetch_id"
-            " UNION ALL SELECT url, NULL, referer FROM fetches f WHERE status IN (404, 410)"
-            " AND id = (SELECT max(id) FROM fetches g WHERE g.url = f.url)"
-            " AND url NOT IN (SELECT url FROM documents) ORDER BY 1"
+            f" UNION ALL SELECT url, NULL, referer FROM ({DEAD_LINKS})"
+            " WHERE url NOT IN (SELECT url FROM documents) ORDER BY 1"
         ):
             served = {name.lower(): values[-1] for name, values in json.loads(headers or "{}").items() if values}
             targets.append(Revalidation(url, served.get("etag"), served.get("last-modified"), referer))
@@ -453,6 +451,12 @@ def read_body(db: sqlite_utils.Database, sha256: str) -> bytes:
     compression, content = row
     return zlib.decompress(content) if compression == "zlib" else content
 
+
+# Links whose last answer was 404/410: settled (not fetched again) unless revalidating.
+DEAD_LINKS = (
+    "SELECT url, referer FROM fetches f WHERE status IN (404, 410)"
+    " AND id = (SELECT max(id) FROM fetches g WHERE g.url = f.url)"
+)
 
 # A run's own figures, also columns of crawl_runs: what a scheduler or a researcher checks.
 RUN_FIGURES = ("requests", "errors", "new_documents", "new_versions", "unchanged", "gone")

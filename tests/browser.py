@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import time
 import urllib.request
@@ -12,23 +11,12 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from govcrawl.browser import CHROMIUM_ARGS, default_chromium
 from govcrawl.serve import datasette_command
+from tests.replica.process import free_port
 
-# /usr/bin/chromium is a wrapper script that prints noise; this is the binary (`make chromium`)
-CHROMIUM = Path("/usr/lib/chromium/chromium")
-# the machine has no network: no updates, sync or first-run calls home
-CHROMIUM_FLAGS = [
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+# the same binary and flags as the crawl's browser pages (no calls home: the network is closed)
+CHROMIUM = Path(default_chromium())
 
 
 @contextmanager
@@ -59,7 +47,7 @@ def chromium() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         raise RuntimeError(f"{CHROMIUM} is missing: run `make chromium` (Debian's chromium package)")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             yield browser
         finally:

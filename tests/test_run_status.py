@@ -3,18 +3,11 @@ says why in its log and in `crawl_runs.failure`."""
 
 from __future__ import annotations
 
-import socket
 import sqlite3
 
 from govcrawl.recorder import lock_database
 from pipelines.store import Store
-from tests.replica.process import Replica, run_crawl
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.replica.process import Replica, free_port, run_crawl
 
 
 def run_row(path) -> tuple:
@@ -23,7 +16,7 @@ def run_row(path) -> tuple:
 
 def test_no_list_page_reachable(tmp_path):
     path = tmp_path / "govcrawl.db"
-    result = run_crawl(path, f"http://127.0.0.1:{closed_port()}", settings={"RETRY_TIMES": "0"})
+    result = run_crawl(path, f"http://127.0.0.1:{free_port()}", settings={"RETRY_TIMES": "0"})
     assert result.returncode == 1
     assert "no list page was reachable" in result.stderr
     status, failure, requests, errors = run_row(path)
