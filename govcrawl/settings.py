@@ -23,6 +23,9 @@ GOVCRAWL_MAX_ERROR_RATE = float(os.environ.get("GOVCRAWL_MAX_ERROR_RATE", "0.2")
 # The Chromium binary for pages that need a browser; empty: /usr/lib/chromium/chromium (Debian's
 # binary) when it exists, else /usr/bin/chromium (govcrawl.browser.default_chromium).
 GOVCRAWL_CHROMIUM = os.environ.get("GOVCRAWL_CHROMIUM", "")
+# Chromium runs with its sandbox (as root: started as `nobody`); off only where the kernel
+# allows no user namespaces (then the network guard in govcrawl/browser.py is the defence).
+GOVCRAWL_CHROMIUM_SANDBOX = os.environ.get("GOVCRAWL_CHROMIUM_SANDBOX", "1") not in ("0", "false", "False", "")
 
 # Politeness toward government portals.
 USER_AGENT = (

@@ -1,12 +1,15 @@
 """Pages that need a browser: real crawls of the replica's 示例市 (`shili` profile) in Chromium.
 
 The department column's list is written by a script from JSON (paginated in script), and every
-page of the county site sits behind a JS check that sets a cookie and reloads.
+page of the county site sits behind a JS check that sets a cookie and reloads. One shell page's
+script reaches for a service on loopback and frames a host no profile lists: the browser must
+not request either.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from urllib.parse import urlsplit
 
@@ -16,6 +19,7 @@ import sqlite_utils
 from govcrawl.profiles import load_profile
 from pipelines.store import read_body
 from tests.conftest import CrawlResult, crawl_replica
+from tests.replica.browser_pages import LOOPBACK_PAGE, OTHER_HOST, SECRET, with_port
 from tests.replica.generator import build_portal
 from tests.replica.process import Replica, run_crawl
 
@@ -77,7 +81,9 @@ def test_browser_fetches_keep_the_rendered_html_and_the_raw_bytes(browser_crawl)
     for url, _, body_sha, raw_sha, error in main_browser_rows(browser_crawl):
         assert error is None
         raw, rendered = read_body(browser_crawl.db, raw_sha), read_body(browser_crawl.db, body_sha)
-        assert raw == portal.pages[url].body, url  # what the server sent, after the JS check
+        port = re.search(rb"127\.0\.0\.1:(\d+)", raw)  # the hostile shell names the replica's port
+        served = with_port(portal.pages[url].body, int(port.group(1))) if port else portal.pages[url].body
+        assert raw == served, url  # what the server sent, after the JS check
         if "/bmbg/" in url:  # the script wrote the links into the list
             assert rendered != raw
             assert b'id="list"></ul>' in raw and b'id="list"></ul>' not in rendered
@@ -102,6 +108,27 @@ def test_every_exchange_with_the_site_is_recorded(browser_crawl):
     served = Counter(e["url"] for e in browser_crawl.server_log if on_shili(e["url"]) and not e["url"].endswith("/favicon.ico"))
     recorded = Counter(url for (url,) in browser_crawl.rows("SELECT url FROM fetches"))
     assert served == recorded
+
+
+def test_a_page_cannot_turn_the_browser_on_a_local_service_or_another_host(browser_crawl):
+    requested = [e["url"] for e in browser_crawl.server_log]
+    assert not [u for u in requested if "secret" in u or OTHER_HOST in u or "127.0.0.1" in u]
+    bodies = [read_body(browser_crawl.db, sha) for (sha,) in browser_crawl.rows("SELECT sha256 FROM bodies")]
+    assert bodies and not [b for b in bodies if SECRET.encode() in b]
+    fetched = {url for (url,) in browser_crawl.rows("SELECT url FROM fetches")}
+    assert not {u for u in fetched if not on_shili(u)}  # only the profile's hosts are recorded
+    # the page itself is kept, rendered, with its (empty) list and no error
+    ((reason, error, body_sha),) = browser_crawl.rows(
+        "SELECT browser_reason, error, body_sha256 FROM fetches WHERE url = ? AND via = 'browser'", [LOOPBACK_PAGE]
+    )
+    assert (reason, error) == ("js_list", None)
+    assert b"<title>" in read_body(browser_crawl.db, body_sha)
+    # the loopback fetch and the frame: counted, and one line for the page
+    stats = json.loads(browser_crawl.rows("SELECT stats FROM crawl_runs")[0][0])
+    assert stats["govcrawl/browser/blocked"] == 2
+    lines = [line for line in browser_crawl.stderr.splitlines() if "browser: blocked" in line]
+    assert len(lines) == 1 and f"blocked 2 request(s) of {LOOPBACK_PAGE}" in lines[0]
+    assert "127.0.0.1:" in lines[0] and OTHER_HOST in lines[0]
 
 
 def test_browser_pages_are_capped_and_closed(browser_crawl):
@@ -132,6 +159,7 @@ def test_without_a_browser_the_rest_of_the_crawl_completes(tmp_path):
     assert {url for url, _ in failed} == {
         "http://www.shili.test/xxgk/ndbg/bmbg/index.shtml",
         "http://xian.shili.test/xxgk/ndbg/index.shtml",
+        LOOPBACK_PAGE,
     } < needing
     for _, error in failed:
         assert error.startswith("BrowserUnavailable: no usable browser: Chromium at /nonexistent/chromium")

@@ -8,7 +8,12 @@ them:
   whose `<ul class="list">` is empty: a script fetches `list_<n>.json` and writes the links
   and the pager (`index.shtml?page=<n>`, the same shell) itself;
 - every HTML page of xian.shili.test first answers with a JS check that computes a cookie,
-  sets it and reloads; with the cookie the real page is served (robots.txt is never checked).
+  sets it and reloads; with the cookie the real page is served (robots.txt is never checked);
+- www.shili.test/xxgk/ndbg/gsgg/ (公示公告) is a hostile shell: it looks script-built (so it
+  goes to the browser by detection), its script fetches a secret from a service on loopback
+  (the replica's own control endpoint `/__replica__/secret`, whose port the server writes
+  into the page when serving it) and writes it into the page, and it frames a host that is
+  not the portal's. A crawl must store the page without ever requesting either.
 
 The generator calls `add_pages` before it writes list pages and `add_js_lists` after; the
 server asks `js_check` before serving each request. Reports here are ordinary manifest pages
@@ -29,6 +34,11 @@ COUNTY = "xian.shili.test"
 ROOT = "/xxgk/ndbg/"
 JS_COLUMN = ROOT + "bmbg/"
 JSON_PAGE_SIZE = 4
+LOOPBACK_COLUMN = ROOT + "gsgg/"
+LOOPBACK_PAGE = f"http://{CITY}{LOOPBACK_COLUMN}index.shtml"
+OTHER_HOST = "tracker.elsewhere.test"  # framed by the hostile shell; no profile lists it
+SECRET = "replica-local-secret-5d1c9e"  # what the loopback service answers
+PORT_MARK = b"__REPLICA_PORT__"  # replaced by the server's port when the page is served
 JS_AGENCIES = [("sczj", "示例市财政局"), ("sjyj", "示例市教育局"), ("smzj", "示例市民政局")]
 COUNTY_DEPARTMENTS = ["示例县", "示例县财政局", "示例县教育局", "示例县民政局", "示例县卫生健康局"]
 
@@ -59,6 +69,12 @@ LIST_SCRIPT = """<script>
 </script>"""
 
 
+LOOPBACK_SCRIPT = """<script>
+fetch("http://127.0.0.1:__REPLICA_PORT__/__replica__/secret").then(function (r) { return r.text(); })
+  .then(function (t) { document.getElementById("list").innerHTML = "<li>" + t + "</li>"; });
+</script>"""
+
+
 def county_agencies(size: int) -> int:
     """One county body per 250 pages of replica size (at least one): 7 reports each, so a
     20,000-page replica puts about 560 pages behind the check (the browser benchmark)."""
@@ -71,6 +87,7 @@ def add_pages(builder: PortalBuilder) -> None:
 
     builder.column(CITY, ROOT, "年度报告")
     builder.column(CITY, JS_COLUMN, "市级部门年度报告", parent=ROOT)
+    builder.column(CITY, LOOPBACK_COLUMN, "公示公告", parent=ROOT)
     builder.column(COUNTY, ROOT, "示例县政府信息公开工作年度报告")
     city = Agency("示例市", "示例市人民政府办公室", CITY, ROOT, range(2023, 2026))
     for year in city.years:
@@ -123,6 +140,22 @@ def add_js_lists(builder: PortalBuilder) -> None:
     for page in builder.pages.values():
         if page.url.startswith(f"http://{COUNTY}/") and page.kind == "list":
             page.fault = "js_check"
+    hostile = page_html(
+        "公示公告",
+        '<div class="crumb">首页 &gt; 年度报告 &gt; 公示公告</div><ul class="list" id="list"></ul>'
+        f'<iframe src="http://{OTHER_HOST}/frame.html"></iframe>{LOOPBACK_SCRIPT}',
+    ).encode("utf-8")
+    builder.pages[LOOPBACK_PAGE] = Page(url=LOOPBACK_PAGE, kind="list", title="公示公告", body=hostile, fault="js_list")
+
+
+def with_port(body: bytes, port: int) -> bytes:
+    """The page as served: the replica's port written where the hostile script needs it."""
+    return body.replace(PORT_MARK, str(port).encode()) if PORT_MARK in body else body
+
+
+def secret_answer() -> bytes:
+    """What the 'local service' answers (readable by any page's script, as many are)."""
+    return json.dumps({"secret": SECRET}).encode()
 
 
 def js_check(url: str, cookie_header: str | None) -> bytes | None:

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 from twisted.internet import reactor
 from twisted.web import resource, server
 
-from tests.replica.browser_pages import js_check
+from tests.replica.browser_pages import js_check, secret_answer, with_port
 from tests.replica.generator import Portal, PortalBuilder, build_portal, error_page
 
 
@@ -57,7 +57,7 @@ class ReplicaResource(resource.Resource):
         elif page.status == 200 and not_modified(request, dict(page.validators())):
             status, headers, body = 304, page.validators(), b""
         else:
-            status, headers, body = page.status, page.headers(), page.body
+            status, headers, body = page.status, page.headers(), with_port(page.body, request.getHost().port)
         self.log.append(
             {"url": url, "status": status, "time": time.time(), "method": request.method.decode()}
         )
@@ -81,6 +81,10 @@ class ReplicaResource(resource.Resource):
             return json.dumps(self.log).encode()
         if path == "/__replica__/manifest":
             return json.dumps(self.portal.manifest(), ensure_ascii=False).encode()
+        if path == "/__replica__/secret":  # a local service a browser page must never reach
+            self.log.append({"url": path, "status": 200, "time": time.time(), "method": request.method.decode()})
+            request.setHeader("Access-Control-Allow-Origin", "*")
+            return secret_answer()
         travel = TIME_TRAVEL.get(path.removeprefix("/__replica__/"))
         if travel and request.method == b"POST":
             changed = travel(self.portal.builder)
