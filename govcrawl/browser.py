@@ -95,12 +95,8 @@ def launch_options(chromium: str, proxy: str | None, sandbox: bool = True, as_ro
         executable = str(UNPRIVILEGED_WRAPPER)
         args.append(f"--govcrawl-chromium={chromium}")
     options: dict = {"executable_path": executable, "headless": True, "args": args, "chromium_sandbox": sandbox}
-    if proxy:
+    if proxy:  # Playwright adds `<-loopback>`: loopback URLs too go to the proxy, not around it
         options["proxy"] = {"server": proxy}
-        # Chromium sends loopback URLs around a proxy by default; through the proxy instead, a
-        # redirect to a local address (which the page route never sees) cannot reach a local
-        # service either.
-        args.append("--proxy-bypass-list=<-loopback>")
     return options
 
 
@@ -135,15 +131,24 @@ class LazyChromiumProvider(PlaywrightBrowserProvider):
     async def launch_browser(self):
         if self.failure:
             raise BrowserUnavailable(self.failure)
+        path = chromium_binary(self.config.launch_options)
         try:
+            if not os.access(path, os.X_OK):  # said plainly, not as the wrapper's early exit
+                raise FileNotFoundError("no executable file there")
             if self.playwright is None:
                 await super().start()
             return await super().launch_browser()
         except Exception as error:
             first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            path = self.config.launch_options.get("executable_path")
             self.failure = f"no usable browser: Chromium at {path} could not be started ({first_line})"
             raise BrowserUnavailable(self.failure) from error
+
+
+def chromium_binary(options: dict) -> str:
+    """The Chromium binary the launch options start (through the wrapper or not)."""
+    prefix = "--govcrawl-chromium="
+    named = [arg.removeprefix(prefix) for arg in options.get("args", ()) if arg.startswith(prefix)]
+    return named[-1] if named else options.get("executable_path", "")
 
 
 def abort_heavy_resources(request: PlaywrightRequest) -> bool:
