@@ -19,7 +19,8 @@
   link-local or unspecified space, nor `localhost`) are let through, the rest aborted, counted
   (`govcrawl/browser/blocked`) and logged once per page. A redirect Chromium follows without
   asking the route that lands on such a host fails the page (`BrowserBlocked`), and only the
-  allowed exchanges are kept. Service workers (which no page route sees) are blocked; a popup's
+  allowed exchanges are kept; without a proxy, Chromium's resolver also refuses local
+  addresses (so such a redirect is not even sent). Service workers (which no page route sees) are blocked; a popup's
   requests meet the same guard through the context's route. This is hand-written because
   Playwright offers the hook (routes) but no host policy.
 - `watch_page` collects what the browser exchanged for a page (the documents it loaded,
@@ -80,6 +81,14 @@ LOCAL_SCHEMES = frozenset({"data", "blob", "about"})
 # Browser contexts get these options (per request meta, so no context starts at crawl start).
 CONTEXT_OPTIONS = {"service_workers": "block"}  # a service worker's requests bypass page routes
 BLOCKED_STAT = "govcrawl/browser/blocked"
+# Without a proxy, the network layer's own refusal of local addresses (IP literals included):
+# it also covers a redirect hop, which Playwright continues without asking any route.
+LOCAL_PATTERNS = (
+    ["localhost", "*.localhost", "0.*", "127.*", "10.*", "192.168.*", "169.254.*"]
+    + [f"172.{n}.*" for n in range(16, 32)]
+    + ["[::]", "[::1]", "[fe80:*]", "[fc*]", "[fd*]", "[::ffff:*]"]
+)
+LOCAL_RESOLVER_RULES = "--host-resolver-rules=" + ", ".join(f"MAP {p} ~NOTFOUND" for p in LOCAL_PATTERNS)
 
 
 def default_chromium() -> str:
@@ -97,6 +106,8 @@ def launch_options(chromium: str, proxy: str | None, sandbox: bool = True, as_ro
     options: dict = {"executable_path": executable, "headless": True, "args": args, "chromium_sandbox": sandbox}
     if proxy:  # Playwright adds `<-loopback>`: loopback URLs too go to the proxy, not around it
         options["proxy"] = {"server": proxy}
+    else:  # Chromium resolves names itself: local addresses resolve to nothing, redirects included
+        args.append(LOCAL_RESOLVER_RULES)
     return options
 
 
