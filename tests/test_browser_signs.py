@@ -57,7 +57,7 @@ def test_replica_pages_need_the_browser_exactly_where_planted():
     portal = build_portal(200)
     flagged = {url for url, p in portal.pages.items() if browser_reason(p.body)}
     assert flagged == {url for url, p in portal.pages.items() if p.fault == "js_list"}
-    assert len(flagged) == 3  # the shell and its two script-paginated pages
+    assert len(flagged) == 4  # the shell, its two script-paginated pages, the hostile shell (公示公告)
 
 
 def test_profile_marks_pages_for_the_browser():
