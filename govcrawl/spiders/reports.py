@@ -62,10 +62,10 @@ def check_arguments(arguments: dict[str, str], default_site: str) -> str | None:
     return None
 
 
-def link_key(url: str, encoding: str = "utf-8") -> str:
-    """A URL in the form links and stored URLs are compared in: escaped as Scrapy requests it
-    (query in the page's encoding), canonical (w3lib: sorted query, no fragment)."""
-    return canonicalize_url(safe_url_string(url, encoding))
+def link_key(url: str) -> str:
+    """The form links and stored URLs are compared in (w3lib: escaped, percent escapes in one
+    case, query sorted, no fragment), so that a stored link is recognised however it is written."""
+    return canonicalize_url(url)
 
 
 def list_column(url: str) -> str:
@@ -126,15 +126,16 @@ class ReportsSpider(scrapy.Spider):
 
     def parse_list(self, response: Response) -> Iterator[scrapy.Request]:
         self.crawler.stats.inc_value("govcrawl/list_pages")
+        encoding = getattr(response, "encoding", "utf-8")
         for anchor in response.css("a[href]"):
-            url = response.urljoin(anchor.attrib["href"].strip())
+            # Escaped as a browser does (query in the page's encoding): the URL requested and stored.
+            url = safe_url_string(response.urljoin(anchor.attrib["href"].strip()), encoding)
             if self.profile.is_list_page(url):
                 if self.within_list_limit(url, response.url):
                     yield scrapy.Request(url, callback=self.parse_list, errback=self.failed)
             elif self.profile.is_article_page(url):
                 title = (anchor.attrib.get("title") or " ".join(anchor.css("::text").getall())).strip()
-                # Stored URLs are escaped (as Scrapy requests them); the link may not be yet.
-                if link_key(url, getattr(response, "encoding", "utf-8")) in self.known:  # stored by an earlier run
+                if link_key(url) in self.known:  # stored by an earlier run
                     self.crawler.stats.inc_value("govcrawl/article_links_known")
                 elif self.wanted(title):
                     self.crawler.stats.inc_value("govcrawl/article_links_followed")
@@ -194,7 +195,7 @@ class ReportsSpider(scrapy.Spider):
             self.logger.warning("suspect 200 at %s: %s", response.url, suspect)
             fetch_id = meta.get("govcrawl_fetch_id")
             if fetch_id is not None:
-                CrawlRecorder.of(self.crawler).store.mark_fetch_error(fetch_id, f"suspect 200: {suspect}")
+                CrawlRecorder.of(self.crawler).store.mark_fetch_error(fetch_id, f"suspect 200: {suspect}", response.url)
             return
         yield PageItem(
             url=(meta.get("redirect_urls") or [response.url])[0],
@@ -221,7 +222,7 @@ class ReportsSpider(scrapy.Spider):
         fetch_id = meta.get("govcrawl_fetch_id")
         if fetch_id is not None and not meta.get("govcrawl_fetch_error") and not failure.check(HttpError):
             CrawlRecorder.of(self.crawler).store.mark_fetch_error(
-                fetch_id, f"{failure.type.__name__}: {failure.getErrorMessage()}"
+                fetch_id, f"{failure.type.__name__}: {failure.getErrorMessage()}", failure.request.url
             )
         self.logger.warning("failed %s: %s", failure.request.url, failure.getErrorMessage())
 
