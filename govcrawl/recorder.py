@@ -158,7 +158,10 @@ class CrawlRecorder:
             logger.warning("no log file for run #%s: %s", self.run_id, error)
             return None
         handler.setFormatter(logging.Formatter(settings.get("LOG_FORMAT"), settings.get("LOG_DATEFORMAT")))
-        handler.setLevel(settings.get("LOG_LEVEL") or "DEBUG")
+        # at least INFO (the progress lines), even when the console is kept quieter
+        level = settings.get("LOG_LEVEL") or logging.DEBUG
+        level = logging.getLevelName(level.upper()) if isinstance(level, str) else level
+        handler.setLevel(min(level, logging.INFO) if isinstance(level, int) else logging.INFO)
         logging.getLogger().addHandler(handler)
         logger.info("crawl run #%s logs to %s", self.run_id, path)
         return handler
@@ -190,7 +193,9 @@ class CrawlRecorder:
             max_error_rate=self.crawler.settings.getfloat("GOVCRAWL_MAX_ERROR_RATE"),
         )
         if self.failure:
-            logger.error("crawl run #%s failed: %s", self.run_id, self.failure)
+            # what went wrong at a glance (offline? a dead proxy?), the details being in `fetches`
+            errors = f" ({self.store.error_summary(self.run_id)})" if self.store.counts["errors"] else ""
+            logger.error("crawl run #%s failed: %s%s", self.run_id, self.failure, errors)
         try:
             self.store.finish_run(self.run_id, reason, dict(stats.get_stats()), self.failure)
             self.store.close()

@@ -428,6 +428,17 @@ class Store:
         )
         return "gone"
 
+    def error_summary(self, run_id: int, limit: int = 3) -> str:
+        """A run's errors by class (the words before the first colon), most frequent first:
+        '24 requests failed: 16 ConnectionRefusedError, 8 HTTP 404'."""
+        classes: Counter[str] = Counter(
+            error.split(":", 1)[0].strip()[:60]
+            for (error,) in self.db.execute("SELECT error FROM fetches WHERE run_id = ? AND error IS NOT NULL", [run_id])
+        )
+        listed = ", ".join(f"{count} {name}" for name, count in classes.most_common(limit))
+        more = ", …" if len(classes) > limit else ""
+        return f"{sum(classes.values())} requests failed: {listed}{more}"
+
     # -- what earlier runs stored: incremental re-crawls --------------------------------------
     def known_links(self) -> set[str]:
         """Article URLs with a settled answer, not fetched again unless revalidating: every
