@@ -67,11 +67,12 @@ def print_summary(summary: dict) -> None:
     )
     last = summary.get("last_run")
     if last:
+        until = last["finished_at"] or "still running"  # a running run's figures are as of its last batch
         print(
-            f"last run #{last['id']} ({last['site']}, {last['started_at']} → {last['finished_at']}, "
-            f"{last['status']}): {last['requests']} requests, {last['errors']} errors, "
-            f"{last['new_documents']} new documents, {last['new_versions']} new versions, "
-            f"{last['unchanged']} unchanged, {last['gone']} gone"
+            f"last run #{last['id']} ({last['site']}, {last['started_at']} → {until}, "
+            f"{last['status']}): {last['requests'] or 0} requests, {last['errors'] or 0} errors, "
+            f"{last['new_documents'] or 0} new documents, {last['new_versions'] or 0} new versions, "
+            f"{last['unchanged'] or 0} unchanged, {last['gone'] or 0} gone"
         )
         if last["failure"]:
             print(f"  failed: {last['failure']}")

@@ -20,3 +20,4 @@ class PageItem(scrapy.Item):
     decoded = scrapy.Field()  # pipelines.encoding.Decoded, set by EncodingPipeline
     clean = scrapy.Field()  # pipelines.process.CleanDocument, set by DegarblePipeline
     parsed = scrapy.Field()  # pipelines.parse.ParsedDocument, set by ParsePipeline
+    failure = scrapy.Field()  # `processing failed: …` when a processing step raised

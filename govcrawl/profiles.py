@@ -89,12 +89,17 @@ def path_entry(entry: str | dict) -> tuple[re.Pattern, tuple[str, ...], str]:
     return re.compile(entry["pattern"]), tuple(entry.get("hosts", ())), render
 
 
+YEARS = re.compile(r"(\d{4})(?:\s*-\s*(\d{4}))?")
+
+
 def parse_years(spec: str | None) -> range | None:
     """'2019-2025' -> range(2019, 2026); '2021' -> range(2021, 2022); None -> no restriction."""
     if not spec:
         return None
-    first, _, last = spec.partition("-")
-    start, end = int(first), int(last or first)
+    match = YEARS.fullmatch(spec.strip())
+    if match is None:
+        raise ValueError(f"years={spec!r}: expected a year (2021) or a range of years (2019-2025)")
+    start, end = int(match[1]), int(match[2] or match[1])
     if start > end:
         raise ValueError(f"years={spec!r}: the first year is after the last")
     return range(start, end + 1)

@@ -4,6 +4,11 @@ A Scrapy extension, so the fetch-recording middleware and the item pipeline shar
 Store; it opens the run when the spider opens and closes it with the crawl's figures and,
 when the run failed, why (the `crawl` command turns that into the exit status). One crawl
 at a time writes a database: a second one is refused while the first holds the lock.
+
+While the run lasts, a timer writes the Store's batch every GOVCRAWL_FLUSH_SECONDS even when
+no further row arrives (a crash loses at most those seconds; `govcrawl stats` sees the run's
+figures as they are written), and the run's log goes to a file of its own,
+<GOVCRAWL_LOG_DIR or the database's directory/logs>/run-<id>.log.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from typing import IO
 
 from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.utils.asyncio import create_looping_call
 from scrapy.utils.defer import deferred_from_coro
 
 from govcrawl import __version__
@@ -37,8 +43,10 @@ RECORDED_SETTINGS = (
     "RETRY_TIMES",
     "DOWNLOAD_TIMEOUT",
     "GOVCRAWL_MAX_ERROR_RATE",
+    "GOVCRAWL_MAX_LIST_PAGES",
     "JOBDIR",
 )
+DEFAULT_FLUSH_SECONDS = 2.0
 
 
 class CrawlRefused(RuntimeError):
@@ -98,12 +106,17 @@ class CrawlRecorder:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
             self.lock = lock_database(path)
             self.store = Store(
-                path, batch_size=crawler.settings.getint("GOVCRAWL_BATCH_SIZE"), on_write_error=self.write_failed
+                path,
+                batch_size=crawler.settings.getint("GOVCRAWL_BATCH_SIZE", 200),
+                flush_seconds=crawler.settings.getfloat("GOVCRAWL_FLUSH_SECONDS", DEFAULT_FLUSH_SECONDS),
+                on_write_error=self.write_failed,
             )
         except (OSError, sqlite3.Error) as error:
             raise CrawlRefused(f"cannot write the database {path}: {error}") from error
         self.run_id: int | None = None
         self.failure: str | None = None
+        self.flush_timer = None
+        self.log_handler: logging.Handler | None = None
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -126,6 +139,32 @@ class CrawlRecorder:
         settings["spider_arguments"] = getattr(spider, "arguments", {})
         self.run_id = self.store.start_run(getattr(spider, "site", spider.name), code_version(), settings)
         spider.run_id = self.run_id
+        self.log_handler = self.open_run_log()
+        self.flush_timer = create_looping_call(self.store.flush_if_due)
+        self.flush_timer.start(self.store.flush_seconds, now=False)
+
+    def run_log_path(self) -> Path:
+        directory = self.crawler.settings.get("GOVCRAWL_LOG_DIR") or Path(self.store.path).parent / "logs"
+        return Path(directory) / f"run-{self.run_id}.log"
+
+    def open_run_log(self) -> logging.Handler | None:
+        """The run's log in a file of its own, in Scrapy's format, from here to the close."""
+        settings = self.crawler.settings
+        path = self.run_log_path()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            handler = logging.FileHandler(path, encoding="utf-8")
+        except OSError as error:  # the crawl can go on without it
+            logger.warning("no log file for run #%s: %s", self.run_id, error)
+            return None
+        handler.setFormatter(logging.Formatter(settings.get("LOG_FORMAT"), settings.get("LOG_DATEFORMAT")))
+        # at least INFO (the progress lines), even when the console is kept quieter
+        level = settings.get("LOG_LEVEL") or logging.DEBUG
+        level = logging.getLevelName(level.upper()) if isinstance(level, str) else level
+        handler.setLevel(min(level, logging.INFO) if isinstance(level, int) else logging.INFO)
+        logging.getLogger().addHandler(handler)
+        logger.info("crawl run #%s logs to %s", self.run_id, path)
+        return handler
 
     def write_failed(self, error: str) -> None:
         """Stop fetching what could not be stored; the batch stays queued and is tried once
@@ -141,6 +180,8 @@ class CrawlRecorder:
         state["run_id"] = self.run_id
 
     def spider_closed(self, spider, reason: str) -> None:
+        if self.flush_timer is not None and self.flush_timer.running:
+            self.flush_timer.stop()
         self.store.flush()  # so the figures below include the last batch
         stats = self.crawler.stats
         self.failure = run_failure(
@@ -152,9 +193,14 @@ class CrawlRecorder:
             max_error_rate=self.crawler.settings.getfloat("GOVCRAWL_MAX_ERROR_RATE"),
         )
         if self.failure:
-            logger.error("crawl run #%s failed: %s", self.run_id, self.failure)
+            # what went wrong at a glance (offline? a dead proxy?), the details being in `fetches`
+            errors = f" ({self.store.error_summary(self.run_id)})" if self.store.counts["errors"] else ""
+            logger.error("crawl run #%s failed: %s%s", self.run_id, self.failure, errors)
         try:
             self.store.finish_run(self.run_id, reason, dict(stats.get_stats()), self.failure)
             self.store.close()
         except sqlite3.Error as error:  # the failure above already says so; the exit status too
             logger.error("could not close run #%s in the database: %s", self.run_id, error)
+        if self.log_handler is not None:
+            logging.getLogger().removeHandler(self.log_handler)
+            self.log_handler.close()

@@ -18,6 +18,13 @@ GOVCRAWL_SITE = os.environ.get("GOVCRAWL_SITE", "panzhihua")
 GOVCRAWL_PROXY = os.environ.get("GOVCRAWL_PROXY", "")
 # Rows per write transaction: a crash loses at most one batch (and the next run fetches it).
 GOVCRAWL_BATCH_SIZE = int(os.environ.get("GOVCRAWL_BATCH_SIZE", "200"))
+# Seconds after which a timer writes a batch that no further row fills: what a crash can lose.
+GOVCRAWL_FLUSH_SECONDS = float(os.environ.get("GOVCRAWL_FLUSH_SECONDS", "2"))
+# At most this many list pages per list column (index.shtml, index_1.shtml, ...) per run: a
+# column that always links to one more page (a trap) stops there, with a recorded error.
+GOVCRAWL_MAX_LIST_PAGES = int(os.environ.get("GOVCRAWL_MAX_LIST_PAGES", "500"))
+# Each run's log goes to <this>/run-<id>.log; empty: a `logs` directory beside the database.
+GOVCRAWL_LOG_DIR = os.environ.get("GOVCRAWL_LOG_DIR", "")
 # A run whose share of failed requests exceeds this exits non-zero (and is marked failed).
 GOVCRAWL_MAX_ERROR_RATE = float(os.environ.get("GOVCRAWL_MAX_ERROR_RATE", "0.2"))
 # The Chromium binary for pages that need a browser; empty: /usr/lib/chromium/chromium (Debian's
@@ -71,7 +78,10 @@ DOWNLOADER_MIDDLEWARES = {
 }
 EXTENSIONS = {
     "govcrawl.recorder.CrawlRecorder": 0,
+    "scrapy.extensions.logstats.LogStats": None,  # replaced by per-host progress lines
+    "govcrawl.progress.HostProgress": 10,
 }
+SCHEDULER = "govcrawl.progress.HostCountingScheduler"  # Scrapy's, counting its requests per host
 ITEM_PIPELINES = {
     "govcrawl.item_pipelines.EncodingPipeline": 100,
     "govcrawl.item_pipelines.DegarblePipeline": 200,

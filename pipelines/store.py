@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import sqlite_utils
 
@@ -29,6 +30,8 @@ from pipelines.views import create_views
 
 SCHEMA_VERSION = 3
 logger = logging.getLogger(__name__)
+# Longest error message kept from an exception (its text can quote a whole page).
+MAX_ERROR_DETAIL = 300
 
 
 def utc_now() -> str:
@@ -37,6 +40,14 @@ def utc_now() -> str:
 
 def body_hash(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
+
+
+def processing_failure(error: BaseException) -> str:
+    """`processing failed: OverflowError: …`, one line, bounded: for the fetch row and problems."""
+    detail = " ".join(str(error).split())
+    if len(detail) > MAX_ERROR_DETAIL:
+        detail = detail[:MAX_ERROR_DETAIL] + "…"
+    return f"processing failed: {type(error).__name__}: {detail}" if detail else f"processing failed: {type(error).__name__}"
 
 
 @dataclass
@@ -68,6 +79,13 @@ class ProcessedRows:
     text: dict[str, Any]
     values: list[dict[str, Any]] = field(default_factory=list)
     validations: list[dict[str, Any]] = field(default_factory=list)
+    failure: str | None = None  # processing failed: the version is stored unparsed
+
+    @classmethod
+    def failed(cls, failure: str, processor_version: str) -> ProcessedRows:
+        """An unparsed version's rows: only the error, in `document_texts.problems`."""
+        return cls({"processor_version": processor_version, "problems": json.dumps([failure], ensure_ascii=False)},
+                   failure=failure)  # fmt: skip
 
 
 @dataclass
@@ -137,12 +155,14 @@ class Store:
         self._marks: list[tuple[str, PageMark]] = []
         self.write_error: str | None = None  # the last failed write, while it stays failed
         self.counts: Counter[str] = Counter()  # this writer's RUN_FIGURES
+        self.run_id: int | None = None  # the crawl run whose figures each batch brings up to date
+        self.by_host: dict[str, Counter[str]] = {}  # requests and errors per host, for progress lines
 
     # -- runs ---------------------------------------------------------------------------------
     def start_run(self, site: str, code_version: str, settings: dict[str, Any], kind: str = "crawl") -> int:
         """kind: crawl (a `scrapy crawl`) or reparse (stored bodies processed again)."""
         with write_transaction(self.db):
-            return self.db.conn.execute(
+            self.run_id = self.db.conn.execute(
                 "INSERT INTO crawl_runs (kind, site, started_at, code_version, settings, status)"
                 " VALUES (?, ?, ?, ?, ?, 'running')",
                 [
@@ -153,6 +173,7 @@ class Store:
                     json.dumps(settings, ensure_ascii=False, sort_keys=True),
                 ],
             ).lastrowid
+        return self.run_id
 
     def finish_run(
         self, run_id: int, finish_reason: str, stats: dict[str, Any], failure: str | None = None
@@ -215,13 +236,19 @@ class Store:
         )
         self.counts["requests"] += 1
         self.counts["errors"] += fetch.error is not None
+        host = self.by_host.setdefault(urlsplit(fetch.url).hostname or "", Counter())
+        host["requests"] += 1
+        host["errors"] += fetch.error is not None
         self._maybe_flush()
         return fetch_id
 
-    def mark_fetch_error(self, fetch_id: int, error: str) -> None:
-        """Attach an error found after the exchange (e.g. a redirect chain that went nowhere)."""
+    def mark_fetch_error(self, fetch_id: int, error: str, url: str | None = None) -> None:
+        """Attach an error found after the exchange (e.g. a redirect chain that went nowhere);
+        url: the fetch's, to count the error against its host."""
         self._fetch_errors.append((error, fetch_id))
         self.counts["errors"] += 1
+        if url is not None:
+            self.by_host.setdefault(urlsplit(url).hostname or "", Counter())["errors"] += 1
         self._maybe_flush()
 
     def mark_page(self, mark: PageMark) -> None:
@@ -238,6 +265,11 @@ class Store:
         sha = body_hash(body)
         self._bodies.setdefault(sha, body)
         return sha
+
+    def flush_if_due(self) -> None:
+        """For a timer: write what waits once it is flush_seconds old, even if no row follows."""
+        if time.monotonic() - self._last_flush >= self.flush_seconds:
+            self.flush()
 
     def _maybe_flush(self) -> None:
         pending = len(self._fetches) + len(self._pages) + len(self._marks)
@@ -265,6 +297,7 @@ class Store:
                     changes.update(self._write_page(page))
                 for mark in self._marks:
                     changes[self._write_mark(mark)] += 1
+                self._write_figures(changes)
         except sqlite3.Error as error:
             self.write_error = f"{type(error).__name__}: {error}"
             self._last_flush = time.monotonic()  # retried at the next interval, not on every row
@@ -277,6 +310,16 @@ class Store:
         self.write_error = None
         self._fetches, self._fetch_errors, self._pages, self._bodies, self._marks = [], [], [], {}, []
         self._last_flush = time.monotonic()
+
+    def _write_figures(self, changes: Counter[str]) -> None:
+        """The running run's figures as of this batch, so `govcrawl stats` shows live counts."""
+        if self.run_id is None:
+            return
+        figures = self.counts + changes
+        self.db.conn.execute(
+            f"UPDATE crawl_runs SET {', '.join(f'{name} = ?' for name in RUN_FIGURES)} WHERE id = ?",
+            [*(figures[name] for name in RUN_FIGURES), self.run_id],
+        )
 
     def _write_bodies(self) -> None:
         if not self._bodies:
@@ -337,8 +380,30 @@ class Store:
         ).lastrowid
         db.execute("UPDATE documents SET current_version_id = ? WHERE id = ?", [version_id, document_id])
         if page.processed is not None:
-            self._write_processed(version_id, page.processed)
+            failure = self._write_processed_or_failure(version_id, page.processed)
+            if failure is not None:
+                db.execute(
+                    "UPDATE fetches SET error = coalesce(error || '; ', '') || ? WHERE id = ?", [failure, page.fetch_id]
+                )
+                changes.append("errors")
         return [*changes, "new_versions"]
+
+    def _write_processed_or_failure(self, version_id: int, processed: ProcessedRows) -> str | None:
+        """Write a version's processed rows; if they cannot be written (a value SQLite cannot
+        hold, a bug), keep the version unparsed instead. Returns the failure, if any."""
+        if processed.failure is None:
+            self.db.conn.execute("SAVEPOINT processed")
+            try:
+                self._write_processed(version_id, processed)
+            except (OverflowError, ValueError, TypeError, sqlite3.InterfaceError, sqlite3.DataError,
+                    sqlite3.IntegrityError, sqlite3.ProgrammingError) as error:  # fmt: skip
+                self.db.conn.execute("ROLLBACK TO processed")
+                processed = ProcessedRows.failed(processing_failure(error), processed.text.get("processor_version"))
+                logger.error("%s in version %d (stored unparsed)", processed.failure, version_id)
+            self.db.conn.execute("RELEASE processed")
+        if processed.failure is not None:
+            self._write_processed(version_id, processed)
+        return processed.failure
 
     def _seen(self, document_id: int, run_id: int, fetched_at: str) -> None:
         """The document answered: it is not (or no longer) gone."""
@@ -362,6 +427,17 @@ class Store:
             [mark.fetched_at, mark.run_id, mark.status, row[0]],
         )
         return "gone"
+
+    def error_summary(self, run_id: int, limit: int = 3) -> str:
+        """A run's errors by class (the words before the first colon), most frequent first:
+        '24 requests failed: 16 ConnectionRefusedError, 8 HTTP 404'."""
+        classes: Counter[str] = Counter(
+            error.split(":", 1)[0].strip()[:60]
+            for (error,) in self.db.execute("SELECT error FROM fetches WHERE run_id = ? AND error IS NOT NULL", [run_id])
+        )
+        listed = ", ".join(f"{count} {name}" for name, count in classes.most_common(limit))
+        more = ", …" if len(classes) > limit else ""
+        return f"{sum(classes.values())} requests failed: {listed}{more}"
 
     # -- what earlier runs stored: incremental re-crawls --------------------------------------
     def known_links(self) -> set[str]:

@@ -5,25 +5,72 @@ Re-crawls are incremental: list pages are always fetched (that is where new year
 article links already stored are not; with `-a revalidate=1` every stored document is
 re-requested conditionally, so an edited report becomes a new version and a deleted one is
 marked gone.
+
+Bounded and lossless: at most GOVCRAWL_MAX_LIST_PAGES list pages per column (a column is a
+list URL with its `index_N` page part removed), the first page beyond it recorded as a
+`pagination limit: …` fetch row; links are compared with stored URLs in canonical form
+(w3lib), so a link with non-ASCII characters is not fetched again on every run; a 200 that
+is empty, binary or an error template (pipelines.suspect) is recorded as `suspect 200: …` and
+makes no document, so the next run asks again.
 """
 
 from __future__ import annotations
 
+import re
+from collections import defaultdict
 from collections.abc import AsyncIterator, Iterator
 
 import scrapy
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
+from w3lib.url import canonicalize_url, safe_url_string
 
 from govcrawl.items import PageItem
 from govcrawl.middlewares import header_dict
 from govcrawl.profiles import load_profile, parse_years
 from govcrawl.recorder import CrawlRecorder
-from pipelines.store import PageMark, Revalidation
+from pipelines.store import FetchRecord, PageMark, Revalidation
+from pipelines.suspect import suspect_reason
 
 # Answers to a conditional re-request that the article callback handles itself.
 REVALIDATION_STATUSES = [304, 404, 410]
+# The `-a` arguments the spider takes (names starting with _ are a scheduler's, e.g. scrapyd's _job).
+SPIDER_ARGUMENTS = ("site", "years", "revalidate")
+TRUE, FALSE = ("1", "true", "yes"), ("0", "false", "no")
+DEFAULT_MAX_LIST_PAGES = 500
+PAGE_PART = re.compile(r"_\d+(?=\.[A-Za-z]+$)")  # index_7.shtml -> index.shtml
+
+
+class BadArgument(ValueError):
+    """A spider argument that cannot be used: the crawl does not start."""
+
+
+def check_arguments(arguments: dict[str, str], default_site: str) -> str | None:
+    """The one-line reason the spider arguments are unusable, or None (before the crawl starts)."""
+    unknown = sorted(name for name in arguments if name not in SPIDER_ARGUMENTS and not name.startswith("_"))
+    if unknown:
+        return f"unknown spider argument {unknown[0]!r}; the reports spider takes: {', '.join(SPIDER_ARGUMENTS)}"
+    revalidate = (arguments.get("revalidate") or "0").lower()
+    if revalidate not in TRUE + FALSE:
+        return f"revalidate={arguments['revalidate']!r}: expected 1 or 0"
+    try:
+        load_profile(arguments.get("site") or default_site)
+        parse_years(arguments.get("years"))
+    except ValueError as error:
+        return str(error)
+    return None
+
+
+def link_key(url: str) -> str:
+    """The form links and stored URLs are compared in (w3lib: escaped, percent escapes in one
+    case, query sorted, no fragment), so that a stored link is recognised however it is written."""
+    return canonicalize_url(url)
+
+
+def list_column(url: str) -> str:
+    """The list a page belongs to: its URL without the page part (index_3.shtml -> index.shtml)."""
+    return PAGE_PART.sub("", url.partition("?")[0])
 
 
 class ReportsSpider(scrapy.Spider):
@@ -34,14 +81,20 @@ class ReportsSpider(scrapy.Spider):
     ):
         super().__init__(**kwargs)
         self.site_arg, self.years_arg = site, years
-        self.revalidate = (revalidate or "0").lower() in ("1", "true", "yes")
+        self.revalidate = (revalidate or "0").lower() in TRUE
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.site = spider.site_arg or crawler.settings.get("GOVCRAWL_SITE")
-        spider.profile = load_profile(spider.site)
-        spider.years = parse_years(spider.years_arg)
+        try:
+            spider.profile = load_profile(spider.site)
+            spider.years = parse_years(spider.years_arg)
+        except ValueError as error:  # `scrapy crawl` checks first (govcrawl.commands.crawl)
+            raise BadArgument(str(error)) from None
+        spider.max_list_pages = crawler.settings.getint("GOVCRAWL_MAX_LIST_PAGES", DEFAULT_MAX_LIST_PAGES)
+        spider.list_pages = defaultdict(set)  # column -> list page URLs requested this run
+        spider.columns_cut = set()
         spider.allowed_domains = list(spider.profile.allowed_hosts)
         spider.arguments = {"site": spider.site, "years": spider.years_arg, "revalidate": spider.revalidate}
         return spider
@@ -50,8 +103,9 @@ class ReportsSpider(scrapy.Spider):
         recorder = CrawlRecorder.of(self.crawler)
         if hasattr(self, "state"):  # JOBDIR: this run may continue a paused one
             recorder.resume(self.state)
-        self.known = recorder.store.known_links()
+        self.known = {link_key(url) for url in recorder.store.known_links()}
         for url in self.profile.start_urls:
+            self.list_pages[list_column(url)].add(url)
             # Lists are always revisited: that is where new years appear.
             yield scrapy.Request(url, callback=self.parse_list, errback=self.failed, dont_filter=True)
         if self.revalidate:
@@ -72,13 +126,16 @@ class ReportsSpider(scrapy.Spider):
 
     def parse_list(self, response: Response) -> Iterator[scrapy.Request]:
         self.crawler.stats.inc_value("govcrawl/list_pages")
+        encoding = getattr(response, "encoding", "utf-8")
         for anchor in response.css("a[href]"):
-            url = response.urljoin(anchor.attrib["href"].strip())
+            # Escaped as a browser does (query in the page's encoding): the URL requested and stored.
+            url = safe_url_string(response.urljoin(anchor.attrib["href"].strip()), encoding)
             if self.profile.is_list_page(url):
-                yield scrapy.Request(url, callback=self.parse_list, errback=self.failed)
+                if self.within_list_limit(url, response.url):
+                    yield scrapy.Request(url, callback=self.parse_list, errback=self.failed)
             elif self.profile.is_article_page(url):
                 title = (anchor.attrib.get("title") or " ".join(anchor.css("::text").getall())).strip()
-                if url in self.known:  # stored by an earlier run (or revalidated from start())
+                if link_key(url) in self.known:  # stored by an earlier run
                     self.crawler.stats.inc_value("govcrawl/article_links_known")
                 elif self.wanted(title):
                     self.crawler.stats.inc_value("govcrawl/article_links_followed")
@@ -90,6 +147,32 @@ class ReportsSpider(scrapy.Spider):
                     )
                 else:
                     self.crawler.stats.inc_value("govcrawl/article_links_skipped")
+
+    def within_list_limit(self, url: str, referer: str) -> bool:
+        """Count a list page against its column's GOVCRAWL_MAX_LIST_PAGES; the first page beyond
+        the limit gets a fetch row (status NULL) saying why it was not requested."""
+        column = list_column(url)
+        pages = self.list_pages[column]
+        if url in pages:
+            return True  # already counted; the dupefilter drops the repeat
+        if len(pages) < self.max_list_pages:
+            pages.add(url)
+            return True
+        if column not in self.columns_cut:
+            self.columns_cut.add(column)
+            self.crawler.stats.inc_value("govcrawl/pagination_limited_columns")
+            recorder = CrawlRecorder.of(self.crawler)
+            recorder.store.record_fetch(
+                FetchRecord(
+                    run_id=recorder.run_id,
+                    url=url,
+                    referer=referer,
+                    error=f"pagination limit: more than GOVCRAWL_MAX_LIST_PAGES ({self.max_list_pages}) "
+                    f"list pages in column {column}; {url} and later pages not requested",
+                )
+            )
+            self.logger.warning("pagination limit reached in %s: %d list pages", column, self.max_list_pages)
+        return False
 
     def wanted(self, title: str) -> bool:
         if not self.profile.title_may_be_report(title):
@@ -105,6 +188,14 @@ class ReportsSpider(scrapy.Spider):
             CrawlRecorder.of(self.crawler).store.mark_page(
                 PageMark(self.run_id, response.url, response.status, meta.get("govcrawl_fetched_at"))
             )
+            return
+        suspect = suspect_reason(response.body, response.headers.get("Content-Type", b"").decode("latin-1"))
+        if suspect is not None:  # kept in `bodies` by the fetch row; not a settled answer
+            self.crawler.stats.inc_value("govcrawl/suspect_answers")
+            self.logger.warning("suspect 200 at %s: %s", response.url, suspect)
+            fetch_id = meta.get("govcrawl_fetch_id")
+            if fetch_id is not None:
+                CrawlRecorder.of(self.crawler).store.mark_fetch_error(fetch_id, f"suspect 200: {suspect}", response.url)
             return
         yield PageItem(
             url=(meta.get("redirect_urls") or [response.url])[0],
@@ -131,6 +222,7 @@ class ReportsSpider(scrapy.Spider):
         fetch_id = meta.get("govcrawl_fetch_id")
         if fetch_id is not None and not meta.get("govcrawl_fetch_error") and not failure.check(HttpError):
             CrawlRecorder.of(self.crawler).store.mark_fetch_error(
-                fetch_id, f"{failure.type.__name__}: {failure.getErrorMessage()}"
+                fetch_id, f"{failure.type.__name__}: {failure.getErrorMessage()}", failure.request.url
             )
         self.logger.warning("failed %s: %s", failure.request.url, failure.getErrorMessage())
+
