@@ -130,7 +130,7 @@ ZERO_WIDTH = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\ue000-\uf8ff]")
 ODD_SPACES = re.compile(r"[\u00a0\u3000\u2002-\u200a\u202f]")
 # A line of nothing but non-breaking spaces is a run of empty cells of a flattened table (seed
 # 001): one per NBSP, which the parser counts, so those lines keep them.
-BLANK_CELLS_LINE = re.compile(r"^[ \u00a0]*\u00a0[ \u00a0]*$", re.M)
+BLANK_CELLS_LINE = re.compile(r"^ *\u00a0[ \u00a0]*$", re.M)  # spaces up to the first NBSP: linear
 NOISE_CHARS = re.compile(f"[{ZERO_WIDTH.pattern[1:-1]}{ODD_SPACES.pattern[1:-1]}]")
 # Table noise of flattened pages: runs of pipes, and lines holding a lone pipe.
 PIPE_RUNS = re.compile(r"\|{3,}")  # "| 3 |  | 4 |" is a table row whose empty cells must stay

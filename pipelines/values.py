@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from pipelines.cells import Cell
+from pipelines.limits import implausible, shown
 from pipelines.schema import (
     FORMATS,
     ApplicationRow,
@@ -253,6 +254,9 @@ def add_value(
     value = cell.number if cell.kind == "number" else Decimal(0)
     if unit == "元" and cell.unit == "万元":
         value *= YUAN_PER_10K
+    if implausible(value, unit):
+        reading.problems.append(f"implausible number: {key} printed as {shown(cell.raw)}; left out")
+        return
     reading.add(
         Value(
             key=key,
