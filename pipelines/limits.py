@@ -21,8 +21,8 @@ MAX_TEXT_CHARS = 2_000_000
 # rowspan / colspan beyond this are read as this (HTML itself caps colspan at 1000).
 MAX_SPAN = 100
 # Grid slots of one table after span expansion, and cells of one page; cells beyond are not read.
-MAX_TABLE_CELLS = 50_000
-MAX_PAGE_CELLS = 100_000
+MAX_TABLE_CELLS = 20_000
+MAX_PAGE_CELLS = 50_000
 # Mojibake repair: candidate characters tried for one lost byte (two lost continuation bytes
 # give 64 x 64 = 4096; three give 262,144), and for all lost bytes of a page together.
 MAX_HOLE_CANDIDATES = 4096

@@ -72,8 +72,8 @@ class _Budget:
 
     def take(self, count: int) -> bool:
         if count > MAX_HOLE_CANDIDATES:
-            note(f"limit: a lost byte with {count} possible characters (MAX_HOLE_CANDIDATES"
-                 f" {MAX_HOLE_CANDIDATES}) left as U+FFFD")  # fmt: skip
+            note(f"limit: lost bytes with more than MAX_HOLE_CANDIDATES ({MAX_HOLE_CANDIDATES})"
+                 " possible characters left as U+FFFD")  # fmt: skip
             return False
         if count > self.left:
             note(f"limit: mojibake repair tried MAX_PAGE_CANDIDATES ({MAX_PAGE_CANDIDATES})"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cache
 
 from pipelines.cells import Cell
 from pipelines.limits import implausible, shown
@@ -225,9 +226,10 @@ def application_row(
     """The table-三 row a printed label names; sub-rows such as 3.其他 need their parent."""
     exact = [row for row in rows if row.core == label]
     if not exact and len(label) >= 4:
+        # either core a prefix of the other, both >= 4 long: they share their first 4 characters
         exact = [
             row
-            for row in rows
+            for row in rows_by_prefix(rows).get(label[:4], ())
             if row.core.startswith(label) or label.startswith(row.core) and len(row.core) >= 4
         ]
     if len(exact) > 1:
@@ -240,6 +242,16 @@ def application_row(
             return None
         return row
     return None
+
+
+@cache
+def rows_by_prefix(rows: tuple[ApplicationRow, ...]) -> dict[str, list[ApplicationRow]]:
+    """Rows by the first 4 characters of their core: the fuzzy match looks at a few, not all,
+    since a page may hold MAX_PAGE_CELLS labels."""
+    index: dict[str, list[ApplicationRow]] = {}
+    for row in rows:
+        index.setdefault(row.core[:4], []).append(row)
+    return index
 
 
 def add_value(
