@@ -33,7 +33,7 @@ ANNOTATED = re.compile(
     rf"([\u3400-\u4dbf\u4e00-\u9fff])((?:[(（][a-zü{TONE_MARKS}:]{{1,7}}[1-5]?[)）])+)", re.IGNORECASE
 )
 PINYIN_IN_BRACKETS = re.compile(rf"[(（][a-zA-ZüÜ{TONE_MARKS}:]{{1,7}}[1-5]?[)）]")
-BRACKETED = re.compile(r"[(（]([^)）]*)[)）]")
+BRACKETED = re.compile(r"[(（]([^()（）]*)[)）]")  # no bracket inside: linear
 UNTONE = str.maketrans(
     {**{c: "aeiouü"[i // 4] if i < 24 else "nnnm"[i - 24] for i, c in enumerate(TONE_MARKS)}, "v": "ü"}
 )

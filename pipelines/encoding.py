@@ -49,7 +49,7 @@ _BOMS = (  # UTF-32 before UTF-16: FF FE 00 00 starts with FF FE
     (b"\x84\x31\x95\x33", "gb18030"),
 )
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?\s*([^\"';,\s]+)", re.I)
-_META_CHARSET = re.compile(rb"<meta\b[^>]*?charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:\-]+)", re.I)
+_META_CHARSET = re.compile(rb"<meta\b[^<>]*?charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:\-]+)", re.I)
 # What a misread turns Chinese into besides rare hanzi (Big5 read as GB18030 gives "┎獺ㄆカЫ"
 # and private-use characters): counted as uncommon, so that a short text's wrong decode with
 # few hanzi, all common by chance, does not tie with the right one.

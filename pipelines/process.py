@@ -21,7 +21,7 @@ from pipelines.parse import ParsedDocument, parse_document
 from pipelines.store import ProcessedRows
 from pipelines.text import html_to_text, looks_like_html, normalise_lines, strip_scripts, tags_stripped
 
-PROCESSOR_VERSION = "2"  # bump when processing gives something else for the same bytes
+PROCESSOR_VERSION = "3"  # bump when processing gives something else for the same bytes
 
 
 @dataclass

@@ -22,7 +22,8 @@ BLOCKS = {
     "title", "section", "article", "header", "footer", "dd", "dt", "blockquote", "pre",
 }  # fmt: skip
 CELLS = {"td", "th"}
-HTML_START = re.compile(r"^\s*(?:<!--.*?-->\s*)*<(?:!doctype|html|head|body|meta|div|p|table)\b", re.I | re.S)
+# Possessive and atomic: a comment ends at its first -->, never re-split when the tag fails.
+HTML_START = re.compile(r"^\s*+(?:<!--(?>.*?-->)\s*+)*+<(?:!doctype|html|head|body|meta|div|p|table)\b", re.I | re.S)
 # Script, style and noscript elements and comments, found by their start and then the nearest
 # end (see strip_scripts): one lazy pattern scans to the end of the page from every unclosed start.
 SCRIPT_START = re.compile(r"<(?:(script|style|noscript)\b|!--)", re.I)

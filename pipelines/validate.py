@@ -18,7 +18,7 @@ from functools import cache
 from pipelines.schema import application_columns, application_row_keys, identities, review_keys
 
 TERM = re.compile(r"^(?:sum\((?P<pattern>[\w.*]+)\)|(?P<key>[\w.]+))$")
-COMPARISON = re.compile(r"^(?P<left>[^=<>]+?)\s*(?P<op>==|<=)\s*(?P<right>[^=<>]+)$")
+COMPARISON = re.compile(r"^(?P<left>[^=<>]+)(?P<op>==|<=)(?P<right>[^=<>]+)$")  # sides stripped by the reader
 
 
 @dataclass
@@ -69,7 +69,8 @@ def missing_terms(expr: str, values: dict[str, Decimal]) -> list[str]:
     match = COMPARISON.match(expr.strip())
     if match is None:
         return []
-    terms = [t.strip() for side in (match.group("left"), match.group("right")) for t in side.split(" + ")]
+    sides = (match.group("left").strip(), match.group("right").strip())
+    terms = [t.strip() for side in sides for t in side.split(" + ")]
     return [term for term in terms if term_value(term, values) is None]
 
 
@@ -86,7 +87,7 @@ def evaluate(rule: dict, subject: str, expr: str, values: dict[str, Decimal]) ->
     if match is None:
         return None  # a cross-year or prose rule: not computable from one report
     sides = []
-    for side in (match.group("left"), match.group("right")):
+    for side in (match.group("left").strip(), match.group("right").strip()):
         terms = [term.strip() for term in side.split(" + ")]
         total = Decimal(0)
         for term in terms:

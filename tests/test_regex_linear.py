@@ -165,6 +165,13 @@ def pool() -> multiprocessing.pool.Pool:
 ALL = patterns()
 
 
+@pytest.fixture(scope="module", autouse=True)
+def worker():
+    yield
+    pool().terminate()
+    pool.cache_clear()
+
+
 @pytest.mark.parametrize("name", sorted(ALL))
 def test_pattern_is_linear_on_adversarial_input(name):
     result = pool().apply_async(slowest_input, (ALL[name],))
