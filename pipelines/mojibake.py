@@ -120,7 +120,7 @@ def _char_candidates(
     count = 1
     for span in spans:
         count *= len(span)
-    if not budget.take(count):
+    if count > 1 and not budget.take(count):  # a certain character costs nothing
         return ["\ufffd"], length
     options: list[list[int]] = [[]]
     for span in spans:

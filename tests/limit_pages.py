@@ -34,11 +34,15 @@ def huge_table(rows: int = 100_000) -> bytes:
     return page(f"<h1>某某区2021年政府信息公开工作年度报告</h1><table>{body}</table>")
 
 
-def mojibake_holes(holes: int = 2000) -> bytes:
+def mojibake_holes(holes: int = 2000, lost: int = 3) -> bytes:
     """UTF-8 read as GBK and saved as UTF-8 (a mirror's mistake), with a hole after every
-    sentence where a 4-byte sequence lost its last three bytes: 64^3 candidates each."""
+    sentence: a 4-byte sequence that lost its last three bytes (64^3 candidates each), or with
+    `lost=2` a 3-byte one that lost two before a line break (64^2 = 4096 candidates each)."""
     sentence = "本机关收到政府信息公开申请共计办理完毕".encode().decode("gbk", "replace")
-    hole = bytes([0xE4, 0xB8]).decode("gbk") + bytes([0x81, 0xF0]).decode("gbk") + "\ufffd" * 3
+    if lost == 3:
+        hole = bytes([0xE4, 0xB8]).decode("gbk") + bytes([0x81, 0xF0]).decode("gbk") + "\ufffd" * 3
+    else:
+        hole = bytes([0xE4, 0xB8]).decode("gbk") + bytes([0xAD, 0xE4]).decode("gb18030") + "\ufffd" * 2 + "\n"
     return ("<html><head><meta charset='utf-8'></head><body><p>" + (sentence + hole) * holes).encode()
 
 
@@ -86,6 +90,7 @@ CASES: dict[str, Callable[[], bytes]] = {
     "span_bomb": span_bomb,
     "huge_table": huge_table,
     "mojibake_holes": mojibake_holes,
+    "mojibake_holes_4096": lambda: mojibake_holes(lost=2),
     "adversarial_title": adversarial_title,
     "adversarial_scripts": adversarial_scripts,
     "deep_nesting": deep_nesting,
