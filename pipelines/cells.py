@@ -190,7 +190,7 @@ def span(value: str | None) -> int:
     except ValueError:
         return 1
     if number > MAX_SPAN:
-        note(f"limit: rowspan/colspan {value[:20]} read as MAX_SPAN ({MAX_SPAN})")
+        note(f"limit: rowspan/colspan over MAX_SPAN ({MAX_SPAN}) read as {MAX_SPAN}")
     return max(1, min(number, MAX_SPAN))
 
 

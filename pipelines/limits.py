@@ -33,6 +33,8 @@ MAX_NESTING = 2000
 # count or amount a disclosure report prints; it is left out, never stored or summed.
 MAX_COUNT = Decimal(10) ** 9
 MAX_AMOUNT = Decimal(10) ** 12
+# Problem lines noted for one page.
+MAX_PROBLEMS = 100
 
 _PROBLEMS: ContextVar[list[str] | None] = ContextVar("_PROBLEMS", default=None)
 
@@ -49,10 +51,15 @@ def collecting() -> Iterator[list[str]]:
 
 
 def note(problem: str) -> None:
-    """Record a problem of the page being processed (once: the same line is not repeated)."""
+    """Record a problem of the page being processed: once per distinct line, and at most
+    MAX_PROBLEMS lines (a hostile page could otherwise make one per cell)."""
     problems = _PROBLEMS.get()
-    if problems is not None and problem not in problems:
+    if problems is None or problem in problems[-MAX_PROBLEMS:]:
+        return
+    if len(problems) < MAX_PROBLEMS:
         problems.append(problem)
+    elif len(problems) == MAX_PROBLEMS:
+        problems.append(f"limit: more than MAX_PROBLEMS ({MAX_PROBLEMS}) problems; the rest not listed")
 
 
 def implausible(value: Decimal, unit: str) -> bool:

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 
 from pipelines.degarble import Degarbled, degarble
 from pipelines.encoding import Decoded, decode_page
-from pipelines.limits import MAX_TEXT_CHARS, collecting, note
+from pipelines.limits import MAX_PROBLEMS, MAX_TEXT_CHARS, collecting, note
 from pipelines.parse import ParsedDocument, parse_document
 from pipelines.store import ProcessedRows
 from pipelines.text import html_to_text, looks_like_html, normalise_lines, strip_scripts, tags_stripped
@@ -138,7 +138,11 @@ def parse_clean(clean: CleanDocument) -> ParsedDocument:
             parsed = parse_document(clean.degarbled.text, clean.is_html, clean.text)
         except Exception as error:  # any parser bug must not cost the page
             parsed = ParsedDocument.unparsed(failure(error))
-    parsed.problems = list(dict.fromkeys([*clean.problems, *problems, *parsed.problems]))
+    every = list(dict.fromkeys([*clean.problems, *problems, *parsed.problems]))
+    if len(every) > MAX_PROBLEMS:
+        more = f"limit: {len(every) - MAX_PROBLEMS} more problems not listed (MAX_PROBLEMS {MAX_PROBLEMS})"
+        every = [*every[:MAX_PROBLEMS], more]
+    parsed.problems = every
     return parsed
 
 

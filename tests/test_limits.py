@@ -59,6 +59,16 @@ def test_huge_table_is_read_up_to_the_cell_limit():
     assert "其他19999" in page.text  # the text is kept whole; only its cells are not all read
 
 
+def test_problem_lines_are_bounded():
+    def row(n: int) -> str:  # every figure implausible and printed differently: a line each
+        return "<tr><td>本年新收政府信息公开申请数量</td>" + f"<td>{10**13 + n}</td>" * 7 + "</tr>"
+
+    rows = "".join(row(n) for n in range(2000))
+    page, _ = processed(limit_pages.page(f"<h1>某区2021年政府信息公开工作年度报告</h1><table>{rows}</table>"))
+    assert len(page.parsed.problems) == 101
+    assert page.parsed.problems[-1].startswith("limit: ") and "MAX_PROBLEMS" in page.parsed.problems[-1]
+
+
 def test_text_beyond_the_limit_is_cut_and_recorded():
     body = limit_pages.page("<p>开头</p>" + "<p>政府信息公开。</p>" * (MAX_TEXT_CHARS // 14) + "<p>结尾</p>")
     page, _ = processed(body)
