@@ -102,14 +102,26 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+UNREADABLE = 2  # exit status of `govcrawl parse` for input that is no text page (empty, binary)
+
+
 def cmd_parse(args: argparse.Namespace) -> int:
+    from pipelines.filetype import binary_kind, describe
     from pipelines.process import process_page  # pulls in OpenCC; only `parse` needs it
 
     path = Path(args.file)
     if not path.is_file():
         print(f"no such file: {path}", file=sys.stderr)
         return 1
-    page = process_page(path.read_bytes(), args.content_type)
+    body = path.read_bytes()
+    if not body:
+        print(f"empty file: {path} has no bytes, so no page to parse", file=sys.stderr)
+        return UNREADABLE
+    kind = binary_kind(body)
+    if kind is not None:
+        print(f"not a text page: {path} is {describe(kind)} ({len(body)} bytes); nothing parsed", file=sys.stderr)
+        return UNREADABLE
+    page = process_page(body, args.content_type)
     result = {"file": str(path), "url": args.url, **page.as_json()}
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
@@ -172,7 +184,11 @@ def main(argv: list[str] | None = None) -> int:
     stats.add_argument("--db", default=DEFAULT_DB)
     stats.add_argument("--json", action="store_true")
     stats.set_defaults(func=cmd_stats)
-    parse = sub.add_parser("parse", help="process one saved page (raw bytes) and print the result")
+    parse = sub.add_parser(
+        "parse",
+        help="process one saved page (raw bytes) and print the result; exit 2 when the file is empty or"
+        " not text (an image, a PDF, an archive, binary bytes: the type is named)",
+    )
     parse.add_argument("file")
     parse.add_argument("--url", help="where the page came from (recorded in the output)")
     parse.add_argument("--content-type", help="the HTTP Content-Type it was served with, if known")

@@ -25,6 +25,7 @@ _SETS_COOKIE = re.compile(r"document\.cookie\s*=")
 _RELOADS = re.compile(r"location\.(?:reload\s*\(|replace\s*\(|href\s*=|assign\s*\()|location\s*=|\.submit\s*\(")
 _FETCHES = re.compile(r"fetch\s*\(|XMLHttpRequest|\$\.(?:ajax|get|getJSON|post)\s*\(")
 _WRITES = re.compile(r"innerHTML|appendChild|insertAdjacentHTML|document\.write|\.append\s*\(|\.html\s*\(")
+_WHITESPACE = re.compile(r"\s+")
 _LISTISH = re.compile(r"list|news|article|content|result|data", re.I)
 # A challenge page shows a line or two ("checking your browser"); real pages say much more.
 CHALLENGE_MAX_TEXT = 200
@@ -48,7 +49,7 @@ def browser_reason(body: bytes) -> str | None:
 
 def visible_text(root) -> str:
     parts = root.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]")
-    return re.sub(r"\s+", "", "".join(parts))
+    return _WHITESPACE.sub("", "".join(parts))
 
 
 def list_containers(root):

@@ -6,6 +6,9 @@ tables were flattened gives one cell per line (seed 001: one cell per line, a li
 non-breaking spaces standing for N empty cells), per `|` field of a pipe row, or per field of
 a tab row. The table reader (pipelines.values) walks this sequence; provenance travels with
 each cell.
+
+Bounded (pipelines.limits): rowspan/colspan are capped, a table stops being read after
+MAX_TABLE_CELLS grid slots and a page after MAX_PAGE_CELLS cells, with a `limit:` recorded.
 """
 
 from __future__ import annotations
@@ -15,11 +18,11 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-import lxml.html
 from lxml import etree
 
+from pipelines.limits import MAX_PAGE_CELLS, MAX_SPAN, MAX_TABLE_CELLS, note
 from pipelines.schema import no_data_cells, squeeze, units
-from pipelines.text import XML_DECLARATION
+from pipelines.text import parse_html, tags_stripped
 
 NUMBER = re.compile(
     r"^(?P<sign>[+\-−－]?)(?P<digits>\d{1,3}(?:,\d{3})+|\d+)(?P<fraction>\.\d+)?(?P<unit>\D*)$"
@@ -46,7 +49,7 @@ BLOCKS = {
 }
 
 
-@dataclass
+@dataclass(slots=True)  # a page may hold MAX_PAGE_CELLS of them
 class Cell:
     raw: str  # the cell's text as printed (whitespace trimmed)
     kind: str  # label | number | blank
@@ -100,10 +103,9 @@ def make_cell(raw: str, **where) -> Cell | None:
 
 # -- HTML ----------------------------------------------------------------------------------
 def html_cells(html: str) -> list[Cell]:
-    try:
-        root = lxml.html.fromstring(XML_DECLARATION.sub("", html))
-    except (etree.ParserError, ValueError):
-        return text_cells(html)
+    root = parse_html(html)
+    if root is None:
+        return text_cells(tags_stripped(html))
     etree.strip_elements(root, etree.Comment, "script", "style", "noscript", with_tail=False)
     for br in root.iter("br"):  # a line break inside a paragraph may separate flattened cells
         br.tail = LINE_BREAK + (br.tail or "")
@@ -111,21 +113,24 @@ def html_cells(html: str) -> list[Cell]:
     holders = elements_holding_blocks(root)
     block_number = itertools.count()  # flattened cells of an HTML page: n-th line of text outside tables
     cells: list[Cell] = []
-
-    def walk(element: etree._Element) -> None:
+    stack = [root]  # depth-first in document order; a loop, since pages nest deeper than Python recurses
+    while stack and len(cells) < MAX_PAGE_CELLS:
+        element = stack.pop()
         if element.tag == "table" and element.find(".//table") is None:
             cells.extend(table_cells(element, tables[element]))
         elif element in holders or element.tag not in BLOCKS:
-            for child in element:
-                if isinstance(child.tag, str):
-                    walk(child)
+            stack.extend(reversed([child for child in element if isinstance(child.tag, str)]))
         else:
             # source tabs and newlines are layout in HTML, not cell separators: only <br> and | are
             for line in SOURCE_WHITESPACE.sub(" ", element.text_content()).split(LINE_BREAK):
                 cells.extend(line_cells(line, next(block_number)))
+    return capped(cells)
 
-    walk(root)
-    return cells
+
+def capped(cells: list[Cell]) -> list[Cell]:
+    if len(cells) >= MAX_PAGE_CELLS:
+        note(f"limit: more than MAX_PAGE_CELLS ({MAX_PAGE_CELLS}) cells on the page; the rest not read")
+    return cells[:MAX_PAGE_CELLS]
 
 
 def elements_holding_blocks(root: etree._Element) -> set[etree._Element]:
@@ -140,42 +145,63 @@ def elements_holding_blocks(root: etree._Element) -> set[etree._Element]:
 
 
 def table_cells(table: etree._Element, index: int) -> list[Cell]:
-    """One cell per <td>/<th>, with its grid column (rowspans carried down, colspans across)."""
+    """One cell per <td>/<th>, with its grid column (rowspans carried down, colspans across).
+
+    Grid slots taken by spans are kept per row and dropped once the row is read, and the
+    slots a table may fill are counted, so a span bomb costs bounded time and memory."""
     out: list[Cell] = []
-    taken: dict[tuple[int, int], bool] = {}
+    taken: dict[int, set[int]] = {}  # row -> grid columns filled from rows above
+    slots = 0
     for r, tr in enumerate(table.iter("tr")):
+        row_taken = taken.pop(r, set())
         col = 0
         row_cells = []
         for td in tr:
             if td.tag not in ("td", "th"):
                 continue
-            while taken.get((r, col)):
+            while col in row_taken:
                 col += 1
             rowspan, colspan = span(td.get("rowspan")), span(td.get("colspan"))
-            for dr in range(rowspan):
-                for dc in range(colspan):
-                    taken[(r + dr, col + dc)] = True
+            slots += rowspan * colspan
+            if slots > MAX_TABLE_CELLS:
+                note(f"limit: table {index} has more than MAX_TABLE_CELLS ({MAX_TABLE_CELLS}) cells"
+                     f" after span expansion; read up to row {r}")  # fmt: skip
+                return out + finished(row_cells)
+            for dr in range(1, rowspan):
+                taken.setdefault(r + dr, set()).update(range(col, col + colspan))
             cell = make_cell(td.text_content().replace(LINE_BREAK, ""), table=index, row=r, col=col)
             if cell is None:  # an empty <td> is an empty table cell
                 cell = Cell("", "blank", blanks=1, table=index, row=r, col=col)
             row_cells.append(cell)
             col += colspan
-        if row_cells:
-            row_cells[-1].row_end = True
-            out += row_cells
+        out += finished(row_cells)
     return out
+
+
+def finished(row_cells: list[Cell]) -> list[Cell]:
+    if row_cells:
+        row_cells[-1].row_end = True
+    return row_cells
 
 
 def span(value: str | None) -> int:
     try:
-        return max(1, min(int(value or 1), 100))
+        number = int(value or 1)
     except ValueError:
         return 1
+    if number > MAX_SPAN:
+        note(f"limit: rowspan/colspan over MAX_SPAN ({MAX_SPAN}) read as {MAX_SPAN}")
+    return max(1, min(number, MAX_SPAN))
 
 
 # -- plain text ----------------------------------------------------------------------------
 def text_cells(text: str) -> list[Cell]:
-    return [cell for number, line in enumerate(text.splitlines()) for cell in line_cells(line, number)]
+    cells: list[Cell] = []
+    for number, line in enumerate(text.splitlines()):
+        if len(cells) >= MAX_PAGE_CELLS:
+            break
+        cells += line_cells(line, number)
+    return capped(cells)
 
 
 def line_cells(line: str, number: int) -> list[Cell]:
@@ -183,7 +209,7 @@ def line_cells(line: str, number: int) -> list[Cell]:
     line one cell, or none when it holds nothing but ordinary spaces."""
     if "|" in line or "\t" in line.strip(" "):
         row = [make_cell(f, line=number, col=c) or Cell("", "blank", blanks=1, line=number, col=c)
-               for c, f in enumerate(split_row(line))]  # fmt: skip
+               for c, f in enumerate(split_row(line)[:MAX_PAGE_CELLS])]  # fmt: skip
         if row:
             row[-1].row_end = True
         return row

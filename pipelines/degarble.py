@@ -33,7 +33,7 @@ ANNOTATED = re.compile(
     rf"([\u3400-\u4dbf\u4e00-\u9fff])((?:[(（][a-zü{TONE_MARKS}:]{{1,7}}[1-5]?[)）])+)", re.IGNORECASE
 )
 PINYIN_IN_BRACKETS = re.compile(rf"[(（][a-zA-ZüÜ{TONE_MARKS}:]{{1,7}}[1-5]?[)）]")
-BRACKETED = re.compile(r"[(（]([^)）]*)[)）]")
+BRACKETED = re.compile(r"[(（]([^()（）]*)[)）]")  # no bracket inside: linear
 UNTONE = str.maketrans(
     {**{c: "aeiouü"[i // 4] if i < 24 else "nnnm"[i - 24] for i, c in enumerate(TONE_MARKS)}, "v": "ü"}
 )
@@ -130,7 +130,7 @@ ZERO_WIDTH = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff\ue000-\uf8ff]")
 ODD_SPACES = re.compile(r"[\u00a0\u3000\u2002-\u200a\u202f]")
 # A line of nothing but non-breaking spaces is a run of empty cells of a flattened table (seed
 # 001): one per NBSP, which the parser counts, so those lines keep them.
-BLANK_CELLS_LINE = re.compile(r"^[ \u00a0]*\u00a0[ \u00a0]*$", re.M)
+BLANK_CELLS_LINE = re.compile(r"^ *\u00a0[ \u00a0]*$", re.M)  # spaces up to the first NBSP: linear
 NOISE_CHARS = re.compile(f"[{ZERO_WIDTH.pattern[1:-1]}{ODD_SPACES.pattern[1:-1]}]")
 # Table noise of flattened pages: runs of pipes, and lines holding a lone pipe.
 PIPE_RUNS = re.compile(r"\|{3,}")  # "| 3 |  | 4 |" is a table row whose empty cells must stay

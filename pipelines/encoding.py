@@ -30,6 +30,7 @@ from functools import cache
 from typing import NamedTuple
 
 from pipelines.hanzi import HANZI, common_hanzi
+from pipelines.text import strip_scripts
 
 THRESHOLD = 0.9  # clean text scores >= 0.97; UTF-8 read as GBK ~0.38, Big5 read as GB18030 ~0.61
 META_PREFIX = 4096  # bytes searched for a <meta> charset
@@ -48,7 +49,7 @@ _BOMS = (  # UTF-32 before UTF-16: FF FE 00 00 starts with FF FE
     (b"\x84\x31\x95\x33", "gb18030"),
 )
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?\s*([^\"';,\s]+)", re.I)
-_META_CHARSET = re.compile(rb"<meta\b[^>]*?charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:\-]+)", re.I)
+_META_CHARSET = re.compile(rb"<meta\b[^<>]*?charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:\-]+)", re.I)
 # What a misread turns Chinese into besides rare hanzi (Big5 read as GB18030 gives "┎獺ㄆカЫ"
 # and private-use characters): counted as uncommon, so that a short text's wrong decode with
 # few hanzi, all common by chance, does not tie with the right one.
@@ -56,7 +57,6 @@ MISREAD = r"\u0370-\u03ff\u0400-\u04ff\u2500-\u257f\u3040-\u30ff\u3100-\u312f\ue
 _UNSCORED = re.compile(f"[^{HANZI.pattern[1:-1]}{MISREAD}]+")  # neither hanzi.HANZI nor MISREAD
 _OPEN = re.compile(r"<(script|style)\b", re.I)
 _CLOSE = {tag: re.compile(rf"</{tag}\s*>", re.I) for tag in ("script", "style")}
-_SCRIPT_STYLE_BYTES = re.compile(rb"<(script|style)\b.*?</\1\s*>", re.I | re.S)
 
 
 @dataclass(frozen=True)
@@ -280,7 +280,8 @@ def _charset_normalizer(body: bytes, strict: list[_Try]) -> _Try | None:
     """charset-normalizer's pick among the strict decodes, judged on the page without scripts."""
     from charset_normalizer import from_bytes  # slow to import, rarely needed
 
-    match = from_bytes(_SCRIPT_STYLE_BYTES.sub(b"", body), cp_isolation=[t.codec for t in strict]).best()
+    visible = strip_scripts(body.decode("latin-1")).encode("latin-1")  # byte for byte, linear
+    match = from_bytes(visible, cp_isolation=[t.codec for t in strict]).best()
     if match is None:
         return None
     codec = _normalise(match.encoding)

@@ -12,18 +12,20 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-import lxml.html
-from lxml import etree
-
 from pipelines.degarble import published_date
-from pipelines.text import XML_DECLARATION
+from pipelines.text import parse_html
 
 DOC_KINDS = ("annual_report", "work_summary", "notice", "template_essay", "other")
 TITLE_WORDS = re.compile(r"年度报告|年报|工作报告|工作总结|范文|通知|函|要点|报告")
 YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 SOURCE = re.compile(r"来源\s*[:：]\s*([^\s|｜]{2,40})")
 PERIOD = re.compile(r"统计期限自\s*((?:19|20)\d{2})\s*年")
-SITE_SUFFIX = re.compile(r"\s*(?:[_|｜—-]+|\s-\s).*$")
+# A site name after the title: from the first separator on (the title is cut there by hand,
+# since a pattern running to the end from every separator backtracks quadratically).
+SITE_SEPARATOR = re.compile(r"[_|｜—-]")
+PUBDATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+ESSAY_LINE = re.compile(r"^篇[1-9一二三四五六七八九十][ \t]*$", re.M)
+MAX_TITLE = 200  # characters of a title candidate looked at: a longer one is not a title
 
 ESSAY = re.compile(r"范文|精选\d*篇|篇[1-9一二三四五六七八九十]\b")
 NOTICE_END = re.compile(r"(?:通知|通报|函|意见|公告|批复|方案)$")
@@ -58,9 +60,8 @@ def read_metadata(document: str, is_html: bool, text: str) -> Metadata:
 
 
 def html_metadata(html: str) -> dict:
-    try:
-        root = lxml.html.fromstring(XML_DECLARATION.sub("", html))
-    except (etree.ParserError, ValueError):
+    root = parse_html(html)
+    if root is None:
         return {}
     metas = {
         (m.get("name") or m.get("property") or "").lower(): (m.get("content") or "").strip()
@@ -68,21 +69,21 @@ def html_metadata(html: str) -> dict:
     }
     out: dict = {}
     headings = [
-        " ".join(h.text_content().split())
+        " ".join(h.text_content()[:MAX_TITLE].split())
         for h in root.iter("h1", "h2", "h3")
-        if TITLE_WORDS.search(h.text_content())
+        if TITLE_WORDS.search(h.text_content()[:MAX_TITLE])
     ]
-    page_title = root.findtext(".//title") or ""
+    page_title = (root.findtext(".//title") or "")[:MAX_TITLE]
     candidates = [
-        metas.get("articletitle"),
-        metas.get("og:title"),
+        (metas.get("articletitle") or "")[:MAX_TITLE],
+        (metas.get("og:title") or "")[:MAX_TITLE],
         *headings,
-        SITE_SUFFIX.sub("", page_title.strip()),
+        without_site_name(page_title.strip()),
     ]
     out["title"] = next((c for c in candidates if c and TITLE_WORDS.search(c)), None) or next(
         (c for c in candidates if c), None
     )
-    pub = re.match(r"(\d{4})-(\d{1,2})-(\d{1,2})", metas.get("pubdate", ""))
+    pub = PUBDATE.match(metas.get("pubdate", ""))
     if pub:
         try:
             out["published"] = date(*map(int, pub.groups()))
@@ -91,6 +92,12 @@ def html_metadata(html: str) -> dict:
     if metas.get("contentsource"):
         out["source"] = metas["contentsource"]
     return out
+
+
+def without_site_name(title: str) -> str:
+    """'某区2019年报告_某区人民政府' -> '某区2019年报告'."""
+    separator = SITE_SEPARATOR.search(title)
+    return title[: separator.start()].rstrip() if separator else title
 
 
 def title_from_lines(text: str) -> str | None:
@@ -107,7 +114,9 @@ def agency_of(title: str | None) -> str | None:
     match = YEAR.search(title)
     if not match:
         return None
-    agency = re.sub(r"(?:关于|\s)+$", "", title[: match.start()])
+    agency = title[: match.start()].rstrip()
+    while agency.endswith("关于"):  # by hand: a pattern anchored at the end backtracks on long runs
+        agency = agency[:-2].rstrip()
     return agency or None
 
 
@@ -122,7 +131,7 @@ def report_year(title: str | None, text: str, published: date | None) -> int | N
 def classify(title: str | None, text: str, value_count: int) -> str:
     """One of DOC_KINDS."""
     title = title or ""
-    if ESSAY.search(title) or (len(re.findall(r"(?m)^篇[1-9一二三四五六七八九十]\s*$", text)) >= 2):
+    if ESSAY.search(title) or len(ESSAY_LINE.findall(text)) >= 2:
         return "template_essay"
     if NOTICE_END.search(title):
         return "notice" if REPORT.search(title) else "other"

@@ -10,6 +10,10 @@ repair and cut by `cut_unresolved_mojibake`.
 
 No library does this: ftfy handles only the Latin-1/cp1252 cases, and a plain
 gb18030-then-UTF-8 round trip fails on the first lost byte.
+
+Bounded (pipelines.limits): a lost byte with more than MAX_HOLE_CANDIDATES possible
+characters (three lost bytes of one character give 262,144), and every lost byte after a page
+has tried MAX_PAGE_CANDIDATES in all, stays U+FFFD, with a `limit:` recorded.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 
 from pipelines.hanzi import common_hanzi, hanzi_score, uncommon_hanzi
+from pipelines.limits import MAX_HOLE_CANDIDATES, MAX_PAGE_CANDIDATES, note
 
 # A run of non-ASCII characters is the unit of repair: UTF-8 read as GBK turns every non-ASCII
 # byte sequence into such a run (U+FFFD where a byte was lost), and ASCII passes unchanged.
@@ -59,11 +64,33 @@ def _could_be_lost(byte: int, following: int | None) -> bool:
     return not _gbk_pair_valid(byte, following)
 
 
-def _char_candidates(raw: list[int | None], i: int, after: int | None) -> tuple[list[str], int] | None:
+class _Budget:
+    """Candidate characters a page may still try."""
+
+    def __init__(self) -> None:
+        self.left = MAX_PAGE_CANDIDATES
+
+    def take(self, count: int) -> bool:
+        if count > MAX_HOLE_CANDIDATES:
+            note(f"limit: lost bytes with more than MAX_HOLE_CANDIDATES ({MAX_HOLE_CANDIDATES})"
+                 " possible characters left as U+FFFD")  # fmt: skip
+            return False
+        if count > self.left:
+            note(f"limit: mojibake repair tried MAX_PAGE_CANDIDATES ({MAX_PAGE_CANDIDATES})"
+                 " characters; later lost bytes left as U+FFFD")  # fmt: skip
+            return False
+        self.left -= count
+        return True
+
+
+def _char_candidates(
+    raw: list[int | None], i: int, after: int | None, budget: _Budget
+) -> tuple[list[str], int] | None:
     """The characters the UTF-8 sequence starting at raw[i] may have been, and its length.
 
     UTF-8 is self-synchronising, so the bytes around a hole tell whether the lost byte was a
     lead or a continuation byte; only bytes a GBK decoder would have lost there are tried.
+    Over budget, the sequence is one U+FFFD: it stands for a character, but not a known one.
     """
     n = len(raw)
     if raw[i] is None:  # a lost lead byte: the continuation bytes after it tell the length
@@ -86,11 +113,17 @@ def _char_candidates(raw: list[int | None], i: int, after: int | None) -> tuple[
             return None
         spans = [[lead]]
     spans += [range(0x80, 0xC0) if raw[j] is None else [raw[j]] for j in range(i + 1, i + length)]
-    options: list[list[int]] = [[]]
     for j, span in enumerate(spans, start=i):
         if raw[j] is None:
             following = raw[j + 1] if j + 1 < n else after
-            span = [b for b in span if _could_be_lost(b, following)] or span
+            spans[j - i] = [b for b in span if _could_be_lost(b, following)] or span
+    count = 1
+    for span in spans:
+        count *= len(span)
+    if count > 1 and not budget.take(count):  # a certain character costs nothing
+        return ["\ufffd"], length
+    options: list[list[int]] = [[]]
+    for span in spans:
         options = [o + [b] for o in options for b in span]
     chars = []
     for option in options:
@@ -102,7 +135,7 @@ def _char_candidates(raw: list[int | None], i: int, after: int | None) -> tuple[
 
 
 def _utf8_with_holes(
-    raw: list[int | None], after: int | None
+    raw: list[int | None], after: int | None, budget: _Budget
 ) -> tuple[list[str], list[tuple[int, list[str]]]] | None:
     """Decode UTF-8 bytes with holes: (characters, [(index, possible characters)] for the
     holes that leave a choice), or None if the bytes are not UTF-8."""
@@ -115,7 +148,7 @@ def _utf8_with_holes(
             out.append(chr(byte))
             i += 1
             continue
-        found = _char_candidates(raw, i, after)
+        found = _char_candidates(raw, i, after, budget)
         if found is None:
             return None
         chars, length = found
@@ -147,12 +180,12 @@ class _Decoded:
     certain_hanzi: int
 
 
-def _undo_rounds(run: str, after: str) -> _Decoded | None:
+def _undo_rounds(run: str, after: str, budget: _Budget) -> _Decoded | None:
     """Undo up to three rounds of UTF-8-read-as-GBK; stop at the first that reads as Chinese."""
     current, first = run, None
     for _ in range(3):
         raw = _mojibake_bytes(current)
-        decoded = None if raw is None else _utf8_with_holes(raw, ord(after) if after else None)
+        decoded = None if raw is None else _utf8_with_holes(raw, ord(after) if after else None, budget)
         if decoded is None:
             break
         chars, holes = decoded
@@ -205,12 +238,13 @@ def repair_mojibake(text: str) -> tuple[str, int]:
     if not might_be_mojibake(text):
         return text, 0
     found = []
+    budget = _Budget()
     for match in MOJIBAKE_RUN.finditer(text):
         run = match.group()
         if not might_be_mojibake(run) or hanzi_score(run)[0] >= GOOD_SCORE:
             continue  # reads as Chinese already
         after = text[match.end() : match.end() + 1]
-        decoded = _undo_rounds(run, after)
+        decoded = _undo_rounds(run, after, budget)
         if decoded is not None:
             found.append((match, decoded))
     judged = [(m, d) for m, d in found if d.certain_hanzi and d.score >= GOOD_SCORE]

@@ -14,7 +14,7 @@ from pipelines.cells import html_cells, text_cells
 from pipelines.metadata import Metadata, classify, read_metadata
 from pipelines.prose import prose_values
 from pipelines.sections import split_sections
-from pipelines.validate import Check, validate
+from pipelines.validate import Check, unverified, validate
 from pipelines.values import Value, detect_format, number_json, read_tables
 
 REPORT_KINDS = ("annual_report", "work_summary")
@@ -29,6 +29,7 @@ class ParsedDocument:
     values: dict[str, Value] = field(default_factory=dict)
     validation: list[Check] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    unverified: list[str] = field(default_factory=list)  # strict checks lacking terms
 
     @classmethod
     def unparsed(cls, problem: str) -> ParsedDocument:
@@ -36,11 +37,14 @@ class ParsedDocument:
 
     @property
     def validation_status(self) -> str:
-        """ok | failed (a strict identity does not hold) | unchecked (nothing to check)."""
+        """failed (a strict identity does not hold) | incomplete (none fails, but some could
+        not be checked: their terms were not read) | ok | unchecked (nothing to check)."""
         strict = [check for check in self.validation if check.strict]
-        if not strict:
-            return "unchecked"
-        return "ok" if all(check.ok for check in strict) else "failed"
+        if not all(check.ok for check in strict):
+            return "failed"
+        if self.unverified:
+            return "incomplete"
+        return "ok" if strict else "unchecked"
 
     def as_json(self) -> dict:
         return {
@@ -73,12 +77,12 @@ def parse_document(document: str, is_html: bool, text: str) -> ParsedDocument:
         for key, value in prose_values(text).items():
             values.setdefault(key, value)
     plain: dict[str, Decimal] = {key: v.value for key, v in values.items()}
+    lacking = unverified(plain, fmt)
+    problems = list(reading.problems)
+    if lacking:
+        problems.append(
+            f"incomplete: {len(lacking)} checks lack values, e.g. {lacking[0][:200]}"
+        )
     return ParsedDocument(
-        kind,
-        metadata,
-        fmt,
-        split_sections(text),
-        values,
-        validate(plain, fmt),
-        reading.problems,
+        kind, metadata, fmt, split_sections(text), values, validate(plain, fmt), problems, lacking
     )

@@ -2,21 +2,26 @@
 
 The entry point shared by the crawl's item pipelines, `govcrawl parse` and re-processing of
 stored bodies, so the same bytes always give the same result.
+
+No input makes it raise: a limit hit (pipelines.limits) and any error are lines of the
+parsed document's `problems` (`limit: …`, `processing failed: …`), and the page is kept with
+what was safely read.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from pipelines.degarble import Degarbled, degarble
 from pipelines.encoding import Decoded, decode_page
+from pipelines.limits import MAX_PROBLEMS, MAX_TEXT_CHARS, collecting, note
 from pipelines.parse import ParsedDocument, parse_document
 from pipelines.store import ProcessedRows
-from pipelines.text import html_to_text, looks_like_html, strip_scripts
+from pipelines.text import html_to_text, looks_like_html, normalise_lines, strip_scripts, tags_stripped
 
-PROCESSOR_VERSION = "2"  # bump when processing gives something else for the same bytes
+PROCESSOR_VERSION = "3"  # bump when processing gives something else for the same bytes
 
 
 @dataclass
@@ -24,6 +29,7 @@ class CleanDocument:
     degarbled: Degarbled  # .text: the clean document (HTML without scripts, or plain text)
     is_html: bool
     text: str  # clean plain text
+    problems: list[str] = field(default_factory=list)  # limits hit and errors while cleaning
 
 
 @dataclass
@@ -95,21 +101,50 @@ def result_hash(result: dict) -> str:
 
 def clean_document(decoded_text: str) -> CleanDocument:
     """De-garble a decoded page (HTML or plain text) and take its plain text."""
-    is_html = looks_like_html(decoded_text)
-    document = strip_scripts(decoded_text) if is_html else decoded_text
-    degarbled = degarble(document)
-    return CleanDocument(degarbled, is_html, html_to_text(degarbled.text) if is_html else degarbled.text)
+    with collecting() as problems:
+        if len(decoded_text) > MAX_TEXT_CHARS:
+            note(f"limit: text of {len(decoded_text)} characters cut to MAX_TEXT_CHARS ({MAX_TEXT_CHARS})")
+            decoded_text = decoded_text[:MAX_TEXT_CHARS]
+        is_html = looks_like_html(decoded_text)
+        try:
+            document = strip_scripts(decoded_text) if is_html else decoded_text
+            degarbled = degarble(document)
+            text = html_to_text(degarbled.text) if is_html else degarbled.text
+        except Exception as error:  # a bug on one page must not cost it: keep the decoded text
+            note(failure(error))
+            degarbled = Degarbled(decoded_text, [])
+            text = normalise_lines(tags_stripped(decoded_text)) if is_html else decoded_text
+    return CleanDocument(degarbled, is_html, text, problems)
 
 
 def process_page(body: bytes, content_type: str | None = None) -> ProcessedPage:
-    decoded = decode_page(body, content_type)
+    try:
+        decoded = decode_page(body, content_type)
+    except Exception as error:  # never seen; the page is kept as lossy UTF-8 with the error
+        text = body.decode("utf-8", "replace")
+        decoded = Decoded(text, "utf-8", None, None, None, None, 0.0, "lossy", text.count("\ufffd"))
+        clean = clean_document(text)
+        clean.problems.insert(0, failure(error))
+        return ProcessedPage(decoded, clean, parse_clean(clean))
     clean = clean_document(decoded.text)
     return ProcessedPage(decoded, clean, parse_clean(clean))
 
 
 def parse_clean(clean: CleanDocument) -> ParsedDocument:
-    """Parse a clean document; a page the parser cannot handle is kept, with the error recorded."""
-    try:
-        return parse_document(clean.degarbled.text, clean.is_html, clean.text)
-    except Exception as error:  # any parser bug must not cost the page
-        return ParsedDocument.unparsed(f"parse failed: {type(error).__name__}: {error}")
+    """Parse a clean document; a page the parser cannot handle is kept, with the error recorded,
+    and every problem of cleaning and parsing is in the result's `problems`."""
+    with collecting() as problems:
+        try:
+            parsed = parse_document(clean.degarbled.text, clean.is_html, clean.text)
+        except Exception as error:  # any parser bug must not cost the page
+            parsed = ParsedDocument.unparsed(failure(error))
+    every = list(dict.fromkeys([*clean.problems, *problems, *parsed.problems]))
+    if len(every) > MAX_PROBLEMS:
+        more = f"limit: {len(every) - MAX_PROBLEMS} more problems not listed (MAX_PROBLEMS {MAX_PROBLEMS})"
+        every = [*every[:MAX_PROBLEMS], more]
+    parsed.problems = every
+    return parsed
+
+
+def failure(error: Exception) -> str:
+    return f"processing failed: {type(error).__name__}: {str(error)[:300]}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from pipelines.limits import implausible, note, shown
 from pipelines.schema import legacy_prose_patterns
 from pipelines.values import Value
 
@@ -21,9 +22,13 @@ def prose_values(text: str) -> dict[str, Value]:
         if match is None:
             continue
         number = match.groupdict().get("n")
+        value = Decimal(number) if number is not None else Decimal(0)
+        if implausible(value, "件"):
+            note(f"implausible number: {key} stated as {shown(number)}; left out")
+            continue
         found[key] = Value(
             key=key,
-            value=Decimal(number) if number is not None else Decimal(0),
+            value=value,
             source="prose",
             row_label=sentence_around(text, match.start(), match.end()),
             col_label="",

@@ -30,11 +30,12 @@ NUMBERING = re.compile(
 )
 PARENTHESES = re.compile(r"[(（][^()（）]*[)）]")
 NOT_WORD = re.compile(r"[\W_]+")
+WHITESPACE = re.compile(r"\s+")
 
 
 def squeeze(text: str) -> str:
     """NFKC (full-width digits and brackets become ASCII), no whitespace at all."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+    return WHITESPACE.sub("", unicodedata.normalize("NFKC", text))
 
 
 def core(label: str) -> str:

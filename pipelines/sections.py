@@ -41,7 +41,7 @@ def split_sections(text: str) -> list[dict]:
         if (
             match
             and numeral_value(match.group("numeral")) == len(sections) + 1
-            and not re.search(r"[。；]$", stripped)
+            and not stripped.endswith(("。", "；"))
             and core(stripped) not in table_label_cores()
         ):
             if sections:

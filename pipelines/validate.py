@@ -3,7 +3,8 @@
 The identities are the `expr` strings of report_schema.yaml, evaluated as written: terms are
 canonical keys (with {c} over the table-三 columns and {r} over its rows of the report's
 format) or sum(pattern.*) over keys, joined by + and compared with == or <=. A check whose
-terms were not all read is skipped, not failed; cross-year rules need other reports and are
+terms were not all read (a table cut short, a row left out) cannot pass: `unverified` names
+it, and the report is `incomplete`, never `ok`. Cross-year rules need other reports and are
 left to the database. A report that fails is stored as printed, never corrected.
 """
 
@@ -17,7 +18,7 @@ from functools import cache
 from pipelines.schema import application_columns, application_row_keys, identities, review_keys
 
 TERM = re.compile(r"^(?:sum\((?P<pattern>[\w.*]+)\)|(?P<key>[\w.]+))$")
-COMPARISON = re.compile(r"^(?P<left>[^=<>]+?)\s*(?P<op>==|<=)\s*(?P<right>[^=<>]+)$")
+COMPARISON = re.compile(r"^(?P<left>[^=<>]+)(?P<op>==|<=)(?P<right>[^=<>]+)$")  # sides stripped by the reader
 
 
 @dataclass
@@ -35,9 +36,19 @@ class Check:
 
 
 def validate(values: dict[str, Decimal], fmt: str | None) -> list[Check]:
+    return checked(values, fmt)[0]
+
+
+def unverified(values: dict[str, Decimal], fmt: str | None) -> list[str]:
+    """'rule subject: key, …' for each strict check that lacks some of its terms."""
+    return checked(values, fmt)[1]
+
+
+def checked(values: dict[str, Decimal], fmt: str | None) -> tuple[list[Check], list[str]]:
     if fmt not in ("2019", "2021") or not values:
-        return []
+        return [], []
     checks: list[Check] = []
+    lacking: list[str] = []
     for rule in identities():
         if rule.get("format", fmt) != fmt:
             continue
@@ -48,7 +59,19 @@ def validate(values: dict[str, Decimal], fmt: str | None) -> list[Check]:
             check = evaluate(rule, subject, expr, values)
             if check is not None:
                 checks.append(check)
-    return checks
+            elif rule["strict"] and (missing := missing_terms(expr, values)):
+                lacking.append(f"{rule['id']} {subject}".strip() + ": " + ", ".join(missing))
+    return checks, lacking
+
+
+def missing_terms(expr: str, values: dict[str, Decimal]) -> list[str]:
+    """The terms of a computable rule that were not read ([] for a rule of another kind)."""
+    match = COMPARISON.match(expr.strip())
+    if match is None:
+        return []
+    sides = (match.group("left").strip(), match.group("right").strip())
+    terms = [t.strip() for side in sides for t in side.split(" + ")]
+    return [term for term in terms if term_value(term, values) is None]
 
 
 def expansions(expr: str, fmt: str) -> list[tuple[str, str]]:
@@ -64,7 +87,7 @@ def evaluate(rule: dict, subject: str, expr: str, values: dict[str, Decimal]) ->
     if match is None:
         return None  # a cross-year or prose rule: not computable from one report
     sides = []
-    for side in (match.group("left"), match.group("right")):
+    for side in (match.group("left").strip(), match.group("right").strip()):
         terms = [term.strip() for term in side.split(" + ")]
         total = Decimal(0)
         for term in terms:

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cache
 
 from pipelines.cells import Cell
+from pipelines.limits import implausible, shown
 from pipelines.schema import (
     FORMATS,
     ApplicationRow,
@@ -224,9 +226,10 @@ def application_row(
     """The table-三 row a printed label names; sub-rows such as 3.其他 need their parent."""
     exact = [row for row in rows if row.core == label]
     if not exact and len(label) >= 4:
+        # either core a prefix of the other, both >= 4 long: they share their first 4 characters
         exact = [
             row
-            for row in rows
+            for row in rows_by_prefix(rows).get(label[:4], ())
             if row.core.startswith(label) or label.startswith(row.core) and len(row.core) >= 4
         ]
     if len(exact) > 1:
@@ -241,6 +244,16 @@ def application_row(
     return None
 
 
+@cache
+def rows_by_prefix(rows: tuple[ApplicationRow, ...]) -> dict[str, list[ApplicationRow]]:
+    """Rows by the first 4 characters of their core: the fuzzy match looks at a few, not all,
+    since a page may hold MAX_PAGE_CELLS labels."""
+    index: dict[str, list[ApplicationRow]] = {}
+    for row in rows:
+        index.setdefault(row.core[:4], []).append(row)
+    return index
+
+
 def add_value(
     reading: TableReading,
     key: str,
@@ -253,6 +266,9 @@ def add_value(
     value = cell.number if cell.kind == "number" else Decimal(0)
     if unit == "元" and cell.unit == "万元":
         value *= YUAN_PER_10K
+    if implausible(value, unit):
+        reading.problems.append(f"implausible number: {key} printed as {shown(cell.raw)}; left out")
+        return
     reading.add(
         Value(
             key=key,

@@ -1,0 +1,76 @@
+"""Is this body a text page at all? Names what it is instead when it is not.
+
+Pure: bytes in, a short type name out (`PNG`, `JPEG`, `GIF`, `PDF`, `ZIP`, `OLE2`, `GZIP`, or
+`binary` for bytes that are no text in any encoding), or None for text. Used by
+`govcrawl parse` and by whatever must tell a page from an image or an attachment (a PDF or
+Office reader comes later; until then the type is only named).
+
+Hand-written: a handful of fixed signatures and a text test; libmagic bindings (python-magic)
+need a system library and a 10 MB database, and the pure-Python detectors (filetype,
+puremagic) do not say whether unknown bytes are text, which is the question asked here.
+"""
+
+from __future__ import annotations
+
+import codecs
+
+SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"GIF87a", "GIF"),
+    (b"GIF89a", "GIF"),
+    (b"%PDF-", "PDF"),
+    (b"PK\x03\x04", "ZIP"),  # also DOCX, XLSX and other Office Open XML files
+    (b"PK\x05\x06", "ZIP"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "OLE2"),  # DOC, XLS, PPT of Office 97-2003
+    (b"\x1f\x8b", "GZIP"),
+)
+DESCRIPTIONS = {
+    "PNG": "a PNG image",
+    "JPEG": "a JPEG image",
+    "GIF": "a GIF image",
+    "PDF": "a PDF document",
+    "ZIP": "a ZIP archive (DOCX and XLSX files are ZIP archives too)",
+    "OLE2": "an OLE2 compound file (DOC, XLS or PPT)",
+    "GZIP": "gzip-compressed data",
+    "binary": "binary data, not text in any encoding (NUL or control bytes, or undecodable bytes)",
+}
+# Text with a BOM for a wide encoding holds NUL bytes: such a BOM means text.
+WIDE_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
+SAMPLE = 65_536  # bytes looked at: enough to judge, and the cost does not grow with the body
+MAX_CONTROL_SHARE = 0.01  # C0 control bytes other than tab, CR, LF, FF, ESC: text has none
+MAX_UNDECODABLE_SHARE = 0.05  # U+FFFD per character in the best of UTF-8 / GB18030 / Big5
+TEXT_CONTROLS = frozenset(b"\t\n\r\x0c\x1b")
+
+
+def binary_kind(body: bytes) -> str | None:
+    """The type of a body that is not text, or None for text (an empty body is text: empty)."""
+    head = body[:1024].lstrip()
+    for signature, name in SIGNATURES:
+        if head.startswith(signature):
+            return name
+    sample = body[:SAMPLE]
+    if not sample or sample.startswith(WIDE_BOMS):
+        return None
+    if b"\x00" in sample:
+        return "binary"
+    controls = sum(1 for byte in sample if byte < 0x20 and byte not in TEXT_CONTROLS)
+    if controls > MAX_CONTROL_SHARE * len(sample):
+        return "binary"
+    if (
+        not sample.isascii()
+        and min(undecodable_share(sample, codec) for codec in ("utf-8", "gb18030", "big5"))
+        > MAX_UNDECODABLE_SHARE
+    ):
+        return "binary"
+    return None
+
+
+def undecodable_share(sample: bytes, codec: str) -> float:
+    # the sample may cut the last character in two: one replacement more, harmless
+    text = sample.decode(codec, "replace")
+    return text.count("\ufffd") / max(1, len(text))
+
+
+def describe(kind: str) -> str:
+    return DESCRIPTIONS.get(kind, kind)
