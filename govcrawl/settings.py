@@ -89,6 +89,7 @@ DOWNLOADER_MIDDLEWARES = {
     "govcrawl.hosts.HostGateMiddleware": 956,  # robots.txt preflight, dropped hosts, Retry-After
     "govcrawl.compression.DecodingMiddleware": 960,
 }
+DUPEFILTER_CLASS = "govcrawl.offsite.RedirectAwareDupeFilter"  # a loop across two chains is recorded
 EXTENSIONS = {
     "govcrawl.recorder.CrawlRecorder": 0,
     "govcrawl.shutdown.ForcedShutdown": 0,

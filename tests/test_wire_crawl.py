@@ -65,7 +65,7 @@ def crawl(tmp_path_factory):
     bomb = gzip.compress(b"\0" * (200 * 1024 * 1024))  # ~200 KB that inflates to 200 MB
     routes = {
         # 1007 is reached only as a redirect hop (a link to it would be fetched on its own)
-        LIST: page(listing([article(n) for n in range(1001, 1013) if n != 1007]), encoding="gzip"),
+        LIST: page(listing([article(n) for n in range(1001, 1015) if n != 1007]), encoding="gzip"),
         article(1001): page(report(1001), encoding="gzip"),
         article(1002): page(report(1002), encoding="deflate"),
         article(1003): redirect("http://evil.example.net/zfxxgk1/zfxxgknb/1003.shtml"),
@@ -73,6 +73,8 @@ def crawl(tmp_path_factory):
         article(1005): redirect("file:///etc/passwd"),
         article(1006): redirect(article(1007)),
         article(1007): redirect(article(1006)),
+        article(1013): redirect(article(1014)),  # both linked: the loop spans two chains
+        article(1014): redirect(article(1013)),
         article(1008): page(b"x" * BIG),
         article(1009): stream_without_length(BIG),
         article(1010): lambda handler: _raw_gzip(handler, bomb),
@@ -158,6 +160,7 @@ def test_oversize_bodies_are_too_large(crawl, n):
 
 
 def test_oversize_pages_keep_memory_bounded(crawl):
+    print(f"peak RSS {crawl['rss']:.0f} MB, crawl {crawl['elapsed']:.1f} s")
     assert crawl["rss"] < 300, crawl["rss"]
 
 
@@ -194,6 +197,11 @@ def test_redirect_loop_is_an_error_on_the_hop_back(crawl):
     first, second = rows(crawl, article(1006)), rows(crawl, article(1007))
     assert [f["error"] for f in first] == [None]
     assert [error_class(f) for f in second] == ["redirect loop"]
+
+
+def test_redirect_loop_across_two_linked_pages_is_recorded(crawl):
+    fetches = rows(crawl, article(1013)) + rows(crawl, article(1014))
+    assert sorted(map(str, (error_class(f) for f in fetches))) == ["None", "redirect loop"]
 
 
 def test_nothing_off_site_is_requested(crawl):
