@@ -27,6 +27,8 @@ NETWORK_CLASSES = ("timeout", "connection refused", "dns", "truncated", "connect
 HOST_DOWN_CLASSES = ("timeout", "connection refused", "dns")
 
 PREFIX = re.compile(r"^[a-z][a-z0-9 -]*: ")
+# Exceptions whose message is already a class-prefixed sentence (ours, govcrawl.browser's).
+SELF_DESCRIBING = ("IgnoreRequest", "BrowserUnavailable")
 # Names of Twisted / Playwright exceptions seen through Scrapy, by their class name.
 CLASS_NAMES = {
     "TimeoutError": "timeout",
@@ -40,7 +42,6 @@ CLASS_NAMES = {
     "ResponseNeverReceived": "connection lost",
     "TunnelError": "proxy",
     "CancelledError": "cancelled",
-    "BrowserUnavailable": "browser",
 }
 
 
@@ -49,9 +50,14 @@ def one_line(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def self_describing(exception: BaseException) -> bool:
+    names = {cls.__name__ for cls in type(exception).__mro__}
+    return bool(names.intersection(SELF_DESCRIBING)) and bool(PREFIX.match(str(exception)))
+
+
 def classify(exception: BaseException) -> str:
     """The short lower-case class of a download failure (`timeout`, `dns`, …)."""
-    if isinstance(exception, IgnoreRequest) and PREFIX.match(str(exception)):
+    if self_describing(exception):
         return str(exception).split(":", 1)[0]
     if isinstance(exception, DownloadTimeoutError):
         return "timeout"
@@ -91,7 +97,7 @@ def describe(exception: BaseException, url: str | None = None) -> str:
     """`class: details` in one line, never empty: the class word, then Scrapy's own message
     when it has one (without its repeated request repr), else a plain sentence."""
     message = str(exception)
-    if isinstance(exception, IgnoreRequest) and PREFIX.match(message):
+    if self_describing(exception):
         return one_line(message)  # our own drop reasons already have their class
     kind = classify(exception)
     if url:

@@ -99,6 +99,9 @@ class FetchRecorderMiddleware:
         document = raw_document(exchanges)
         headers = header_dict(response.headers)
         original_encoding = request.meta.pop(ORIGINAL_ENCODING, None)
+        if document and "content-encoding" in document["headers"]:
+            # scrapy-playwright drops it too (Chromium has decoded the page): the server's word
+            original_encoding = document["headers"]["content-encoding"]
         if original_encoding and not any(key.lower() == "content-encoding" for key in headers):
             headers["Content-Encoding"] = original_encoding  # Scrapy drops it once decoded
         self._record(

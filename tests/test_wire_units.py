@@ -26,6 +26,7 @@ from twisted.internet.error import ConnectionLost
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed
 
+from govcrawl.browser import BrowserUnavailable
 from govcrawl.compression import DecodingMiddleware
 from govcrawl.failures import describe
 from govcrawl.hosts import is_preflight, retry_after_seconds
@@ -57,6 +58,7 @@ def failed_response() -> DownloadFailedError:
         (failed_response(), "connection lost"),
         (IgnoreRequest("host not answering: x gave no answer"), "host not answering"),
         (ValueError("odd\nthing"), "download failed"),
+        (BrowserUnavailable("no usable browser: Chromium at /x could not be started (gone)"), "no usable browser"),
     ],
 )
 def test_every_failure_has_a_one_line_class_prefixed_message(exception, expected):
