@@ -53,7 +53,7 @@ class ExactHostOffsiteMiddleware:
         if hosts is None or host in hosts:
             return
         error = f"off-site: request to host {host}, not one of the profile's allowed_hosts; not sent"
-        self.crawler.stats.inc_value("govcrawl/dropped/off-site")
+        self.crawler.stats.inc_value("govcrawl/dropped/off_site")
         record_unsent(self.crawler, request, error)
         raise IgnoreRequest(error)
 
@@ -91,7 +91,7 @@ class RedirectGuardMiddleware:
         if request.meta.get(DROP) is None and not request.meta.get("dont_redirect"):
             problem = redirect_problem(request, response, allowed_hosts(self.crawler))
             if problem:
-                self.crawler.stats.inc_value(f"govcrawl/dropped/{problem.split(':', 1)[0]}")
+                self.crawler.stats.inc_value("govcrawl/dropped/" + problem.split(":", 1)[0].replace(" ", "_"))
                 request.meta[DROP] = problem
         return response
 
@@ -120,7 +120,7 @@ class RedirectAwareDupeFilter(RFPDupeFilter):
         fetch_id = request.meta.get("govcrawl_fetch_id")  # the hop's row: Scrapy copies meta to the hop
         if guard is None or fetch_id is None or target in guard.settled or target not in guard.redirecting:
             return
-        self.crawler.stats.inc_value("govcrawl/dropped/redirect loop")
+        self.crawler.stats.inc_value("govcrawl/dropped/redirect_loop")
         CrawlRecorder.of(self.crawler).store.mark_fetch_error(
             fetch_id,
             f"redirect loop: {request.meta['redirect_urls'][-1]} redirects to {request.url},"

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import re
-import resource
 import sqlite3
 import subprocess
 import time
@@ -104,16 +104,20 @@ def crawl(tmp_path_factory):
             "GOVCRAWL_MAX_RETRY_AFTER": "10",
             "LOG_LEVEL": "INFO",
         }
+        log = path.parent / "crawl.log"
         started = time.monotonic()
-        process = subprocess.run(
-            crawl_command(path, proxy.url, settings=settings),
-            cwd=ROOT, env=CRAWL_ENV, capture_output=True, text=True, timeout=300,
-        )
+        with log.open("w") as stderr:
+            process = subprocess.Popen(
+                crawl_command(path, proxy.url, settings=settings),
+                cwd=ROOT, env=CRAWL_ENV, stdout=subprocess.DEVNULL, stderr=stderr,
+            )
+            # wait4 gives this child's own peak RSS (RUSAGE_CHILDREN would mix in earlier ones)
+            _, _, usage = os.wait4(process.pid, 0)
+            process.returncode = 0
         elapsed = time.monotonic() - started
-        peak_rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    (path.parent / "crawl.log").write_text(process.stderr)
+        peak_rss_mb = usage.ru_maxrss / 1024
     db = sqlite3.connect(path)
-    return {"db": db, "path": path, "proxy": proxy, "stderr": process.stderr, "elapsed": elapsed, "rss": peak_rss_mb}
+    return {"db": db, "path": path, "proxy": proxy, "stderr": log.read_text(), "elapsed": elapsed, "rss": peak_rss_mb}
 
 
 def _raw_gzip(handler, data: bytes) -> None:
