@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import re
 import sqlite3
 import subprocess
@@ -111,13 +110,24 @@ def crawl(tmp_path_factory):
                 crawl_command(path, proxy.url, settings=settings),
                 cwd=ROOT, env=CRAWL_ENV, stdout=subprocess.DEVNULL, stderr=stderr,
             )
-            # wait4 gives this child's own peak RSS (RUSAGE_CHILDREN would mix in earlier ones)
-            _, _, usage = os.wait4(process.pid, 0)
-            process.returncode = 0
+            peak_rss_mb = 0.0
+            while process.poll() is None:
+                peak_rss_mb = max(peak_rss_mb, peak_rss(process.pid))
+                time.sleep(0.2)
         elapsed = time.monotonic() - started
-        peak_rss_mb = usage.ru_maxrss / 1024
     db = sqlite3.connect(path)
     return {"db": db, "path": path, "proxy": proxy, "stderr": log.read_text(), "elapsed": elapsed, "rss": peak_rss_mb}
+
+
+def peak_rss(pid: int) -> float:
+    """The process's own peak RSS in MB (VmHWM starts afresh at exec, unlike ru_maxrss,
+    which a child inherits from the parent it was forked from)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            line = next(line for line in status if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):  # exited meanwhile
+        return 0.0
+    return int(line.split()[1]) / 1024
 
 
 def _raw_gzip(handler, data: bytes) -> None:
