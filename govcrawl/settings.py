@@ -52,7 +52,20 @@ RETRY_TIMES = 2
 REDIRECT_MAX_TIMES = 10
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+# Scrapy's RemoteControl runs Python sent over HTTP: an operator who wants it sets it to True.
+REMOTE_CONTROL_ENABLED = False
 LOG_LEVEL = "INFO"
+LOG_FORMATTER = "govcrawl.logformatter.OneLineLogFormatter"  # network failures: one line each
+
+# Bounds on one page and one host (govcrawl/compression.py, govcrawl/hosts.py).
+DOWNLOAD_MAXSIZE = 32 * 1024 * 1024  # also after decompression; over it: `too large: …`
+DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
+GOVCRAWL_HOST_TIMEOUT = 15  # s for a host's robots.txt (its first request); no answer: host dropped
+GOVCRAWL_MAX_RETRY_AFTER = 120  # s of Retry-After honoured; a longer one drops the host for the run
+GOVCRAWL_SHUTDOWN_GRACE = 10  # s after SIGTERM before the downloads still open are aborted
+# Pick the next request from the host with the fewest downloads in flight, so a paused or
+# slow host does not fill the downloader.
+SCHEDULER_PRIORITY_QUEUE = "scrapy.pqueues.DownloaderAwarePriorityQueue"
 
 # Pages that need a browser (govcrawl/browser.py). scrapy-playwright's handler serves both
 # schemes but renders only requests with meta playwright=True; the rest take Scrapy's own HTTP
@@ -71,15 +84,27 @@ PLAYWRIGHT_MAX_PAGES_PER_CONTEXT = 4
 PLAYWRIGHT_ABORT_REQUEST = "govcrawl.browser.abort_heavy_resources"  # no images, media, fonts
 PLAYWRIGHT_DEFAULT_NAVIGATION_TIMEOUT = 30_000  # ms
 
+# Lower numbers are nearer the engine, higher nearer the downloader; responses pass from high
+# to low. Decoding comes first on the way back, so the verdicts, the fetch recorder and the
+# browser routing all see the decoded body; the recorder sits nearer the downloader than
+# Retry (550) and Redirect (600), so each retried 500 and each redirect hop is its own row.
 DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,  # lets subdomains through
+    "govcrawl.offsite.ExactHostOffsiteMiddleware": 50,
     "govcrawl.middlewares.ProxyMiddleware": 100,
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
     "govcrawl.browser.BrowserRoutingMiddleware": 940,
     "govcrawl.middlewares.FetchRecorderMiddleware": 950,
+    "govcrawl.offsite.RedirectGuardMiddleware": 955,  # off-site, bad-scheme and looping hops
+    "govcrawl.hosts.HostGateMiddleware": 956,  # robots.txt preflight, dropped hosts, Retry-After
+    "govcrawl.compression.DecodingMiddleware": 960,
 }
+DUPEFILTER_CLASS = "govcrawl.offsite.RedirectAwareDupeFilter"  # a loop across two chains is recorded
 EXTENSIONS = {
     "govcrawl.recorder.CrawlRecorder": 0,
     "scrapy.extensions.logstats.LogStats": None,  # replaced by per-host progress lines
     "govcrawl.progress.HostProgress": 10,
+    "govcrawl.shutdown.ForcedShutdown": 0,
 }
 SCHEDULER = "govcrawl.progress.HostCountingScheduler"  # Scrapy's, counting its requests per host
 ITEM_PIPELINES = {

@@ -168,7 +168,7 @@ def test_without_a_browser_the_rest_of_the_crawl_completes(tmp_path):
         LOOPBACK_PAGE,
     } < needing
     for _, error in failed:
-        assert error.startswith("BrowserUnavailable: no usable browser: Chromium at /nonexistent/chromium")
+        assert error.startswith("no usable browser: Chromium at /nonexistent/chromium")
     plain_reports = {p["url"] for p in manifest["pages"] if p["kind"] == "annual_report" and p["url"].startswith("http://www.shili.test/xxgk/ndbg/1")}
     stored = {url for (url,) in db.execute("SELECT url FROM documents")}
     assert len(plain_reports) == 3 and stored == plain_reports
