@@ -16,7 +16,7 @@ each of these per page, in one run over the same pages:
 
 Pages per second is the page count over the summed per-page times; median and p95 are per
 page, in milliseconds. So that the run shows the work done, it also counts the pages govcrawl
-classified as annual reports, the values it read, the pages whose parse failed, and, for
+classified as annual reports, the values it read, the pages whose processing failed, and, for
 trafilatura, the pages it gave no text for and what it logged at WARNING or above. Each
 contender is warmed up first on one page of every kind and garbling (OpenCC dictionaries,
 pypinyin, jieba and the spec load once, outside the timings). Prints a markdown table and
@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> None:
                 parsed = result.parsed
                 work["annual_reports"] += parsed.doc_kind == "annual_report"
                 work["values"] += len(parsed.values)
-                work["parse_failures"] += any(p.startswith("parse failed") for p in parsed.problems)
+                work["parse_failures"] += any(p.startswith("processing failed") for p in parsed.problems)
                 work["govcrawl_text_chars"] += len(result.text)
             elif name == TRAFILATURA:
                 work["trafilatura_no_text"] += not result
