@@ -148,3 +148,15 @@ def parse_clean(clean: CleanDocument) -> ParsedDocument:
 
 def failure(error: Exception) -> str:
     return f"processing failed: {type(error).__name__}: {str(error)[:300]}"
+
+
+def process_body(body: bytes, content_type: str | None = None) -> ProcessedRows:
+    """The one composition the process stage stores: a version's raw bytes -> its rows.
+
+    Never raises: whatever goes wrong is in the rows' problems, or the version is stored
+    unparsed with the reason."""
+    try:
+        page = process_page(body, content_type)
+        return stored_rows(page.decoded, page.clean, page.parsed)
+    except Exception as error:  # e.g. a value SQLite or JSON cannot hold
+        return ProcessedRows.failed(failure(error), PROCESSOR_VERSION)
