@@ -16,11 +16,8 @@ import sqlite_utils
 
 from tests.conftest import CrawlResult
 from tests.replica.hostile import NESTED_MARKER, OFFSITE_HOST, SILENT_HOST, TRAP_COLUMN
-from tests.replica.process import MeasuredCrawl, Replica, measured_crawl, run_crawl
+from tests.replica.process import HOSTILE_SETTINGS, MeasuredCrawl, Replica, measured_crawl, run_crawl
 
-# The crawl gives up on a page after DOWNLOAD_TIMEOUT and on a host that does not answer after
-# its preflight timeout; errors are expected here, so the run must not be marked failed for them.
-HOSTILE_SETTINGS = {"GOVCRAWL_MAX_ERROR_RATE": "1", "DOWNLOAD_TIMEOUT": "10", "GOVCRAWL_HOST_TIMEOUT": "10"}
 WALL_LIMIT = 180  # seconds
 RSS_LIMIT = 300 * 1024 * 1024
 

@@ -30,6 +30,9 @@ REPLICA_SETTINGS = {
     "DOWNLOAD_TIMEOUT": "20",
     "LOG_LEVEL": "WARNING",
 }
+# The crawl of the hostile replica (`Replica(hostile=True)`): errors are expected there, so the
+# run must not be marked failed for them; a page gets 10 s, a host that does not answer too.
+HOSTILE_SETTINGS = {"GOVCRAWL_MAX_ERROR_RATE": "1", "DOWNLOAD_TIMEOUT": "10", "GOVCRAWL_HOST_TIMEOUT": "10"}
 
 
 class Replica:
