@@ -21,6 +21,8 @@ from tests.replica.process import HOSTILE_SETTINGS, MeasuredCrawl, Replica, meas
 WALL_LIMIT = 180  # seconds
 RSS_LIMIT = 300 * 1024 * 1024
 
+pytestmark = pytest.mark.timeout(900)  # the module's crawls run in its first test's setup
+
 # The class word (before the colon) each fetch-level case must leave on a fetch row.
 FETCH_ERRORS = {
     "oversize_body": "too large",
