@@ -147,8 +147,8 @@ def test_the_deeply_nested_report_keeps_its_text_or_says_it_was_cut(hostile):
 def test_adversarial_pages_are_fetched_and_kept(hostile, case):
     (url,) = hostile.case_urls(case)
     rows = hostile.first.rows("SELECT status, body_sha256, error FROM fetches WHERE url = ?", [url])
-    assert [(status, sha is not None) for status, sha, _ in rows] == [(200, True)]
-    assert rows[0][2] is None or ":" in rows[0][2]
+    assert any(status == 200 and sha is not None for status, sha, _ in rows), rows
+    assert all(error is None or ": " in error for _, _, error in rows), rows
 
 
 def test_no_error_is_empty_and_every_failure_has_one(hostile):
