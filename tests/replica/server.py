@@ -35,7 +35,7 @@ from twisted.web import resource, server
 
 from tests.replica.browser_pages import js_check
 from tests.replica.generator import Portal, PortalBuilder, build_portal, error_page
-from tests.replica.hostile import Hostile, trap_page
+from tests.replica.hostile import SILENT_HOST, Hostile, trap_page
 
 REASONS = {429: b"Too Many Requests"}  # Twisted knows no phrase for it
 # Content-Encoding by host when the client accepts it; every other host gzips.
@@ -63,8 +63,9 @@ class ReplicaResource(resource.Resource):
         if self.hostile:
             answer = self.hostile.respond(request, url, page, count)
             if answer is not None:
+                status = None if url.split("/")[2] == SILENT_HOST else request.code  # None: never answered
                 self.log.append(
-                    {"url": url, "status": request.code, "time": time.time(), "method": request.method.decode()}
+                    {"url": url, "status": status, "time": time.time(), "method": request.method.decode()}
                 )
                 return answer
         if challenge := js_check(url, request.getHeader("Cookie")):
