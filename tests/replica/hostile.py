@@ -85,7 +85,7 @@ def add_pages(builder: PortalBuilder) -> None:
     A separate random generator keeps every ordinary page byte for byte what it is without
     `--hostile`.
     """
-    from tests.replica.generator import Agency
+    from tests.replica.generator import Agency, Page
 
     normal_rng = builder.rng
     builder.rng = random.Random(f"hostile-{builder.rng.random()}")
@@ -105,7 +105,7 @@ def add_pages(builder: PortalBuilder) -> None:
     loop_b = f"http://{CITY}{COLUMN}{back}.shtml"
     redirect(loop, loop_b)
     builder.pages[loop_b] = redirect(
-        type(loop)(url=loop_b, kind="hostile", hostile="redirect_loop"), loop.url
+        Page(url=loop_b, kind="hostile", hostile="redirect_loop"), loop.url
     )
     offsite = next(p for p in builder.pages.values() if p.hostile == "offsite_redirect")
     redirect(offsite, offsite.url.replace(CITY, OFFSITE_HOST))
@@ -124,16 +124,16 @@ def add_pages(builder: PortalBuilder) -> None:
 
 def after_lists(builder: PortalBuilder) -> None:
     """Cases that change list pages and whole hosts (after the generator wrote list pages)."""
+    from tests.replica.generator import Page
+
     for page in builder.pages.values():
         if page.url.startswith(f"http://{SILENT_HOST}/"):
             page.hostile, page.reachable = "silent_host", False
         elif page.url.startswith(f"http://{CITY}{OFFSITE_START}"):
             page.reachable = False  # only linked from the list behind the off-site redirect
-    for page in builder.columns[(CITY, OFFSITE_START)].articles:
-        page.reachable = False
     start = builder.pages[f"http://{CITY}{OFFSITE_START}index.shtml"]
     mirror = f"http://{OFFSITE_HOST}{OFFSITE_START}index.shtml"
-    builder.pages[mirror] = type(start)(url=mirror, kind="list", title=start.title, body=start.body)
+    builder.pages[mirror] = Page(url=mirror, kind="list", title=start.title, body=start.body)
     start.hostile = "offsite_start_redirect"
     redirect(start, mirror)
     first = f"http://{CITY}{TRAP_COLUMN}index.shtml"
