@@ -51,6 +51,7 @@ bench: $(INSTALLED) chromium
 	$(PY) -m bench.parse_speed
 	$(PY) -m bench.recrawl
 	$(PY) -m bench.browser_cost
+	$(PY) -m bench.hostile
 
 # Start over: the database, its WAL files and the crawl lock.
 clean-data:

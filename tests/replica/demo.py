@@ -1,6 +1,7 @@
 """`make demo`: the main crawl against the replica portal, offline, into data/govcrawl.db.
 
-The database is kept between runs, so running the demo again is a re-crawl.
+The database is kept between runs, so running the demo again is a re-crawl. `--hostile` crawls
+the replica with every hostile case of issue 12 (with the hostile test's settings).
 """
 
 from __future__ import annotations
@@ -9,17 +10,18 @@ import argparse
 import sys
 
 from govcrawl.cli import main as govcrawl_main
-from tests.replica.process import Replica, run_crawl
+from tests.replica.process import HOSTILE_SETTINGS, Replica, run_crawl
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", default="data/govcrawl.db")
     parser.add_argument("--size", type=int, default=200)
+    parser.add_argument("--hostile", action="store_true", help="add every hostile page (issue 12)")
     args = parser.parse_args(argv)
-    with Replica(size=args.size) as replica:
+    with Replica(size=args.size, hostile=args.hostile) as replica:
         print(f"replica portal on {replica.proxy}; crawling into {args.db} ...", flush=True)
-        result = run_crawl(args.db, replica.proxy)
+        result = run_crawl(args.db, replica.proxy, settings=HOSTILE_SETTINGS if args.hostile else None)
     sys.stderr.write(result.stderr[-4000:])
     if result.returncode != 0:
         print(f"crawl failed (exit {result.returncode})", file=sys.stderr)

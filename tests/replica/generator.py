@@ -17,6 +17,7 @@ from email.utils import format_datetime
 
 from pipelines.text import html_to_text
 from tests.replica import browser_pages, garble, tables, texts
+from tests.replica import hostile as hostile_cases
 
 LIST_PAGE_SIZE = 15
 NEWEST_REPORT_YEAR = 2025  # reports on 2025 were published in early 2026
@@ -141,6 +142,8 @@ class Page:
     table_style: str | None = None  # how the statistics tables are printed (tables.STYLES)
     planted_inconsistency: str | None = None
     modified: str | None = None  # ISO date of the last edit, when the page was edited
+    hostile: str | None = None  # the hostile case this page serves (tests/replica/hostile.py)
+    reachable: bool | None = None  # False: a correct crawl cannot store it (hostile mode)
 
     def headers(self) -> list[tuple[str, str]]:
         content_type = self.content_type + (f"; charset={self.header_charset}" if self.header_charset else "")
@@ -192,9 +195,10 @@ class Column:
 
 
 class PortalBuilder:
-    def __init__(self, size: int, seed: int):
+    def __init__(self, size: int, seed: int, hostile: bool = False):
         self.rng = random.Random(seed)
         self.size = size
+        self.hostile = hostile
         self.pages: dict[str, Page] = {}
         self.columns: dict[tuple[str, str], Column] = {}
         self.next_id: dict[int, int] = dict(ID_BASE)
@@ -275,9 +279,13 @@ class PortalBuilder:
         self.garbled_copies()
         self.faults()
         browser_pages.add_pages(self)
+        if self.hostile:
+            hostile_cases.add_pages(self)
         self.list_pages()
         browser_pages.add_js_lists(self)
         self.hosts()
+        if self.hostile:
+            hostile_cases.after_lists(self)
         return self.pages
 
     def column_tree(self) -> None:
@@ -818,15 +826,18 @@ class Portal:
     size: int
     seed: int
     builder: PortalBuilder | None = None  # for time travel
+    hostile: bool = False
 
     def manifest(self) -> dict:
         return {
             "size": self.size,
             "seed": self.seed,
+            "hostile": self.hostile,
             "pages": [p.manifest_entry() for p in sorted(self.pages.values(), key=lambda p: p.url)],
         }
 
 
-def build_portal(size: int = 200, seed: int = 0) -> Portal:
-    builder = PortalBuilder(size, seed)
-    return Portal(builder.build(), size, seed, builder)
+def build_portal(size: int = 200, seed: int = 0, hostile: bool = False) -> Portal:
+    """The replica portal; `hostile` adds every hostile case of tests/replica/hostile.py."""
+    builder = PortalBuilder(size, seed, hostile)
+    return Portal(builder.build(), size, seed, builder, hostile)

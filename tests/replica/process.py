@@ -11,9 +11,13 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
+
+import psutil
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,13 +30,17 @@ REPLICA_SETTINGS = {
     "DOWNLOAD_TIMEOUT": "20",
     "LOG_LEVEL": "WARNING",
 }
+# The crawl of the hostile replica (`Replica(hostile=True)`): errors are expected there, so the
+# run must not be marked failed for them; a page gets 10 s, a host that does not answer too.
+HOSTILE_SETTINGS = {"GOVCRAWL_MAX_ERROR_RATE": "1", "DOWNLOAD_TIMEOUT": "10", "GOVCRAWL_HOST_TIMEOUT": "10"}
 
 
 class Replica:
     """The replica server as a context manager: `with Replica(size=200) as replica: ...`."""
 
-    def __init__(self, size: int = 200, seed: int = 0, slow_seconds: float = 1.5):
+    def __init__(self, size: int = 200, seed: int = 0, slow_seconds: float = 1.5, hostile: bool = False):
         self.args = ["--size", str(size), "--seed", str(seed), "--slow-seconds", str(slow_seconds)]
+        self.args += ["--hostile"] if hostile else []
         self.process: subprocess.Popen | None = None
         self.port: int | None = None
 
@@ -117,6 +125,61 @@ def start_crawl(
 
 
 CRAWL_ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+
+@dataclass
+class MeasuredCrawl:
+    returncode: int
+    stderr: str
+    seconds: float  # wall time, start to exit
+    peak_rss: int  # bytes: the kernel's high-water mark of the crawl process (wait4 ru_maxrss)
+    peak_tree_rss: int  # bytes: the largest sampled sum over the crawl and its children (Chromium)
+
+
+def measured_crawl(
+    db: Path | str, proxy: str, *args: str, settings: dict[str, str] | None = None, timeout: float = 600
+) -> MeasuredCrawl:
+    """`run_crawl`, also measuring wall time and peak memory (for the hostile test and bench)."""
+    with tempfile.TemporaryFile(mode="w+") as stderr:
+        started = time.monotonic()
+        process = subprocess.Popen(
+            crawl_command(db, proxy, *args, settings=settings),
+            cwd=ROOT,
+            env=CRAWL_ENV,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            text=True,
+        )
+        tree_peak = [0]
+        done = threading.Event()
+        sampler = threading.Thread(target=sample_tree_rss, args=(process.pid, done, tree_peak), daemon=True)
+        sampler.start()
+        killer = threading.Timer(timeout, process.kill)
+        killer.start()
+        _, status, usage = os.wait4(process.pid, 0)  # the kernel's figure for this child alone
+        killer.cancel()
+        done.set()
+        sampler.join()
+        process.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.monotonic() - started
+        stderr.seek(0)
+        return MeasuredCrawl(process.returncode, stderr.read(), seconds, usage.ru_maxrss * 1024, tree_peak[0])
+
+
+def sample_tree_rss(pid: int, done: threading.Event, peak: list[int], every: float = 0.1) -> None:
+    try:
+        root = psutil.Process(pid)
+        while not done.is_set():
+            total = 0
+            for process in [root, *root.children(recursive=True)]:
+                try:
+                    total += process.memory_info().rss
+                except psutil.Error:
+                    pass  # ended between listing and sampling
+            peak[0] = max(peak[0], total)
+            done.wait(every)
+    except psutil.Error:
+        pass  # the crawl ended (a zombie until wait4 reaps it)
 
 
 def free_port() -> int:

@@ -12,6 +12,11 @@ Pages carry ETag and Last-Modified; a conditional request for an unchanged page 
 
 Faults are stateful: a `flaky_500` page answers 500 to its first request, a `slow` page waits
 `--slow-seconds` before answering.
+
+Real HTTP: bodies are gzipped (deflated on www.screnhe.gov.cn, never compressed on
+www.scyanbian.gov.cn) when the request's Accept-Encoding allows it, with Content-Encoding and
+Vary; list pages go out chunked (no Content-Length). The manifest and `Page.body` hold the
+decoded entity. `--hostile` adds every hostile case of tests/replica/hostile.py.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ import argparse
 import json
 import sys
 import time
+import zlib
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -29,6 +35,11 @@ from twisted.web import resource, server
 
 from tests.replica.browser_pages import js_check, secret_answer, with_port
 from tests.replica.generator import Portal, PortalBuilder, build_portal, error_page
+from tests.replica.hostile import SILENT_HOST, Hostile, trap_page
+
+REASONS = {429: b"Too Many Requests"}  # Twisted knows no phrase for it
+# Content-Encoding by host when the client accepts it; every other host gzips.
+HOST_ENCODING = {"www.screnhe.gov.cn": "deflate", "www.scyanbian.gov.cn": None}
 
 
 class ReplicaResource(resource.Resource):
@@ -38,6 +49,7 @@ class ReplicaResource(resource.Resource):
         super().__init__()
         self.portal = portal
         self.slow_seconds = slow_seconds
+        self.hostile = Hostile() if portal.hostile else None
         self.log: list[dict] = []
         self.served: dict[str, int] = {}
 
@@ -46,8 +58,16 @@ class ReplicaResource(resource.Resource):
         if not target.startswith("http://"):
             return self.control(request, urlsplit(target).path)
         url = target.split("#", 1)[0]
-        page = self.portal.pages.get(url)
+        page = self.portal.pages.get(url) or (trap_page(url) if self.hostile else None)
         count = self.served[url] = self.served.get(url, 0) + 1
+        if self.hostile:
+            answer = self.hostile.respond(request, url, page, count)
+            if answer is not None:
+                status = None if url.split("/")[2] == SILENT_HOST else request.code  # None: never answered
+                self.log.append(
+                    {"url": url, "status": status, "time": time.time(), "method": request.method.decode()}
+                )
+                return answer
         if challenge := js_check(url, request.getHeader("Cookie")):
             status, headers, body = 200, [("Content-Type", "text/html; charset=utf-8")], challenge
         elif page is None:
@@ -61,11 +81,18 @@ class ReplicaResource(resource.Resource):
         self.log.append(
             {"url": url, "status": status, "time": time.time(), "method": request.method.decode()}
         )
-        request.setResponseCode(status)
+        request.setResponseCode(status, REASONS.get(status))
         for name, value in headers:
             request.setHeader(name, value)
+        if status == 200 and body:
+            body = encode(request, url, body)
         if page is not None and page.fault == "slow":
             reactor.callLater(self.slow_seconds, self.finish_later, request, body)
+            return server.NOT_DONE_YET
+        if page is not None and page.kind == "list":  # chunked: written in parts, no Content-Length
+            for start in range(0, len(body), 4096):
+                request.write(body[start : start + 4096])
+            request.finish()
             return server.NOT_DONE_YET
         return body
 
@@ -92,6 +119,34 @@ class ReplicaResource(resource.Resource):
             return json.dumps({"urls": [p.url for p in pages]}).encode()
         request.setResponseCode(404)
         return b'{"error": "unknown control endpoint"}'
+
+
+def encode(request: server.Request, url: str, body: bytes) -> bytes:
+    """The body with the host's Content-Encoding, when the request accepts it (and Vary)."""
+    host = url.split("/")[2]
+    coding = HOST_ENCODING.get(host, "gzip")
+    if coding is None:
+        return body
+    request.setHeader("Vary", "Accept-Encoding")
+    if coding not in accepted_codings(request.getHeader("Accept-Encoding")):
+        return body
+    request.setHeader("Content-Encoding", coding)
+    if coding == "gzip":
+        packer = zlib.compressobj(6, zlib.DEFLATED, 31)
+    else:  # HTTP's "deflate" is the zlib format (RFC 9110 8.4.1.2)
+        packer = zlib.compressobj(6, zlib.DEFLATED, 15)
+    return packer.compress(body) + packer.flush()
+
+
+def accepted_codings(header: str | None) -> set[str]:
+    """Codings an Accept-Encoding header allows (q=0 refuses one)."""
+    accepted = set()
+    for item in (header or "").split(","):
+        name, *params = [part.strip() for part in item.split(";")]
+        refused = any(p.replace(" ", "") in ("q=0", "q=0.0", "q=0.00", "q=0.000") for p in params)
+        if name and not refused:
+            accepted.add(name.lower())
+    return accepted
 
 
 TIME_TRAVEL = {
@@ -123,9 +178,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port-file", type=Path, help="write the port here once listening")
     parser.add_argument("--manifest", type=Path, help="also write the manifest here")
     parser.add_argument("--slow-seconds", type=float, default=1.5)
+    parser.add_argument("--hostile", action="store_true", help="add every hostile case (issue 12)")
     args = parser.parse_args(argv)
 
-    portal = build_portal(args.size, args.seed)
+    portal = build_portal(args.size, args.seed, hostile=args.hostile)
     if args.manifest:
         args.manifest.write_text(json.dumps(portal.manifest(), ensure_ascii=False), encoding="utf-8")
     site = server.Site(ReplicaResource(portal, args.slow_seconds))
