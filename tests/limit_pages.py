@@ -35,6 +35,10 @@ def huge_table(rows: int = 100_000) -> bytes:
 
 
 def mojibake_holes(holes: int = 2000, lost: int = 3) -> bytes:
+    return ("<html><head><meta charset='utf-8'></head><body><p>" + mojibake_with_holes(holes, lost)).encode()
+
+
+def mojibake_with_holes(holes: int = 2000, lost: int = 3) -> str:
     """UTF-8 read as GBK and saved as UTF-8 (a mirror's mistake), with a hole after every
     sentence: a 4-byte sequence that lost its last three bytes (64^3 candidates each), or with
     `lost=2` a 3-byte one that lost two before a line break (64^2 = 4096 candidates each)."""
@@ -43,7 +47,7 @@ def mojibake_holes(holes: int = 2000, lost: int = 3) -> bytes:
         hole = bytes([0xE4, 0xB8]).decode("gbk") + bytes([0x81, 0xF0]).decode("gbk") + "\ufffd" * 3
     else:
         hole = bytes([0xE4, 0xB8]).decode("gbk") + bytes([0xAD, 0xE4]).decode("gb18030") + "\ufffd" * 2 + "\n"
-    return ("<html><head><meta charset='utf-8'></head><body><p>" + (sentence + hole) * holes).encode()
+    return (sentence + hole) * holes
 
 
 def adversarial_title(size: int = 100_000) -> bytes:

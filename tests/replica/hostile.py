@@ -181,14 +181,10 @@ def huge_table(page: Page, builder: PortalBuilder) -> None:
 
 
 def mojibake_holes(page: Page, builder: PortalBuilder) -> None:
-    """GBK bytes read as UTF-8: nearly every byte lost, served as UTF-8 (as a broken CMS would)."""
-    from tests.replica import texts
-    from tests.replica.generator import paragraphs
+    """UTF-8 read as GBK, saved as UTF-8 by a mirror, a hole of lost bytes after every sentence."""
+    from tests.limit_pages import mojibake_with_holes
 
-    prose = [p.format(year=2024, agency=page.agency, n1=120, n2=30) for p in texts.OVERVIEW + texts.PROBLEMS]
-    content = paragraphs(prose * 60)
-    garbled = content.encode("gbk").decode("utf-8", errors="replace")
-    rebuild(page, garbled)
+    rebuild(page, f"<p>{mojibake_with_holes()}</p>")
 
 
 def adversarial_title(page: Page, builder: PortalBuilder) -> None:
@@ -207,10 +203,12 @@ def huge_number(page: Page, builder: PortalBuilder) -> None:
     from tests.replica.generator import paragraphs
 
     figure = ("1234567890" * (DIGITS // 10))[:DIGITS]
+    zeros = "<td>0</td>" * 5  # the five kinds of legal person
     table = (
-        "<table><tr><td>申请人情况</td><td>自然人</td><td>总计</td></tr>"
-        f"<tr><td>一、本年新收政府信息公开申请数量</td><td>{figure}</td><td>{figure}</td></tr>"
-        "<tr><td>二、上年结转政府信息公开申请数量</td><td>0</td><td>0</td></tr></table>"
+        "<table><tr><td>申请人情况</td><td>自然人</td><td>商业企业</td><td>科研机构</td>"
+        "<td>社会公益组织</td><td>法律服务机构</td><td>其他</td><td>总计</td></tr>"
+        f"<tr><td>一、本年新收政府信息公开申请数量</td><td>{figure}</td>{zeros}<td>{figure}</td></tr>"
+        f"<tr><td>二、上年结转政府信息公开申请数量</td><td>0</td>{zeros}<td>0</td></tr></table>"
     )
     rebuild(page, overview(page) + paragraphs(["三、收到和处理政府信息公开申请情况"]) + table)
 
