@@ -26,6 +26,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 from w3lib.url import canonicalize_url, safe_url_string
 
+from govcrawl.failures import describe
 from govcrawl.items import PageItem
 from govcrawl.middlewares import header_dict
 from govcrawl.profiles import load_profile, parse_years
@@ -222,7 +223,7 @@ class ReportsSpider(scrapy.Spider):
         fetch_id = meta.get("govcrawl_fetch_id")
         if fetch_id is not None and not meta.get("govcrawl_fetch_error") and not failure.check(HttpError):
             CrawlRecorder.of(self.crawler).store.mark_fetch_error(
-                fetch_id, f"{failure.type.__name__}: {failure.getErrorMessage()}", failure.request.url
+                fetch_id, describe(failure.value, failure.request.url), failure.request.url
             )
         self.logger.warning("failed %s: %s", failure.request.url, failure.getErrorMessage())
 
