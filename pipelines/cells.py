@@ -22,7 +22,6 @@ from lxml import etree
 
 from pipelines.limits import MAX_PAGE_CELLS, MAX_SPAN, MAX_TABLE_CELLS, note
 from pipelines.schema import no_data_cells, squeeze, units
-from pipelines.text import parse_html, tags_stripped
 
 NUMBER = re.compile(
     r"^(?P<sign>[+\-−－]?)(?P<digits>\d{1,3}(?:,\d{3})+|\d+)(?P<fraction>\.\d+)?(?P<unit>\D*)$"
@@ -102,11 +101,9 @@ def make_cell(raw: str, **where) -> Cell | None:
 
 
 # -- HTML ----------------------------------------------------------------------------------
-def html_cells(html: str) -> list[Cell]:
-    root = parse_html(html)
-    if root is None:
-        return text_cells(tags_stripped(html))
-    etree.strip_elements(root, etree.Comment, "script", "style", "noscript", with_tail=False)
+def html_cells(root: etree._Element) -> list[Cell]:
+    """The cells of a page's tree (pipelines.text.parse_html, scripts dropped). Marks each
+    <br> in the tree: read its text before."""
     for br in root.iter("br"):  # a line break inside a paragraph may separate flattened cells
         br.tail = LINE_BREAK + (br.tail or "")
     tables = {table: n for n, table in enumerate(root.iter("table"))}
