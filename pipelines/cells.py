@@ -17,6 +17,7 @@ import itertools
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from lxml import etree
 
@@ -88,16 +89,28 @@ def parse_number(text: str) -> tuple[Decimal, str] | None:
 def make_cell(raw: str, **where) -> Cell | None:
     """A cell from its text; None for a separator (empty, or ordinary spaces only)."""
     text = raw.strip(" \t\r\n")
+    reading = read_short_cell(text) if len(text) <= SHORT_CELL else read_cell(text)
+    return None if reading is None else Cell(*reading, **where)
+
+
+def read_cell(text: str) -> tuple[str, str, Decimal | None, str, int] | None:
+    """(raw, kind, number, unit, blanks) of a cell's trimmed text."""
     if not text:
         return None
     if not text.strip("\u00a0\u3000 "):
-        return Cell("", "blank", blanks=text.count("\u00a0") or 1, **where)
+        return "", "blank", None, "", text.count("\u00a0") or 1
     if squeeze(text) in no_data_cells():
-        return Cell(text, "blank", blanks=1, **where)
+        return text, "blank", None, "", 1
     number = parse_number(text)
     if number is not None:
-        return Cell(text, "number", number=number[0], unit=number[1], **where)
-    return Cell(text, "label", **where)
+        return text, "number", number[0], number[1], 0
+    return text, "label", None, "", 0
+
+
+# Short cell texts repeat from page to page ("0", the labels): each is read once. Long ones
+# (a paragraph read as a cell) are not kept, so the cache stays small.
+SHORT_CELL = 64
+read_short_cell = lru_cache(maxsize=1 << 14)(read_cell)
 
 
 # -- HTML ----------------------------------------------------------------------------------

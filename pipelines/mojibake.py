@@ -203,23 +203,23 @@ def _fill_holes(decoded: _Decoded, before: str, after: str, pairs: Counter, seen
     """Choose each lost character by the character pairs it makes with its neighbours on this
     page, then by the words it makes with them (jieba's dictionary), then by how often the
     page uses it, then by how common it is."""
-    freq = _word_frequencies()
+    get = _word_frequencies().get
     common = common_hanzi()
     chars = decoded.chars
     for index, options in decoded.holes:
         options = [ch for ch in options if ch in common or PLAUSIBLE_SYMBOL.match(ch)] or options
         left = "".join(chars[max(0, index - 2) : index]) or before
         right = "".join(chars[index + 1 : index + 3]) or after
-
-        def score(ch: str, left: str = left, right: str = right) -> tuple[int, int, int, int]:
+        l1, l2, r1, r2 = left[-1:], left[-2:], right[:1], right[:2]
+        best, best_score = options[0], None
+        for ch in options:  # the first of the best, as max() would pick
             # The lost byte is mostly the last of a run, so the left neighbours say the most.
-            on_left = 1000 * pairs[left[-1:], ch] + sum(
-                freq.get(w, 0) for w in (left[-1:] + ch, left[-2:] + ch, left[-1:] + ch + right[:1])
-            )
-            on_right = 1000 * pairs[ch, right[:1]] + freq.get(ch + right[:1], 0) + freq.get(ch + right[:2], 0)
-            return on_left, on_right, seen[ch], freq.get(ch, 0)
-
-        chars[index] = max(options, key=score)
+            on_left = 1000 * pairs.get((l1, ch), 0) + get(l1 + ch, 0) + get(l2 + ch, 0) + get(l1 + ch + r1, 0)
+            on_right = 1000 * pairs.get((ch, r1), 0) + get(ch + r1, 0) + get(ch + r2, 0)
+            score = (on_left, on_right, seen.get(ch, 0), get(ch, 0))
+            if best_score is None or score > best_score:
+                best, best_score = ch, score
+        chars[index] = best
     return "".join(chars)
 
 

@@ -125,23 +125,15 @@ def html_to_text(html: str) -> str:
 def tree_text(root: etree._Element) -> str:
     """The plain text of a tree: a line break after each block, a tab after each cell.
 
-    Reads the tree without changing it (the cells are read from it next)."""
-    parts: list[str] = []
-    for event, element in etree.iterwalk(root, events=("start", "end")):
-        tag = element.tag
-        if event == "start":
-            if element.text and isinstance(tag, str):
-                parts.append(element.text)
-            continue
-        if element is root:
-            break
-        if tag in BLOCKS:
-            parts.append("\n")
-        elif tag in CELLS:
-            parts.append("\t")
-        if element.tail:
-            parts.append(element.tail)
-    return normalise_lines("".join(parts))
+    The marks are put in the tails for libxml2 to gather the text, and taken out again: the
+    cells are read from the same tree next."""
+    marked = [(element, element.tail) for element in root.iter(*BLOCKS, *CELLS)]
+    for element, tail in marked:
+        element.tail = ("\n" if element.tag in BLOCKS else "\t") + (tail or "")
+    text = root.text_content()
+    for element, tail in marked:
+        element.tail = tail
+    return normalise_lines(text)
 
 
 def normalise_lines(text: str) -> str:

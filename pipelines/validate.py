@@ -18,6 +18,7 @@ from functools import cache
 from pipelines.schema import application_columns, application_row_keys, identities, review_keys
 
 TERM = re.compile(r"^(?:sum\((?P<pattern>[\w.*]+)\)|(?P<key>[\w.]+))$")
+SUM_PATTERN = re.compile(r"sum\(([\w.*{}]+)\)")
 COMPARISON = re.compile(r"^(?P<left>[^=<>]+)(?P<op>==|<=)(?P<right>[^=<>]+)$")  # sides stripped by the reader
 
 
@@ -115,10 +116,22 @@ def one_part_sums(values: dict[str, Decimal]) -> dict[str, Decimal]:
     sums: dict[str, Decimal] = {}
     for key, value in values.items():
         parts = key.split(".")
-        for i in range(len(parts)):
-            glob = ".".join([*parts[:i], "*", *parts[i + 1 :]])
+        for star in star_places().get(len(parts), ()):
+            glob = ".".join([*parts[:star], "*", *parts[star + 1 :]])
             sums[glob] = sums.get(glob, Decimal(0)) + value
     return sums
+
+
+@cache
+def star_places() -> dict[int, tuple[int, ...]]:
+    """Where the * of the identities' one-star patterns is, by their number of key parts."""
+    places: dict[int, set[int]] = {}
+    for rule in identities():
+        for glob in SUM_PATTERN.findall(rule["expr"]):
+            parts = glob.split(".")
+            if parts.count("*") == 1:
+                places.setdefault(len(parts), set()).add(parts.index("*"))
+    return {size: tuple(sorted(stars)) for size, stars in places.items()}
 
 
 def term_value(term: str, values: dict[str, Decimal], sums: dict[str, Decimal]) -> Decimal | None:
