@@ -269,15 +269,25 @@ def repair_mojibake(text: str) -> tuple[str, int]:
     return "".join(pieces) + text[last:], changed
 
 
+@cache
+def rare_hanzi() -> re.Pattern:
+    """A hanzi that lowers a run's hanzi_score: uncommon, or a compatibility ideograph."""
+    return re.compile(uncommon_hanzi().pattern[:-1] + "\uf900-\ufaff]")
+
+
 def cut_unresolved_mojibake(text: str) -> tuple[str, int]:
     """Remove runs that still read as mojibake: they are not text, and must not pass as it."""
     if not might_be_mojibake(text):
         return text, 0
     removed = 0
 
+    rare = rare_hanzi()
+
     def cut(match: re.Match) -> str:
         nonlocal removed
         run = match.group()
+        if "\ufffd" not in run and not rare.search(run):
+            return run  # its hanzi (if any) are all common: it scores 1 and stays
         score, count = hanzi_score(run)
         if count >= 6 and score < 0.5 or "\ufffd" in run and score < GOOD_SCORE:
             removed += len(run)
