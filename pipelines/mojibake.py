@@ -114,14 +114,33 @@ def _char_candidates(
         spans = [[lead]]
     spans += [range(0x80, 0xC0) if raw[j] is None else [raw[j]] for j in range(i + 1, i + length)]
     for j, span in enumerate(spans, start=i):
-        if raw[j] is None:
+        if raw[j] is None:  # a hole: its span is a range
             following = raw[j + 1] if j + 1 < n else after
-            spans[j - i] = [b for b in span if _could_be_lost(b, following)] or span
+            spans[j - i] = _lost_candidates(span.start, span.stop, following)
     count = 1
     for span in spans:
         count *= len(span)
     if count > 1 and not budget.take(count):  # a certain character costs nothing
         return ["\ufffd"], length
+    key = tuple(tuple(span) for span in spans)
+    chars = _utf8_decodings(key) if count <= FEW_CANDIDATES else _utf8_decodings.__wrapped__(key)
+    return (list(chars), length) if chars else None
+
+
+@cache
+def _lost_candidates(start: int, stop: int, following: int | None) -> tuple[int, ...]:
+    """The bytes of range(start, stop) a GBK decoder would have lost before `following`."""
+    return tuple(b for b in range(start, stop) if _could_be_lost(b, following)) or tuple(range(start, stop))
+
+
+# The same holes come back from run to run and page to page: the decodings of a few
+# candidates are kept (many candidates are rare, and would make the cache large).
+FEW_CANDIDATES = 256
+
+
+@lru_cache(maxsize=4096)
+def _utf8_decodings(spans: tuple[tuple[int, ...], ...]) -> tuple[str, ...]:
+    """Every UTF-8 character a byte from each span in turn may make."""
     options: list[list[int]] = [[]]
     for span in spans:
         options = [o + [b] for o in options for b in span]
@@ -131,7 +150,7 @@ def _char_candidates(
             chars.append(bytes(option).decode("utf-8"))
         except UnicodeDecodeError:
             continue
-    return (chars, length) if chars else None
+    return tuple(chars)
 
 
 def _utf8_with_holes(
