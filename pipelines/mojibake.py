@@ -123,7 +123,7 @@ def _char_candidates(
     if count > 1 and not budget.take(count):  # a certain character costs nothing
         return ["\ufffd"], length
     key = tuple(tuple(span) for span in spans)
-    chars = _utf8_decodings(key) if count <= FEW_CANDIDATES else _utf8_decodings.__wrapped__(key)
+    chars = _utf8_decodings(key) if count > 1 else _utf8_decodings.__wrapped__(key)  # one: no reuse
     return (list(chars), length) if chars else None
 
 
@@ -133,14 +133,11 @@ def _lost_candidates(start: int, stop: int, following: int | None) -> tuple[int,
     return tuple(b for b in range(start, stop) if _could_be_lost(b, following)) or tuple(range(start, stop))
 
 
-# The same holes come back from run to run and page to page: the decodings of a few
-# candidates are kept (many candidates are rare, and would make the cache large).
-FEW_CANDIDATES = 256
-
-
-@lru_cache(maxsize=4096)
-def _utf8_decodings(spans: tuple[tuple[int, ...], ...]) -> tuple[str, ...]:
-    """Every UTF-8 character a byte from each span in turn may make."""
+# The same holes come back from run to run and page to page. Each entry is at most
+# MAX_HOLE_CANDIDATES characters (16 KB), so the cache stays under 8 MB.
+@lru_cache(maxsize=512)
+def _utf8_decodings(spans: tuple[tuple[int, ...], ...]) -> str:
+    """Every UTF-8 character a byte from each span in turn may make, in order."""
     options: list[list[int]] = [[]]
     for span in spans:
         options = [o + [b] for o in options for b in span]
@@ -150,7 +147,7 @@ def _utf8_decodings(spans: tuple[tuple[int, ...], ...]) -> tuple[str, ...]:
             chars.append(bytes(option).decode("utf-8"))
         except UnicodeDecodeError:
             continue
-    return tuple(chars)
+    return "".join(chars)
 
 
 def _utf8_with_holes(
