@@ -171,7 +171,8 @@ def table_cells(table: etree._Element, index: int) -> list[Cell]:
                 continue
             while col in row_taken:
                 col += 1
-            rowspan, colspan = span(td.get("rowspan")), span(td.get("colspan"))
+            rowspan, colspan = td.get("rowspan"), td.get("colspan")
+            rowspan, colspan = span(rowspan) if rowspan else 1, span(colspan) if colspan else 1
             slots += rowspan * colspan
             if slots > MAX_TABLE_CELLS:
                 note(f"limit: table {index} has more than MAX_TABLE_CELLS ({MAX_TABLE_CELLS}) cells"

@@ -11,7 +11,7 @@ left to the database. A report that fails is stored as printed, never corrected.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 
@@ -33,7 +33,10 @@ class Check:
     strict: bool
 
     def as_json(self) -> dict:
-        return asdict(self)
+        return {
+            "rule": self.rule, "subject": self.subject, "ok": self.ok, "expected": self.expected,
+            "actual": self.actual, "expression": self.expression, "strict": self.strict,
+        }  # fmt: skip
 
 
 def validate(values: dict[str, Decimal], fmt: str | None) -> list[Check]:
@@ -62,7 +65,7 @@ def checked(values: dict[str, Decimal], fmt: str | None) -> tuple[list[Check], l
             if check is not None:
                 checks.append(check)
             elif rule["strict"]:
-                missing = [term for side in sides[1:] for term in side if term_value(term, values, sums) is None]
+                missing = [t.text for side in sides[1:] for t in side if term_value(t, values, sums) is None]
                 lacking.append(f"{rule['id']} {subject}".strip() + ": " + ", ".join(missing))
     return checks, lacking
 
@@ -76,21 +79,37 @@ def expansions(expr: str, fmt: str) -> list[tuple[str, str]]:
 
 
 @cache
-def comparison(expr: str) -> tuple[str, tuple[str, ...], tuple[str, ...]] | None:
+def comparison(expr: str) -> tuple[str, tuple[Term, ...], tuple[Term, ...]] | None:
     """(operator, terms of the left side, terms of the right side); None when the rule is
     no comparison of terms."""
     match = COMPARISON.match(expr.strip())
     if match is None:
         return None
-    left, right = (tuple(t.strip() for t in match.group(side).strip().split(" + ")) for side in ("left", "right"))
+    left, right = (
+        tuple(term(t.strip()) for t in match.group(side).strip().split(" + ")) for side in ("left", "right")
+    )
     return match.group("op"), left, right
+
+
+@dataclass(frozen=True)
+class Term:
+    text: str  # as written in the rule
+    key: str | None = None  # a canonical key
+    glob: str | None = None  # or the pattern of sum(pattern)
+
+
+def term(text: str) -> Term:
+    match = TERM.match(text)
+    if match is None:
+        return Term(text)  # never has a value
+    return Term(text, match.group("key"), match.group("pattern"))
 
 
 def evaluate(
     rule: dict,
     subject: str,
     expr: str,
-    sides: tuple[str, tuple[str, ...], tuple[str, ...]],
+    sides: tuple[str, tuple[Term, ...], tuple[Term, ...]],
     values: dict[str, Decimal],
     sums: dict[str, Decimal],
 ) -> Check | None:
@@ -98,12 +117,12 @@ def evaluate(
     totals = []
     for terms in terms_of_sides:
         total = Decimal(0)
-        for term in terms:
-            value = term_value(term, values, sums)
+        for part in terms:
+            value = term_value(part, values, sums)
             if value is None:
                 return None
             total += value
-        totals.append((total, len(terms) == 1 and "sum(" not in terms[0]))
+        totals.append((total, len(terms) == 1 and "sum(" not in terms[0].text))
     (left, left_single), (right, right_single) = totals
     ok = left == right if op == "==" else left <= right
     printed, parts = (right, left) if right_single and not left_single else (left, right)
@@ -134,16 +153,14 @@ def star_places() -> dict[int, tuple[int, ...]]:
     return {size: tuple(sorted(stars)) for size, stars in places.items()}
 
 
-def term_value(term: str, values: dict[str, Decimal], sums: dict[str, Decimal]) -> Decimal | None:
-    match = TERM.match(term)
-    if match is None:
+def term_value(term: Term, values: dict[str, Decimal], sums: dict[str, Decimal]) -> Decimal | None:
+    if term.key is not None:
+        return values.get(term.key)
+    if term.glob is None:
         return None
-    if match.group("key"):
-        return values.get(match.group("key"))
-    glob = match.group("pattern")
-    if glob.count("*") == 1:
-        return sums.get(glob)
-    pattern = key_pattern(glob)
+    if term.glob.count("*") == 1:
+        return sums.get(term.glob)
+    pattern = key_pattern(term.glob)
     found = [value for key, value in values.items() if pattern.match(key)]
     return sum(found, Decimal(0)) if found else None
 
