@@ -23,6 +23,7 @@ from lxml import etree
 
 from pipelines.limits import MAX_PAGE_CELLS, MAX_SPAN, MAX_TABLE_CELLS, note
 from pipelines.schema import no_data_cells, squeeze, units
+from pipelines.text import text_content
 
 NUMBER = re.compile(
     r"^(?P<sign>[+\-−－]?)(?P<digits>\d{1,3}(?:,\d{3})+|\d+)(?P<fraction>\.\d+)?(?P<unit>\D*)$"
@@ -132,7 +133,7 @@ def html_cells(root: etree._Element) -> list[Cell]:
             stack.extend(reversed([child for child in element if isinstance(child.tag, str)]))
         else:
             # source tabs and newlines are layout in HTML, not cell separators: only <br> and | are
-            for line in SOURCE_WHITESPACE.sub(" ", element.text_content()).split(LINE_BREAK):
+            for line in SOURCE_WHITESPACE.sub(" ", text_content(element)).split(LINE_BREAK):
                 cells.extend(line_cells(line, next(block_number)))
     return capped(cells)
 
@@ -180,7 +181,7 @@ def table_cells(table: etree._Element, index: int) -> list[Cell]:
                 return out + finished(row_cells)
             for dr in range(1, rowspan):
                 taken.setdefault(r + dr, set()).update(range(col, col + colspan))
-            cell = make_cell(td.text_content().replace(LINE_BREAK, ""), table=index, row=r, col=col)
+            cell = make_cell(text_content(td).replace(LINE_BREAK, ""), table=index, row=r, col=col)
             if cell is None:  # an empty <td> is an empty table cell
                 cell = Cell("", "blank", blanks=1, table=index, row=r, col=col)
             row_cells.append(cell)

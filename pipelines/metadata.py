@@ -15,6 +15,7 @@ from datetime import date
 from lxml import etree
 
 from pipelines.degarble import published_date
+from pipelines.text import text_content
 
 DOC_KINDS = ("annual_report", "work_summary", "notice", "template_essay", "other")
 TITLE_WORDS = re.compile(r"年度报告|年报|工作报告|工作总结|范文|通知|函|要点|报告")
@@ -67,9 +68,9 @@ def html_metadata(root: etree._Element) -> dict:
     }
     out: dict = {}
     headings = [
-        " ".join(h.text_content()[:MAX_TITLE].split())
+        " ".join(text_content(h)[:MAX_TITLE].split())
         for h in root.iter("h1", "h2", "h3")
-        if TITLE_WORDS.search(h.text_content()[:MAX_TITLE])
+        if TITLE_WORDS.search(text_content(h)[:MAX_TITLE])
     ]
     page_title = (root.findtext(".//title") or "")[:MAX_TITLE]
     candidates = [

@@ -75,7 +75,7 @@ def strip_scripts(html: str) -> str:
 def parse_html(html: str) -> etree._Element | None:
     """The element tree of a page; None when libxml2 cannot build it whole (nested deeper than
     it allows: a `limit:` is recorded) or at all: the caller then reads `tags_stripped`."""
-    parser = lxml.html.HTMLParser(huge_tree=True)
+    parser = etree.HTMLParser(huge_tree=True)  # lxml.html's without its Python class per element
     try:
         root = lxml.html.fromstring(XML_DECLARATION.sub("", html), parser=parser)
     except (etree.ParserError, ValueError):
@@ -84,6 +84,11 @@ def parse_html(html: str) -> etree._Element | None:
         note(f"limit: elements nested deeper than MAX_NESTING ({MAX_NESTING}); the page read as text without its markup")
         return None
     return root
+
+
+# An element's text and its descendants' (what lxml.html's HtmlElement.text_content is), for
+# the plain elements of parse_html.
+text_content = etree.XPath("string()", smart_strings=False)
 
 
 def tags_stripped(html: str) -> str:
@@ -130,7 +135,7 @@ def tree_text(root: etree._Element) -> str:
     marked = [(element, element.tail) for element in root.iter(*BLOCKS, *CELLS)]
     for element, tail in marked:
         element.tail = ("\n" if element.tag in BLOCKS else "\t") + (tail or "")
-    text = root.text_content()
+    text = text_content(root)
     for element, tail in marked:
         element.tail = tail
     return normalise_lines(text)
