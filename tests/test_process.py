@@ -8,6 +8,7 @@ from pathlib import Path
 import lxml.html
 
 from pipelines.cells import html_cells
+from pipelines.degarble import Degarbled
 from pipelines.process import PROCESSOR_VERSION, clean_document, process_body, process_page
 from tests.limit_pages import page
 
@@ -69,3 +70,19 @@ def test_result_digest_follows_the_stored_rows():
     moved = process_body(REPORT.replace(printed, printed[:-1] + b"1<"), "text/html")
     assert moved.values != first.values
     assert moved.text["result_sha256"] != first.text["result_sha256"]
+
+
+def test_a_transform_that_moved_text_across_tags_has_the_whole_page_degarbled(monkeypatch):
+    from pipelines import process
+
+    seen = []
+
+    def merging(text):  # a transform that drops the marks where tags stood
+        seen.append(text)
+        return Degarbled(text.replace("<>", ""), [{"name": "noise", "count": len(seen)}])
+
+    monkeypatch.setattr(process, "degarble", merging)
+    body = "<html><body><p>甲</p><p>乙</p></body></html>"
+    degarbled = process.degarble_html(body)
+    assert seen == ["<><><>甲<><>乙<><><>", body]  # the text (8 tags, 8 marks), then the whole page
+    assert degarbled.text == body and degarbled.transforms == [{"name": "noise", "count": 2}]
