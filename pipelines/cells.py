@@ -17,12 +17,13 @@ import itertools
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from lxml import etree
 
 from pipelines.limits import MAX_PAGE_CELLS, MAX_SPAN, MAX_TABLE_CELLS, note
 from pipelines.schema import no_data_cells, squeeze, units
-from pipelines.text import parse_html, tags_stripped
+from pipelines.text import text_content
 
 NUMBER = re.compile(
     r"^(?P<sign>[+\-−－]?)(?P<digits>\d{1,3}(?:,\d{3})+|\d+)(?P<fraction>\.\d+)?(?P<unit>\D*)$"
@@ -89,24 +90,34 @@ def parse_number(text: str) -> tuple[Decimal, str] | None:
 def make_cell(raw: str, **where) -> Cell | None:
     """A cell from its text; None for a separator (empty, or ordinary spaces only)."""
     text = raw.strip(" \t\r\n")
+    reading = read_short_cell(text) if len(text) <= SHORT_CELL else read_cell(text)
+    return None if reading is None else Cell(*reading, **where)
+
+
+def read_cell(text: str) -> tuple[str, str, Decimal | None, str, int] | None:
+    """(raw, kind, number, unit, blanks) of a cell's trimmed text."""
     if not text:
         return None
     if not text.strip("\u00a0\u3000 "):
-        return Cell("", "blank", blanks=text.count("\u00a0") or 1, **where)
+        return "", "blank", None, "", text.count("\u00a0") or 1
     if squeeze(text) in no_data_cells():
-        return Cell(text, "blank", blanks=1, **where)
+        return text, "blank", None, "", 1
     number = parse_number(text)
     if number is not None:
-        return Cell(text, "number", number=number[0], unit=number[1], **where)
-    return Cell(text, "label", **where)
+        return text, "number", number[0], number[1], 0
+    return text, "label", None, "", 0
+
+
+# Short cell texts repeat from page to page ("0", the labels): each is read once. Long ones
+# (a paragraph read as a cell) are not kept, so the cache stays small.
+SHORT_CELL = 64
+read_short_cell = lru_cache(maxsize=1 << 14)(read_cell)
 
 
 # -- HTML ----------------------------------------------------------------------------------
-def html_cells(html: str) -> list[Cell]:
-    root = parse_html(html)
-    if root is None:
-        return text_cells(tags_stripped(html))
-    etree.strip_elements(root, etree.Comment, "script", "style", "noscript", with_tail=False)
+def html_cells(root: etree._Element) -> list[Cell]:
+    """The cells of a page's tree (pipelines.text.parse_html, scripts dropped). Marks each
+    <br> in the tree: read its text before."""
     for br in root.iter("br"):  # a line break inside a paragraph may separate flattened cells
         br.tail = LINE_BREAK + (br.tail or "")
     tables = {table: n for n, table in enumerate(root.iter("table"))}
@@ -122,7 +133,7 @@ def html_cells(html: str) -> list[Cell]:
             stack.extend(reversed([child for child in element if isinstance(child.tag, str)]))
         else:
             # source tabs and newlines are layout in HTML, not cell separators: only <br> and | are
-            for line in SOURCE_WHITESPACE.sub(" ", element.text_content()).split(LINE_BREAK):
+            for line in SOURCE_WHITESPACE.sub(" ", text_content(element)).split(LINE_BREAK):
                 cells.extend(line_cells(line, next(block_number)))
     return capped(cells)
 
@@ -161,7 +172,8 @@ def table_cells(table: etree._Element, index: int) -> list[Cell]:
                 continue
             while col in row_taken:
                 col += 1
-            rowspan, colspan = span(td.get("rowspan")), span(td.get("colspan"))
+            rowspan, colspan = td.get("rowspan"), td.get("colspan")
+            rowspan, colspan = span(rowspan) if rowspan else 1, span(colspan) if colspan else 1
             slots += rowspan * colspan
             if slots > MAX_TABLE_CELLS:
                 note(f"limit: table {index} has more than MAX_TABLE_CELLS ({MAX_TABLE_CELLS}) cells"
@@ -169,7 +181,7 @@ def table_cells(table: etree._Element, index: int) -> list[Cell]:
                 return out + finished(row_cells)
             for dr in range(1, rowspan):
                 taken.setdefault(r + dr, set()).update(range(col, col + colspan))
-            cell = make_cell(td.text_content().replace(LINE_BREAK, ""), table=index, row=r, col=col)
+            cell = make_cell(text_content(td).replace(LINE_BREAK, ""), table=index, row=r, col=col)
             if cell is None:  # an empty <td> is an empty table cell
                 cell = Cell("", "blank", blanks=1, table=index, row=r, col=col)
             row_cells.append(cell)

@@ -12,8 +12,10 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from lxml import etree
+
 from pipelines.degarble import published_date
-from pipelines.text import parse_html
+from pipelines.text import text_content
 
 DOC_KINDS = ("annual_report", "work_summary", "notice", "template_essay", "other")
 TITLE_WORDS = re.compile(r"年度报告|年报|工作报告|工作总结|范文|通知|函|要点|报告")
@@ -43,9 +45,9 @@ class Metadata:
     source: str | None
 
 
-def read_metadata(document: str, is_html: bool, text: str) -> Metadata:
-    """`document` is the clean page (HTML or plain text), `text` its plain text."""
-    meta = html_metadata(document) if is_html else {}
+def read_metadata(tree: etree._Element | None, text: str) -> Metadata:
+    """`tree` is the clean page's element tree (None for plain text), `text` its plain text."""
+    meta = html_metadata(tree) if tree is not None else {}
     title = meta.get("title") or title_from_lines(text)
     published = meta.get("published") or published_date(text)
     source_match = SOURCE.search(text)
@@ -59,19 +61,16 @@ def read_metadata(document: str, is_html: bool, text: str) -> Metadata:
     )
 
 
-def html_metadata(html: str) -> dict:
-    root = parse_html(html)
-    if root is None:
-        return {}
+def html_metadata(root: etree._Element) -> dict:
     metas = {
         (m.get("name") or m.get("property") or "").lower(): (m.get("content") or "").strip()
         for m in root.iter("meta")
     }
     out: dict = {}
     headings = [
-        " ".join(h.text_content()[:MAX_TITLE].split())
+        " ".join(text_content(h)[:MAX_TITLE].split())
         for h in root.iter("h1", "h2", "h3")
-        if TITLE_WORDS.search(h.text_content()[:MAX_TITLE])
+        if TITLE_WORDS.search(text_content(h)[:MAX_TITLE])
     ]
     page_title = (root.findtext(".//title") or "")[:MAX_TITLE]
     candidates = [

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
@@ -85,7 +86,7 @@ class _Budget:
 
 def _char_candidates(
     raw: list[int | None], i: int, after: int | None, budget: _Budget
-) -> tuple[list[str], int] | None:
+) -> tuple[str, int] | None:
     """The characters the UTF-8 sequence starting at raw[i] may have been, and its length.
 
     UTF-8 is self-synchronising, so the bytes around a hole tell whether the lost byte was a
@@ -114,14 +115,30 @@ def _char_candidates(
         spans = [[lead]]
     spans += [range(0x80, 0xC0) if raw[j] is None else [raw[j]] for j in range(i + 1, i + length)]
     for j, span in enumerate(spans, start=i):
-        if raw[j] is None:
+        if raw[j] is None:  # a hole: its span is a range
             following = raw[j + 1] if j + 1 < n else after
-            spans[j - i] = [b for b in span if _could_be_lost(b, following)] or span
+            spans[j - i] = _lost_candidates(span.start, span.stop, following)
     count = 1
     for span in spans:
         count *= len(span)
     if count > 1 and not budget.take(count):  # a certain character costs nothing
-        return ["\ufffd"], length
+        return "\ufffd", length
+    key = tuple(tuple(span) for span in spans)
+    chars = _utf8_decodings(key) if count > 1 else _utf8_decodings.__wrapped__(key)  # one: no reuse
+    return (chars, length) if chars else None
+
+
+@cache
+def _lost_candidates(start: int, stop: int, following: int | None) -> tuple[int, ...]:
+    """The bytes of range(start, stop) a GBK decoder would have lost before `following`."""
+    return tuple(b for b in range(start, stop) if _could_be_lost(b, following)) or tuple(range(start, stop))
+
+
+# The same holes come back from run to run and page to page. Each entry is at most
+# MAX_HOLE_CANDIDATES characters (16 KB), so the cache stays under 8 MB.
+@lru_cache(maxsize=512)
+def _utf8_decodings(spans: tuple[tuple[int, ...], ...]) -> str:
+    """Every UTF-8 character a byte from each span in turn may make, in order."""
     options: list[list[int]] = [[]]
     for span in spans:
         options = [o + [b] for o in options for b in span]
@@ -131,16 +148,16 @@ def _char_candidates(
             chars.append(bytes(option).decode("utf-8"))
         except UnicodeDecodeError:
             continue
-    return (chars, length) if chars else None
+    return "".join(chars)
 
 
 def _utf8_with_holes(
     raw: list[int | None], after: int | None, budget: _Budget
-) -> tuple[list[str], list[tuple[int, list[str]]]] | None:
+) -> tuple[list[str], list[tuple[int, str]]] | None:
     """Decode UTF-8 bytes with holes: (characters, [(index, possible characters)] for the
     holes that leave a choice), or None if the bytes are not UTF-8."""
     out: list[str] = []
-    holes: list[tuple[int, list[str]]] = []
+    holes: list[tuple[int, str]] = []
     i = 0
     while i < len(raw):
         byte = raw[i]
@@ -174,7 +191,7 @@ def _word_frequencies() -> dict[str, int]:
 @dataclass
 class _Decoded:
     chars: list[str]
-    holes: list[tuple[int, list[str]]]  # (index, possible characters) where a byte was lost
+    holes: list[tuple[int, str]]  # (index, possible characters) where a byte was lost
     certain: str  # the characters the bytes fix for certain, NUL where a byte was lost
     score: float  # hanzi score of `certain`
     certain_hanzi: int
@@ -203,24 +220,39 @@ def _fill_holes(decoded: _Decoded, before: str, after: str, pairs: Counter, seen
     """Choose each lost character by the character pairs it makes with its neighbours on this
     page, then by the words it makes with them (jieba's dictionary), then by how often the
     page uses it, then by how common it is."""
-    freq = _word_frequencies()
-    common = common_hanzi()
+    get = _word_frequencies().get
     chars = decoded.chars
     for index, options in decoded.holes:
-        options = [ch for ch in options if ch in common or PLAUSIBLE_SYMBOL.match(ch)] or options
+        options = _plausible(options)
         left = "".join(chars[max(0, index - 2) : index]) or before
         right = "".join(chars[index + 1 : index + 3]) or after
-
-        def score(ch: str, left: str = left, right: str = right) -> tuple[int, int, int, int]:
-            # The lost byte is mostly the last of a run, so the left neighbours say the most.
-            on_left = 1000 * pairs[left[-1:], ch] + sum(
-                freq.get(w, 0) for w in (left[-1:] + ch, left[-2:] + ch, left[-1:] + ch + right[:1])
-            )
-            on_right = 1000 * pairs[ch, right[:1]] + freq.get(ch + right[:1], 0) + freq.get(ch + right[:2], 0)
-            return on_left, on_right, seen[ch], freq.get(ch, 0)
-
-        chars[index] = max(options, key=score)
+        l1, l2, r1, r2 = left[-1:], left[-2:], right[:1], right[:2]
+        # The lost byte is mostly the last of a run, so the left neighbours say the most. Each
+        # measure in turn decides among those the previous ones left tied, the first of the
+        # best kept (as max() over the tuple of measures would pick, for a fraction of lookups).
+        tied = _first_best(options, [1000 * pairs.get((l1, ch), 0) + get(l1 + ch, 0) + get(l2 + ch, 0)
+                                     + get(l1 + ch + r1, 0) for ch in options])  # fmt: skip
+        if len(tied) > 1:
+            tied = _first_best(tied, [1000 * pairs.get((ch, r1), 0) + get(ch + r1, 0) + get(ch + r2, 0) for ch in tied])
+        if len(tied) > 1:
+            tied = _first_best(tied, [seen.get(ch, 0) for ch in tied])
+        if len(tied) > 1:
+            tied = _first_best(tied, [get(ch, 0) for ch in tied])
+        chars[index] = tied[0]
     return "".join(chars)
+
+
+@lru_cache(maxsize=512)  # options are the cached strings of _utf8_decodings
+def _plausible(options: str) -> str:
+    """The options a lost character may plausibly have been (all of them if none is)."""
+    common = common_hanzi()
+    return "".join(ch for ch in options if ch in common or PLAUSIBLE_SYMBOL.match(ch)) or options
+
+
+def _first_best(options: Sequence[str], scores: list[int]) -> list[str]:
+    """The options with the highest score, in their order."""
+    top = max(scores)
+    return [option for option, score in zip(options, scores, strict=True) if score == top]
 
 
 @lru_cache(maxsize=4)  # asked twice of the same page text (repair, then cut); str hashes are cached
@@ -269,15 +301,25 @@ def repair_mojibake(text: str) -> tuple[str, int]:
     return "".join(pieces) + text[last:], changed
 
 
+@cache
+def rare_hanzi() -> re.Pattern:
+    """A hanzi that lowers a run's hanzi_score: uncommon, or a compatibility ideograph."""
+    return re.compile(uncommon_hanzi().pattern[:-1] + "\uf900-\ufaff]")
+
+
 def cut_unresolved_mojibake(text: str) -> tuple[str, int]:
     """Remove runs that still read as mojibake: they are not text, and must not pass as it."""
     if not might_be_mojibake(text):
         return text, 0
     removed = 0
 
+    rare = rare_hanzi()
+
     def cut(match: re.Match) -> str:
         nonlocal removed
         run = match.group()
+        if "\ufffd" not in run and not rare.search(run):
+            return run  # its hanzi (if any) are all common: it scores 1 and stays
         score, count = hanzi_score(run)
         if count >= 6 and score < 0.5 or "\ufffd" in run and score < GOOD_SCORE:
             removed += len(run)

@@ -2,7 +2,8 @@
 the identity checks of those values.
 
 Pure: the input is the de-garbled document (pipelines.process.CleanDocument), so the crawl,
-`govcrawl parse` and `govcrawl reparse` give the same result for the same bytes.
+`govcrawl parse` and `govcrawl reparse` give the same result for the same bytes. An HTML
+page comes with its one element tree, from which metadata and then cells are read.
 """
 
 from __future__ import annotations
@@ -10,11 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from lxml import etree
+
 from pipelines.cells import html_cells, text_cells
 from pipelines.metadata import Metadata, classify, read_metadata
 from pipelines.prose import prose_values
 from pipelines.sections import split_sections
-from pipelines.validate import Check, unverified, validate
+from pipelines.text import tags_stripped
+from pipelines.validate import Check, checked
 from pipelines.values import Value, detect_format, number_json, read_tables
 
 REPORT_KINDS = ("annual_report", "work_summary")
@@ -64,10 +68,16 @@ class ParsedDocument:
         }
 
 
-def parse_document(document: str, is_html: bool, text: str) -> ParsedDocument:
-    """`document`: the clean page (HTML or plain text); `text`: its plain text."""
-    metadata = read_metadata(document, is_html, text)
-    reading = read_tables(html_cells(document) if is_html else text_cells(document))
+def parse_document(document: str, is_html: bool, text: str, tree: etree._Element | None) -> ParsedDocument:
+    """`document`: the clean page (HTML or plain text); `text`: its plain text; `tree`: the
+    page's element tree (None for plain text, or HTML libxml2 could not build). The cell
+    reader marks line breaks in the tree, so metadata is read first."""
+    metadata = read_metadata(tree, text)
+    if tree is not None:
+        cells = html_cells(tree)
+    else:
+        cells = text_cells(tags_stripped(document) if is_html else document)
+    reading = read_tables(cells)
     kind = classify(metadata.title, text, len(reading.values))
     if kind not in REPORT_KINDS:
         return ParsedDocument(kind, metadata, None, split_sections(text))
@@ -77,12 +87,12 @@ def parse_document(document: str, is_html: bool, text: str) -> ParsedDocument:
         for key, value in prose_values(text).items():
             values.setdefault(key, value)
     plain: dict[str, Decimal] = {key: v.value for key, v in values.items()}
-    lacking = unverified(plain, fmt)
+    checks, lacking = checked(plain, fmt)
     problems = list(reading.problems)
     if lacking:
         problems.append(
             f"incomplete: {len(lacking)} checks lack values, e.g. {lacking[0][:200]}"
         )
     return ParsedDocument(
-        kind, metadata, fmt, split_sections(text), values, validate(plain, fmt), problems, lacking
+        kind, metadata, fmt, split_sections(text), values, checks, problems, lacking
     )

@@ -14,14 +14,26 @@ import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 
+from lxml import etree
+
 from pipelines.degarble import Degarbled, degarble
 from pipelines.encoding import Decoded, decode_page
 from pipelines.limits import MAX_PROBLEMS, MAX_TEXT_CHARS, collecting, note
 from pipelines.parse import ParsedDocument, parse_document
 from pipelines.store import ProcessedRows
-from pipelines.text import html_to_text, looks_like_html, normalise_lines, strip_scripts, tags_stripped
+from pipelines.text import (
+    looks_like_html,
+    markup_text,
+    normalise_lines,
+    parse_html,
+    strip_scripts,
+    tags_stripped,
+    tree_text,
+    with_text,
+    without_scripts,
+)
 
-PROCESSOR_VERSION = "3"  # bump when processing gives something else for the same bytes
+PROCESSOR_VERSION = "4"  # bump when processing gives something else for the same bytes
 
 
 @dataclass
@@ -30,6 +42,9 @@ class CleanDocument:
     is_html: bool
     text: str  # clean plain text
     problems: list[str] = field(default_factory=list)  # limits hit and errors while cleaning
+    # the clean HTML's one element tree, read by parsing and released by it; None for plain
+    # text and for HTML libxml2 could not build
+    tree: etree._Element | None = None
 
 
 @dataclass
@@ -43,6 +58,7 @@ class ProcessedPage:
         return self.clean.text
 
     def as_json(self) -> dict:
+        """What `govcrawl parse` prints: the stored result, values with their provenance."""
         return {
             **self.parsed.as_json(),
             "encoding": self.decoded.evidence(),
@@ -53,7 +69,6 @@ class ProcessedPage:
 
 def stored_rows(decoded: Decoded, clean: CleanDocument, parsed: ParsedDocument) -> ProcessedRows:
     """The rows one processed version adds: `document_texts`, `report_values`, `validations`."""
-    result = ProcessedPage(decoded, clean, parsed).as_json()
     text_row = {
         "processor_version": PROCESSOR_VERSION,
         "encoding": decoded.encoding,
@@ -70,7 +85,6 @@ def stored_rows(decoded: Decoded, clean: CleanDocument, parsed: ParsedDocument) 
         "validation_status": parsed.validation_status,
         "sections": json.dumps(parsed.sections, ensure_ascii=False),
         "problems": json.dumps(parsed.problems, ensure_ascii=False),
-        "result_sha256": result_hash(result),
         "text": clean.text,
     }
     values = [
@@ -91,30 +105,60 @@ def stored_rows(decoded: Decoded, clean: CleanDocument, parsed: ParsedDocument) 
         for v in parsed.values.values()
     ]
     checks = [{**c.as_json(), "ok": int(c.ok), "strict": int(c.strict)} for c in parsed.validation]
+    text_row["result_sha256"] = result_hash(text_row, values, checks)
     return ProcessedRows(text_row, values, checks)
 
 
-def result_hash(result: dict) -> str:
-    """Digest of everything processing produced: reparse makes a new version only when it moves."""
-    return hashlib.sha256(json.dumps(result, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+def result_hash(text_row: dict, values: list[dict], checks: list[dict]) -> str:
+    """Digest of the rows a version stores (all but the processor version): reprocessing
+    makes a new version only when they move. The rows hold only str, int, float and None,
+    whose repr is exact, in an order fixed by the code above."""
+    digest = hashlib.sha256()
+    for key, value in text_row.items():
+        if key not in ("processor_version", "text"):
+            digest.update(repr((key, value)).encode("utf-8", "surrogatepass"))
+    digest.update(b"\0text\0" + text_row["text"].encode("utf-8", "surrogatepass"))
+    digest.update(repr([list(row.values()) for row in values]).encode("utf-8", "surrogatepass"))
+    digest.update(repr([list(row.values()) for row in checks]).encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
 
 
 def clean_document(decoded_text: str) -> CleanDocument:
-    """De-garble a decoded page (HTML or plain text) and take its plain text."""
+    """De-garble a decoded page (HTML or plain text), build its one tree and take its plain text.
+
+    Of an HTML page, only the text is de-garbled, not its tags (pipelines.text.markup_text)."""
     with collecting() as problems:
         if len(decoded_text) > MAX_TEXT_CHARS:
             note(f"limit: text of {len(decoded_text)} characters cut to MAX_TEXT_CHARS ({MAX_TEXT_CHARS})")
             decoded_text = decoded_text[:MAX_TEXT_CHARS]
         is_html = looks_like_html(decoded_text)
+        tree = None
         try:
-            document = strip_scripts(decoded_text) if is_html else decoded_text
-            degarbled = degarble(document)
-            text = html_to_text(degarbled.text) if is_html else degarbled.text
+            if is_html:
+                degarbled = degarble_html(strip_scripts(decoded_text))
+                tree = parse_html(degarbled.text)
+                text = normalise_lines(tags_stripped(degarbled.text)) if tree is None else tree_text(without_scripts(tree))
+            else:
+                degarbled = degarble(decoded_text)
+                text = degarbled.text
         except Exception as error:  # a bug on one page must not cost it: keep the decoded text
             note(failure(error))
-            degarbled = Degarbled(decoded_text, [])
+            degarbled, tree = Degarbled(decoded_text, []), None
             text = normalise_lines(tags_stripped(decoded_text)) if is_html else decoded_text
-    return CleanDocument(degarbled, is_html, text, problems)
+    return CleanDocument(degarbled, is_html, text, problems, tree)
+
+
+def degarble_html(html: str) -> Degarbled:
+    """De-garble the text of a page, its tags left as they are; the page with its text changed.
+
+    A transform that changed where text and tags meet (never seen) has the whole page
+    de-garbled instead, as it was before text and tags were told apart."""
+    pieces, text = markup_text(html)
+    degarbled = degarble(text)
+    page = with_text(pieces, degarbled.text)
+    if page is None:
+        return degarble(html)
+    return Degarbled(page, degarbled.transforms)
 
 
 def process_page(body: bytes, content_type: str | None = None) -> ProcessedPage:
@@ -135,9 +179,11 @@ def parse_clean(clean: CleanDocument) -> ParsedDocument:
     and every problem of cleaning and parsing is in the result's `problems`."""
     with collecting() as problems:
         try:
-            parsed = parse_document(clean.degarbled.text, clean.is_html, clean.text)
+            parsed = parse_document(clean.degarbled.text, clean.is_html, clean.text, clean.tree)
         except Exception as error:  # any parser bug must not cost the page
             parsed = ParsedDocument.unparsed(failure(error))
+        finally:
+            clean.tree = None  # read (and marked up by the cell reader): of no further use
     every = list(dict.fromkeys([*clean.problems, *problems, *parsed.problems]))
     if len(every) > MAX_PROBLEMS:
         more = f"limit: {len(every) - MAX_PROBLEMS} more problems not listed (MAX_PROBLEMS {MAX_PROBLEMS})"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import yaml
@@ -41,12 +41,23 @@ def squeeze(text: str) -> str:
 def core(label: str) -> str:
     """A printed label reduced to what identifies it: no numbering, no parenthetical,
     no punctuation or quotes, synonyms replaced (（六）其他处理 and (六) 其他处理 agree)."""
+    return short_label_core(label) if len(label) <= SHORT_LABEL else label_core(label)
+
+
+def label_core(label: str) -> str:
+    """`core` of a label, computed."""
     text = NUMBERING.sub("", squeeze(label))
     text = PARENTHESES.sub("", text) or text
     text = NOT_WORD.sub("", text)
     for variant, canonical in schema()["label_synonyms"].items():
         text = text.replace(variant, canonical)
     return text
+
+
+# Labels repeat from page to page: the core of each short one is computed once. Long ones
+# (a paragraph read as a cell) are not kept, so the cache stays small.
+SHORT_LABEL = 64
+short_label_core = lru_cache(maxsize=1 << 14)(label_core)
 
 
 # -- table 三: applications ----------------------------------------------------------------

@@ -4,7 +4,13 @@ cells separated by tabs, scripts and styles dropped.
 `parse_html` is the one HTML parse of processing: libxml2 with its huge_tree option, which
 builds elements nested up to 2048 deep (without it, everything below depth 256 is silently
 dropped). A page nested deeper still is read as text with its tags stripped, and the
-`limit:` is recorded, so no text is lost silently.
+`limit:` is recorded, so no text is lost silently. Text, table cells and metadata are all
+read from that one tree (pipelines.process).
+
+`markup_text` / `with_text` split a page into its text and its markup so that de-garbling
+sees only the text: a regex split, not a parse, since the text must stay as written
+(entities unexpanded: a `&nbsp;` is not the noise a literal NBSP may be) for the
+transforms to give what they gave over the whole page.
 """
 
 from __future__ import annotations
@@ -33,6 +39,12 @@ TAG = re.compile(r"<[^<>]*>")
 BLOCK_TAG = re.compile(r"<(?:/?(?:p|div|br|tr|li|table|h[1-6]|title|section|dd|dt|pre)\b)[^<>]*>", re.I)
 XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
 SPACES = re.compile(r"[ \t\r\f\v]+")
+# A tag, except <meta>: its content (ArticleTitle, PubDate, ContentSource) is metadata and is
+# de-garbled with the text. Captured, so that re.split keeps the tags at the odd places.
+MARKUP = re.compile(r"(<(?!meta\b)[^<>]*>)", re.I)
+# What stands for a tag in the text handed to de-garbling: the same neighbours (> before the
+# text, < after it) as in the page, and never inside text, since MARKUP takes every "<>".
+TAG_MARK = "<>"
 
 
 def looks_like_html(document: str) -> bool:
@@ -63,7 +75,7 @@ def strip_scripts(html: str) -> str:
 def parse_html(html: str) -> etree._Element | None:
     """The element tree of a page; None when libxml2 cannot build it whole (nested deeper than
     it allows: a `limit:` is recorded) or at all: the caller then reads `tags_stripped`."""
-    parser = lxml.html.HTMLParser(huge_tree=True)
+    parser = etree.HTMLParser(huge_tree=True)  # lxml.html's without its Python class per element
     try:
         root = lxml.html.fromstring(XML_DECLARATION.sub("", html), parser=parser)
     except (etree.ParserError, ValueError):
@@ -74,24 +86,59 @@ def parse_html(html: str) -> etree._Element | None:
     return root
 
 
+# An element's text and its descendants' (what lxml.html's HtmlElement.text_content is), for
+# the plain elements of parse_html.
+text_content = etree.XPath("string()", smart_strings=False)
+
+
 def tags_stripped(html: str) -> str:
     """A page's text without an element tree: block tags become line breaks, others go."""
     return html_entities.unescape(TAG.sub("", BLOCK_TAG.sub("\n", html)))
+
+
+def markup_text(html: str) -> tuple[list[str], str]:
+    """A page split into its pieces (text at even places, tags at odd ones) and its text
+    alone, each tag a TAG_MARK."""
+    pieces = MARKUP.split(html)
+    return pieces, TAG_MARK.join(pieces[0::2])
+
+
+def with_text(pieces: list[str], text: str) -> str | None:
+    """The page of `markup_text` with its text replaced by `text` (the same text, changed
+    in place); None if `text` no longer has one part per place."""
+    parts = text.split(TAG_MARK)
+    if len(parts) * 2 - 1 != len(pieces):
+        return None
+    pieces = list(pieces)
+    pieces[0::2] = parts
+    return "".join(pieces)
+
+
+def without_scripts(root: etree._Element) -> etree._Element:
+    """Drop script, style and noscript elements and comments from a tree, keeping their tails."""
+    etree.strip_elements(root, etree.Comment, "script", "style", "noscript", with_tail=False)
+    return root
 
 
 def html_to_text(html: str) -> str:
     root = parse_html(html)
     if root is None:
         return normalise_lines(tags_stripped(html))
-    etree.strip_elements(root, etree.Comment, "script", "style", "noscript", with_tail=False)
-    for element in root.iter():
-        if not isinstance(element.tag, str):
-            continue
-        if element.tag in BLOCKS:
-            element.tail = "\n" + (element.tail or "")
-        elif element.tag in CELLS:
-            element.tail = "\t" + (element.tail or "")
-    return normalise_lines(root.text_content())
+    return tree_text(without_scripts(root))
+
+
+def tree_text(root: etree._Element) -> str:
+    """The plain text of a tree: a line break after each block, a tab after each cell.
+
+    The marks are put in the tails for libxml2 to gather the text, and taken out again: the
+    cells are read from the same tree next."""
+    marked = [(element, element.tail) for element in root.iter(*BLOCKS, *CELLS)]
+    for element, tail in marked:
+        element.tail = ("\n" if element.tag in BLOCKS else "\t") + (tail or "")
+    text = text_content(root)
+    for element, tail in marked:
+        element.tail = tail
+    return normalise_lines(text)
 
 
 def normalise_lines(text: str) -> str:

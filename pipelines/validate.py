@@ -3,7 +3,7 @@
 The identities are the `expr` strings of report_schema.yaml, evaluated as written: terms are
 canonical keys (with {c} over the table-三 columns and {r} over its rows of the report's
 format) or sum(pattern.*) over keys, joined by + and compared with == or <=. A check whose
-terms were not all read (a table cut short, a row left out) cannot pass: `unverified` names
+terms were not all read (a table cut short, a row left out) cannot pass: `checked` names
 it, and the report is `incomplete`, never `ok`. Cross-year rules need other reports and are
 left to the database. A report that fails is stored as printed, never corrected.
 """
@@ -11,13 +11,14 @@ left to the database. A report that fails is stored as printed, never corrected.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 
 from pipelines.schema import application_columns, application_row_keys, identities, review_keys
 
 TERM = re.compile(r"^(?:sum\((?P<pattern>[\w.*]+)\)|(?P<key>[\w.]+))$")
+SUM_PATTERN = re.compile(r"sum\(([\w.*{}]+)\)")
 COMPARISON = re.compile(r"^(?P<left>[^=<>]+)(?P<op>==|<=)(?P<right>[^=<>]+)$")  # sides stripped by the reader
 
 
@@ -32,21 +33,22 @@ class Check:
     strict: bool
 
     def as_json(self) -> dict:
-        return asdict(self)
+        return {
+            "rule": self.rule, "subject": self.subject, "ok": self.ok, "expected": self.expected,
+            "actual": self.actual, "expression": self.expression, "strict": self.strict,
+        }  # fmt: skip
 
 
 def validate(values: dict[str, Decimal], fmt: str | None) -> list[Check]:
     return checked(values, fmt)[0]
 
 
-def unverified(values: dict[str, Decimal], fmt: str | None) -> list[str]:
-    """'rule subject: key, …' for each strict check that lacks some of its terms."""
-    return checked(values, fmt)[1]
-
-
 def checked(values: dict[str, Decimal], fmt: str | None) -> tuple[list[Check], list[str]]:
+    """The checks that could be computed, and 'rule subject: key, …' for each strict check
+    that lacks some of its terms."""
     if fmt not in ("2019", "2021") or not values:
         return [], []
+    sums = one_part_sums(values)
     checks: list[Check] = []
     lacking: list[str] = []
     for rule in identities():
@@ -56,22 +58,16 @@ def checked(values: dict[str, Decimal], fmt: str | None) -> tuple[list[Check], l
             checks += non_negative(values, rule)
             continue
         for subject, expr in expansions(rule["expr"], fmt):
-            check = evaluate(rule, subject, expr, values)
+            sides = comparison(expr)
+            if sides is None:
+                continue  # a cross-year or prose rule: not computable from one report
+            check = evaluate(rule, subject, expr, sides, values, sums)
             if check is not None:
                 checks.append(check)
-            elif rule["strict"] and (missing := missing_terms(expr, values)):
+            elif rule["strict"]:
+                missing = [t.text for side in sides[1:] for t in side if term_value(t, values, sums) is None]
                 lacking.append(f"{rule['id']} {subject}".strip() + ": " + ", ".join(missing))
     return checks, lacking
-
-
-def missing_terms(expr: str, values: dict[str, Decimal]) -> list[str]:
-    """The terms of a computable rule that were not read ([] for a rule of another kind)."""
-    match = COMPARISON.match(expr.strip())
-    if match is None:
-        return []
-    sides = (match.group("left").strip(), match.group("right").strip())
-    terms = [t.strip() for side in sides for t in side.split(" + ")]
-    return [term for term in terms if term_value(term, values) is None]
 
 
 def expansions(expr: str, fmt: str) -> list[tuple[str, str]]:
@@ -82,34 +78,89 @@ def expansions(expr: str, fmt: str) -> list[tuple[str, str]]:
     return [("", expr)]
 
 
-def evaluate(rule: dict, subject: str, expr: str, values: dict[str, Decimal]) -> Check | None:
+@cache
+def comparison(expr: str) -> tuple[str, tuple[Term, ...], tuple[Term, ...]] | None:
+    """(operator, terms of the left side, terms of the right side); None when the rule is
+    no comparison of terms."""
     match = COMPARISON.match(expr.strip())
     if match is None:
-        return None  # a cross-year or prose rule: not computable from one report
-    sides = []
-    for side in (match.group("left").strip(), match.group("right").strip()):
-        terms = [term.strip() for term in side.split(" + ")]
+        return None
+    left, right = (
+        tuple(term(t.strip()) for t in match.group(side).strip().split(" + ")) for side in ("left", "right")
+    )
+    return match.group("op"), left, right
+
+
+@dataclass(frozen=True)
+class Term:
+    text: str  # as written in the rule
+    key: str | None = None  # a canonical key
+    glob: str | None = None  # or the pattern of sum(pattern)
+
+
+def term(text: str) -> Term:
+    match = TERM.match(text)
+    if match is None:
+        return Term(text)  # never has a value
+    return Term(text, match.group("key"), match.group("pattern"))
+
+
+def evaluate(
+    rule: dict,
+    subject: str,
+    expr: str,
+    sides: tuple[str, tuple[Term, ...], tuple[Term, ...]],
+    values: dict[str, Decimal],
+    sums: dict[str, Decimal],
+) -> Check | None:
+    op, *terms_of_sides = sides
+    totals = []
+    for terms in terms_of_sides:
         total = Decimal(0)
-        for term in terms:
-            value = term_value(term, values)
+        for part in terms:
+            value = term_value(part, values, sums)
             if value is None:
                 return None
             total += value
-        sides.append((total, len(terms) == 1 and "sum(" not in terms[0]))
-    (left, left_single), (right, right_single) = sides
-    op = match.group("op")
+        totals.append((total, len(terms) == 1 and "sum(" not in terms[0].text))
+    (left, left_single), (right, right_single) = totals
     ok = left == right if op == "==" else left <= right
     printed, parts = (right, left) if right_single and not left_single else (left, right)
     return Check(rule["id"], subject, ok, float(printed), float(parts), expr, rule["strict"])
 
 
-def term_value(term: str, values: dict[str, Decimal]) -> Decimal | None:
-    match = TERM.match(term)
-    if match is None:
+def one_part_sums(values: dict[str, Decimal]) -> dict[str, Decimal]:
+    """What each sum(pattern) with one * adds up to, for every such pattern the keys match:
+    one pass over the values instead of one per term."""
+    sums: dict[str, Decimal] = {}
+    for key, value in values.items():
+        parts = key.split(".")
+        for star in star_places().get(len(parts), ()):
+            glob = ".".join([*parts[:star], "*", *parts[star + 1 :]])
+            sums[glob] = sums.get(glob, Decimal(0)) + value
+    return sums
+
+
+@cache
+def star_places() -> dict[int, tuple[int, ...]]:
+    """Where the * of the identities' one-star patterns is, by their number of key parts."""
+    places: dict[int, set[int]] = {}
+    for rule in identities():
+        for glob in SUM_PATTERN.findall(rule["expr"]):
+            parts = glob.split(".")
+            if parts.count("*") == 1:
+                places.setdefault(len(parts), set()).add(parts.index("*"))
+    return {size: tuple(sorted(stars)) for size, stars in places.items()}
+
+
+def term_value(term: Term, values: dict[str, Decimal], sums: dict[str, Decimal]) -> Decimal | None:
+    if term.key is not None:
+        return values.get(term.key)
+    if term.glob is None:
         return None
-    if match.group("key"):
-        return values.get(match.group("key"))
-    pattern = key_pattern(match.group("pattern"))
+    if term.glob.count("*") == 1:
+        return sums.get(term.glob)
+    pattern = key_pattern(term.glob)
     found = [value for key, value in values.items() if pattern.match(key)]
     return sum(found, Decimal(0)) if found else None
 

@@ -119,7 +119,6 @@ def spread(cells: list[Cell]) -> list[Cell]:
 
 def read_tables(cells: list[Cell]) -> TableReading:
     reading = TableReading()
-    app_rows = application_rows()
     app_columns = application_columns()
     app_column_cores = {core(label) for label in application_column_labels().values()}
     active_columns: list[tuple[str, Cell]] = []  # (measure, header cell) of the current sub-table
@@ -179,7 +178,7 @@ def read_tables(cells: list[Cell]) -> TableReading:
                     reading, legacy_table_map()[label], number, cell.raw, "本年度", source="legacy_table"
                 )
         else:
-            row = application_row(label, parent, app_rows)
+            row = application_row(label, parent)
             if label in application_parent_cores():
                 parent = label
             if label in app_column_cores or label == NOTE_CORE:
@@ -220,16 +219,14 @@ def next_has_number(cells: list[Cell], i: int) -> bool:
     return False
 
 
-def application_row(
-    label: str, parent: str | None, rows: tuple[ApplicationRow, ...]
-) -> ApplicationRow | None:
+def application_row(label: str, parent: str | None) -> ApplicationRow | None:
     """The table-三 row a printed label names; sub-rows such as 3.其他 need their parent."""
-    exact = [row for row in rows if row.core == label]
+    exact = rows_by_core().get(label, [])
     if not exact and len(label) >= 4:
         # either core a prefix of the other, both >= 4 long: they share their first 4 characters
         exact = [
             row
-            for row in rows_by_prefix(rows).get(label[:4], ())
+            for row in rows_by_prefix().get(label[:4], ())
             if row.core.startswith(label) or label.startswith(row.core) and len(row.core) >= 4
         ]
     if len(exact) > 1:
@@ -245,11 +242,19 @@ def application_row(
 
 
 @cache
-def rows_by_prefix(rows: tuple[ApplicationRow, ...]) -> dict[str, list[ApplicationRow]]:
-    """Rows by the first 4 characters of their core: the fuzzy match looks at a few, not all,
-    since a page may hold MAX_PAGE_CELLS labels."""
+def rows_by_core() -> dict[str, list[ApplicationRow]]:
+    """Table-三 rows by their core (a page may hold MAX_PAGE_CELLS labels to look up)."""
     index: dict[str, list[ApplicationRow]] = {}
-    for row in rows:
+    for row in application_rows():
+        index.setdefault(row.core, []).append(row)
+    return index
+
+
+@cache
+def rows_by_prefix() -> dict[str, list[ApplicationRow]]:
+    """Rows by the first 4 characters of their core: the fuzzy match looks at a few, not all."""
+    index: dict[str, list[ApplicationRow]] = {}
+    for row in application_rows():
         index.setdefault(row.core[:4], []).append(row)
     return index
 

@@ -7,10 +7,16 @@ from decimal import Decimal
 
 import pytest
 
-from pipelines.cells import html_cells, parse_number, text_cells
+from pipelines.cells import Cell, parse_number, text_cells
+from pipelines.cells import html_cells as tree_cells
 from pipelines.schema import application_rows, core
+from pipelines.text import parse_html
 from pipelines.validate import validate
 from pipelines.values import read_tables
+
+
+def html_cells(html: str) -> list[Cell]:
+    return tree_cells(parse_html(html))
 
 
 @pytest.mark.parametrize(

@@ -46,8 +46,9 @@ def test_spans_below_the_caps_still_place_cells_on_the_grid():
         "<tr><td>5</td><td>6</td><td>7</td></tr></table>"
     )
     from pipelines.cells import html_cells
+    from pipelines.text import parse_html
 
-    cells = html_cells(f"<html><body>{html}</body></html>")
+    cells = html_cells(parse_html(f"<html><body>{html}</body></html>"))
     assert [(c.raw, c.row, c.col) for c in cells] == [
         ("合计", 0, 0), ("申请", 0, 1), ("3", 0, 3), ("5", 1, 1), ("6", 1, 2), ("7", 1, 3),
     ]  # fmt: skip
