@@ -269,7 +269,10 @@ class Store:
         """Write everything queued and wait for it. If a write fails (disk full, file read-only,
         locked past the busy timeout), nothing of its batch is written, the batch stays with the
         writer and is tried again with the next one, and `write_error` says why."""
-        self._hand_over()
+        if self._batch:
+            self._hand_over()
+        elif self._writer is not None and self._writer.unwritten:
+            self._writer.submit(Batch())  # nothing new: try again what failed
         if self._writer is not None:
             self._writer.wait()
 
@@ -443,8 +446,7 @@ class BatchWriter:
         self.queue.put(batch)
 
     def wait(self) -> None:
-        """Until every batch handed over has been tried (a failed one is tried again first)."""
-        self.queue.put(Batch())  # an empty batch: a retry of what failed, if anything did
+        """Until every batch handed over has been tried."""
         self.queue.join()
 
     def stop(self) -> None:
