@@ -42,7 +42,15 @@ from pebble import ProcessExpired, ProcessPool
 from govcrawl.recorder import code_version
 from pipelines.encoding import content_type_of
 from pipelines.process import PROCESSOR_VERSION, process_body
-from pipelines.store import ProcessedResult, ProcessedRows, Store, processing_failure, read_body
+from pipelines.store import (
+    PreparedRows,
+    ProcessedResult,
+    ProcessedRows,
+    Store,
+    prepare,
+    processing_failure,
+    read_body,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +59,7 @@ DEFAULT_MEMORY_MB = 1024
 BATCH_VERSIONS = 100  # versions per write transaction
 BATCH_SECONDS = 1.0  # or fewer, once the oldest waits this long
 POLL_SECONDS = 0.5  # with follow: how often to look for versions the crawl added
+TASKS_PER_WORKER = 32  # queued ahead, so the workers stay busy while a batch is written
 
 
 @dataclass
@@ -117,8 +126,17 @@ def limit_memory(memory_mb: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
 
 
-def process_stored(path: str, sha: str, content_type: str | None, memory_mb: int) -> ProcessedRows:
-    """In a worker: one version's rows from its stored bytes (read here, not sent over a pipe)."""
+def process_stored(path: str, sha: str, content_type: str | None, memory_mb: int) -> PreparedRows:
+    """In a worker: one version's rows from its stored bytes (read here, not sent over a pipe),
+    as the tuples the inserts take."""
+    rows = processed_rows(path, sha, content_type, memory_mb)
+    try:
+        return prepare(rows)
+    except (ValueError, MemoryError) as error:  # a key no column takes: stored unparsed with why
+        return prepare(ProcessedRows.failed(processing_failure(error), PROCESSOR_VERSION))
+
+
+def processed_rows(path: str, sha: str, content_type: str | None, memory_mb: int) -> ProcessedRows:
     if path not in _connections:
         _connections[path] = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
     try:
@@ -153,7 +171,7 @@ class PagePool:
             process_stored, (self.path, work.body_sha256, work.content_type, self.memory_mb), timeout=self.timeout
         )
 
-    def rows(self, future: Future, work: Work) -> ProcessedRows:
+    def rows(self, future: Future, work: Work) -> PreparedRows | ProcessedRows:
         """The page's rows, or why it has none: a limit hit, its worker gone, an error."""
         try:
             return future.result()
@@ -278,9 +296,9 @@ def drain(
 
     look()
     while True:
-        if follow and not crawl_over and len(todo) < pool.workers * 4 and time.monotonic() - last_look >= settings.poll_seconds:
+        if follow and not crawl_over and len(todo) < pool.workers * TASKS_PER_WORKER and time.monotonic() - last_look >= settings.poll_seconds:
             look()
-        while todo and len(in_flight) < pool.workers * 4:
+        while todo and len(in_flight) < pool.workers * TASKS_PER_WORKER:
             work = todo.popleft()
             in_flight[pool.submit(work)] = work
         if not in_flight and not todo:

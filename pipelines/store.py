@@ -373,7 +373,7 @@ class Store:
         outcome: Counter[str] = Counter()
         with write_transaction(self.db):
             conn = self.db.conn
-            written: list[tuple[int, ProcessedRows]] = []
+            written: list[tuple[int, ProcessedRows | PreparedRows]] = []
             for result in results:
                 if not result.reprocessed:
                     written.append((result.version_id, result.rows))
@@ -413,7 +413,7 @@ class ProcessedResult:
     when it already had one (processed again: `--all` or an older processor)."""
 
     version_id: int
-    rows: ProcessedRows
+    rows: ProcessedRows | PreparedRows
     reprocessed: bool = False  # it had rows already
     old_result_sha256: str | None = None
 
@@ -606,7 +606,9 @@ UNWRITABLE = (OverflowError, ValueError, TypeError, sqlite3.InterfaceError, sqli
               sqlite3.IntegrityError, sqlite3.ProgrammingError)  # fmt: skip
 
 
-def insert_processed(conn: sqlite3.Connection, written: list[tuple[int, ProcessedRows]]) -> list[tuple[int, str]]:
+def insert_processed(
+    conn: sqlite3.Connection, written: list[tuple[int, ProcessedRows | PreparedRows]]
+) -> list[tuple[int, str]]:
     """Insert versions' rows with one `executemany` per table; when the batch cannot be
     written, each version on its own, the unwritable ones unparsed. Returns (version, failure)
     of every version stored unparsed."""
@@ -638,19 +640,42 @@ def columns_of(table: str) -> list[str]:
     return [name for name in TABLES[table][0] if name not in ("id", "version_id")]
 
 
-def insert_rows(conn: sqlite3.Connection, written: list[tuple[int, ProcessedRows]]) -> None:
-    for table, rows_of in (
-        ("document_texts", lambda rows: [rows.text]),
-        ("report_values", lambda rows: rows.values),
-        ("validations", lambda rows: rows.validations),
-    ):
+@dataclass
+class PreparedRows:
+    """ProcessedRows as the tuples the inserts take, column by column: made where the rows are
+    made (a process stage worker), so the one writing process only writes."""
+
+    text: dict[str, Any]  # the document_texts row, as a dict still (its digest and processor)
+    tables: dict[str, list[tuple]]
+    failure: str | None = None
+
+
+PROCESSED_TABLES = ("document_texts", "report_values", "validations")
+
+
+def prepare(rows: ProcessedRows) -> PreparedRows:
+    """Tuples in TABLES' column order; a key no column takes is an error (ValueError), not a
+    silent loss."""
+    tables = {}
+    for table, dicts in zip(PROCESSED_TABLES, ([rows.text], rows.values, rows.validations), strict=True):
         columns = columns_of(table)
-        unknown = {key for _, rows in written for row in rows_of(rows) for key in row} - set(columns)
+        unknown = {key for row in dicts for key in row} - set(columns)
         if unknown:
             raise ValueError(f"{table} has no column {', '.join(sorted(unknown))}")
+        tables[table] = [tuple(row.get(name) for name in columns) for row in dicts]
+    return PreparedRows(rows.text, tables, rows.failure)
+
+
+def insert_sql(table: str) -> str:
+    columns = columns_of(table)
+    return f"INSERT INTO {table} (version_id, {', '.join(columns)}) VALUES (?{', ?' * len(columns)})"
+
+
+def insert_rows(conn: sqlite3.Connection, written: list[tuple[int, ProcessedRows | PreparedRows]]) -> None:
+    prepared = [(version_id, rows if isinstance(rows, PreparedRows) else prepare(rows)) for version_id, rows in written]
+    for table in PROCESSED_TABLES:
         conn.executemany(
-            f"INSERT INTO {table} (version_id, {', '.join(columns)}) VALUES (?{', ?' * len(columns)})",
-            [(version_id, *(row.get(name) for name in columns)) for version_id, rows in written for row in rows_of(rows)],
+            insert_sql(table), [(version_id, *row) for version_id, rows in prepared for row in rows.tables[table]]
         )
 
 
