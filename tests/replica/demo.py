@@ -1,6 +1,7 @@
 """`make demo`: the main crawl against the replica portal, offline, into data/govcrawl.db.
 
-The database is kept between runs, so running the demo again is a re-crawl.
+The crawl runs the process stage beside itself and waits for it, so the database it leaves
+is fully processed. The database is kept between runs, so running the demo again is a re-crawl.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"replica portal on {replica.proxy}; crawling into {args.db} ...", flush=True)
         result = run_crawl(args.db, replica.proxy)
     sys.stderr.write(result.stderr[-4000:])
+    sys.stdout.write(result.stdout[-2000:])  # the process stage's summary line
     if result.returncode != 0:
         print(f"crawl failed (exit {result.returncode})", file=sys.stderr)
         return result.returncode
