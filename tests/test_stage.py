@@ -174,3 +174,21 @@ def test_the_command_line(tmp_path, capsys, name):
     assert govcrawl_main([name, "--db", str(path), "--workers", "1"]) == 0
     out = capsys.readouterr().out
     assert "1 versions processed: 1 pending ones" in out and "0 still pending" in out
+
+
+def test_an_exception_in_a_worker_stores_the_page_unparsed_and_counts_it(tmp_path, monkeypatch):
+    def deep(body, content_type):  # a bug in processing, in the worker (forked with this patch)
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr("govcrawl.stage.process_body", deep)
+    path = tmp_path / "g.db"
+    ids = pending_database(path, {"http://a/1.shtml": REPORT.read_bytes()})
+    summary = run_stage(path, settings=StageSettings(workers=1))
+    failure = "processing failed: RecursionError: maximum recursion depth exceeded"
+    db = sqlite3.connect(path)
+    assert problems(db, ids["http://a/1.shtml"]) == [failure]
+    assert db.execute("SELECT error FROM fetches").fetchone()[0] == failure
+    assert db.execute("SELECT count(*) FROM report_values").fetchone()[0] == 0
+    assert summary["unparsed"] == 1 and summary["pending"] == 0
+    errors = db.execute("SELECT errors FROM crawl_runs WHERE kind = 'process'").fetchone()[0]
+    assert errors == 1  # counted in the stage's run
