@@ -126,10 +126,15 @@ def limit_memory(memory_mb: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
 
 
-def process_stored(path: str, sha: str, content_type: str | None, memory_mb: int) -> PreparedRows:
+def process_stored(
+    path: str, sha: str, content_type: str | None, memory_mb: int, old_result_sha256: str | None = None
+) -> PreparedRows:
     """In a worker: one version's rows from its stored bytes (read here, not sent over a pipe),
-    as the tuples the inserts take."""
+    as the tuples the inserts take; only the digest when it equals the stored result's."""
     rows = processed_rows(path, sha, content_type, memory_mb)
+    digest = rows.text.get("result_sha256")
+    if old_result_sha256 is not None and digest == old_result_sha256:  # unchanged: nothing to send
+        return PreparedRows({"result_sha256": digest, "processor_version": rows.text.get("processor_version")}, {})
     try:
         return prepare(rows)
     except (ValueError, MemoryError) as error:  # a key no column takes: stored unparsed with why
@@ -168,7 +173,9 @@ class PagePool:
 
     def submit(self, work: Work) -> Future:
         return self.pool.schedule(
-            process_stored, (self.path, work.body_sha256, work.content_type, self.memory_mb), timeout=self.timeout
+            process_stored,
+            (self.path, work.body_sha256, work.content_type, self.memory_mb, work.old_result_sha256),
+            timeout=self.timeout,
         )
 
     def rows(self, future: Future, work: Work) -> PreparedRows | ProcessedRows:

@@ -374,19 +374,18 @@ class Store:
         with write_transaction(self.db):
             conn = self.db.conn
             written: list[tuple[int, ProcessedRows | PreparedRows]] = []
+            relabelled: list[tuple[str, int]] = []
             for result in results:
                 if not result.reprocessed:
                     written.append((result.version_id, result.rows))
                     outcome["processed"] += 1
                 elif result.rows.text.get("result_sha256") == result.old_result_sha256:
-                    conn.execute(
-                        "UPDATE document_texts SET processor_version = ? WHERE version_id = ?",
-                        [result.rows.text.get("processor_version"), result.version_id],
-                    )
+                    relabelled.append((result.rows.text.get("processor_version"), result.version_id))
                     outcome["unchanged"] += 1
                 else:
                     written.append((add_reprocessed_version(conn, result.version_id, run_id), result.rows))
                     outcome["changed"] += 1
+            conn.executemany("UPDATE document_texts SET processor_version = ? WHERE version_id = ?", relabelled)
             failures = insert_processed(conn, written)
             for version_id, failure in failures:
                 conn.execute(APPEND_FETCH_ERROR_OF_VERSION, [failure, version_id])
