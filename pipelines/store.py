@@ -453,21 +453,33 @@ class BatchWriter:
         self.thread.join()
 
     def run(self) -> None:
-        conn = sqlite3.connect(self.store.path, timeout=30, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA synchronous = NORMAL")
+        conn: sqlite3.Connection | None = None
         try:
             while (batch := self.queue.get()) is not None:
                 try:
                     self.unwritten.append(batch)
-                    if any(self.unwritten):
-                        self.write(conn)
-                    else:
+                    if not any(self.unwritten):
                         self.unwritten.clear()
+                        continue
+                    if conn is None:
+                        conn = self.connect()
+                    if conn is not None:
+                        self.write(conn)
                 finally:
                     self.queue.task_done()
+            self.queue.task_done()  # the None that ended the loop
         finally:
-            self.queue.task_done()
-            conn.close()
+            if conn is not None:
+                conn.close()
+
+    def connect(self) -> sqlite3.Connection | None:
+        try:
+            conn = sqlite3.connect(self.store.path, timeout=30, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.Error as error:  # told like a failed write; tried again with the next batch
+            self.store.write_failed(error)
+            return None
+        return conn
 
     def write(self, conn: sqlite3.Connection) -> None:
         try:
