@@ -121,8 +121,13 @@ def roles(root: psutil.Process, known: dict[int, str]) -> None:
     stage's children are its workers."""
     try:
         for process in root.children(recursive=True):
-            if process.pid not in known and process.ppid() in known:
-                known[process.pid] = {"crawler": "stage", "stage": "worker"}.get(known[process.ppid()], "other")
+            parent = known.get(process.ppid())
+            if process.pid in known or parent is None:
+                continue
+            if parent == "stage":
+                known[process.pid] = "worker"
+            elif parent == "crawler" and "govcrawl.cli" in process.cmdline():  # not yet: looked at again
+                known[process.pid] = "stage"
     except psutil.Error:  # exited between the calls
         pass
 
