@@ -147,3 +147,22 @@ def test_known_links_and_revalidation_targets(store):
         Revalidation("http://a/1.shtml", '"abc"', None, "http://a/index.shtml"),
         Revalidation("http://a/dead.shtml", None, None, None),
     ]
+
+
+def test_a_schema_3_file_loses_its_full_text_triggers_when_opened(tmp_path):
+    """Schema 4 indexes each batch of processed versions at once; the per-row triggers of
+    schema 3 would index them twice."""
+    path = tmp_path / "g.db"
+    Store(path).close()
+    old = sqlite3.connect(path)
+    old.execute(
+        "CREATE TRIGGER document_texts_ai AFTER INSERT ON document_texts BEGIN"
+        " INSERT INTO document_texts_fts (rowid, title, text) VALUES (new.rowid, new.title, new.text); END"
+    )
+    old.execute("PRAGMA user_version = 3")
+    old.commit()
+    old.close()
+    store = Store(path)
+    triggers = store.db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall()
+    assert triggers == [] and store.db.execute("PRAGMA user_version").fetchone()[0] == 4
+    store.close()
