@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 DB ?= data/govcrawl.db
 
-.PHONY: install crawl demo serve chromium test lint bench clean-data
+.PHONY: install crawl demo process serve chromium test lint bench clean-data
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,16 +15,22 @@ $(INSTALLED): pyproject.toml
 
 install: $(INSTALLED)
 
-# The scheduled job: crawl the real portals (politely) into $(DB), then summarise. Exits
-# non-zero when the run failed (the summary is printed either way). Extra spider arguments:
-# make crawl ARGS="-a revalidate=1"
+# The scheduled job: crawl the real portals (politely) into $(DB), then summarise. The crawl
+# runs the process stage beside itself and waits for it, so the database ends fully processed.
+# Exits non-zero when the run failed (the summary is printed either way). Extra spider
+# arguments: make crawl ARGS="-a revalidate=1"
 crawl: $(INSTALLED) chromium
 	GOVCRAWL_DB=$(DB) $(VENV)/bin/scrapy crawl reports $(ARGS); status=$$?; \
 	$(VENV)/bin/govcrawl stats --db $(DB); exit $$status
 
-# The same crawl against the offline replica portal (loopback only), into $(DB).
+# The same crawl against the offline replica portal (loopback only), into $(DB), processed.
 demo: $(INSTALLED)
 	$(PY) -m tests.replica.demo --db $(DB)
+
+# Process what is pending in $(DB) (after a crawl with GOVCRAWL_PROCESS_BESIDE=0, or a parser
+# change: PROCESSOR_VERSION bumped); ARGS="--all" processes every current version again.
+process: $(INSTALLED)
+	$(VENV)/bin/govcrawl process --db $(DB) $(ARGS)
 
 # Browse $(DB) with Datasette on http://127.0.0.1:8001/: read-only (immutable), SQL time
 # limit, data/metadata.yml (descriptions, facets, canned queries), the chart plugin.
@@ -53,6 +59,6 @@ bench: $(INSTALLED) chromium
 	$(PY) -m bench.browser_cost
 	$(PY) -m bench.hostile
 
-# Start over: the database, its WAL files and the crawl lock.
+# Start over: the database, its WAL files and the crawl and process locks.
 clean-data:
-	rm -f $(DB) $(DB)-wal $(DB)-shm $(DB).lock
+	rm -f $(DB) $(DB)-wal $(DB)-shm $(DB).lock $(DB).process.lock

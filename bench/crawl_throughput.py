@@ -1,15 +1,25 @@
-"""Crawl throughput against the replica portal: govcrawl's full crawl vs. a bare Scrapy crawl.
+"""Crawl throughput against the replica portal: govcrawl's crawl and process stages vs. a bare
+Scrapy crawl.
 
 Run from the repository root: `python -m bench.crawl_throughput [--size 20000]`.
 
 One replica server (tests/replica/server.py, loopback only) is started for the whole run; its
-start-up time is mostly building the portal. Then two `scrapy crawl reports` subprocesses
-crawl it, one after the other, each into a fresh SQLite file:
+start-up time is mostly building the portal. Then, one after the other, each into a fresh
+SQLite file (or a copy of one):
 
-- `govcrawl`: every project pipeline, middleware and extension (fetches and pages stored);
 - `bare`: the same spider with govcrawl's components off (only ProxyMiddleware kept, since
   it routes requests to the replica, and the recorder extension, which only opens the run's
-  row and tells the spider that nothing is stored yet) -- what Scrapy alone costs.
+  row and tells the spider that nothing is stored yet) -- what Scrapy alone costs;
+- `crawl stage`: every project middleware and extension, pages stored as pending versions,
+  no processing (GOVCRAWL_PROCESS_BESIDE=0);
+- `crawl + process`: the default, the process stage beside the crawl; the wall time runs
+  until the crawl command exits, i.e. until the database is fully processed;
+- `process --all, N workers`: `govcrawl process --all --workers N` over a copy of that
+  database (every current version processed again from its stored bytes), with 1 and 2
+  workers; pages/s there is versions processed per second.
+
+Peak RSS is each process's own VmHWM (sampled from /proc every 0.1 s): the crawler, the
+stage's parent and its busiest worker.
 
 For each crawl it reports: pages served (HTTP exchanges in the server's request log during
 the crawl), report pages (items scraped, i.e. pages handed to the pipelines), the process's
@@ -29,8 +39,10 @@ import json
 import os
 import platform
 import re
+import shutil
 import sqlite3
 import subprocess
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -41,10 +53,12 @@ import psutil
 import scrapy
 import twisted
 
-from tests.replica.process import ROOT, Replica, crawl_command
+from tests.replica.process import CRAWL_ENV, ROOT, Replica, crawl_command
 
 RESULTS = ROOT / "bench" / "results" / "crawl_throughput.json"
+CRAWL_STAGE_SETTINGS = {"GOVCRAWL_PROCESS_BESIDE": "0"}
 BARE_SETTINGS = {
+    **CRAWL_STAGE_SETTINGS,
     "ITEM_PIPELINES": "{}",
     "DOWNLOADER_MIDDLEWARES": json.dumps({"govcrawl.middlewares.ProxyMiddleware": 100}),
     # the recorder stays: the spider asks it what earlier runs stored (nothing, in a fresh file)
@@ -81,28 +95,63 @@ def db_counts(db: Path) -> dict[str, int] | None:
     if not db.exists():
         return None
     with sqlite3.connect(db) as conn:
-        return {
+        counts = {
             table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-            for table in ("fetches", "documents", "document_versions")
+            for table in ("fetches", "documents", "document_versions", "document_texts")
         }
+        counts["pending"] = conn.execute(
+            "SELECT count(*) FROM document_versions v LEFT JOIN document_texts t ON t.version_id = v.id"
+            " WHERE t.version_id IS NULL"
+        ).fetchone()[0]
+        return counts
+
+
+def vm_hwm_mib(pid: int) -> float | None:
+    """A process's own peak RSS so far (VmHWM starts afresh at exec, unlike ru_maxrss)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            line = next(line for line in status if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        return None
+    return int(line.split()[1]) / 1024
+
+
+def roles(root: psutil.Process, known: dict[int, str]) -> None:
+    """Adds to known (which starts with the root's role): the crawl's child is the stage, a
+    stage's children are its workers."""
+    try:
+        for process in root.children(recursive=True):
+            parent = known.get(process.ppid())
+            if process.pid in known or parent is None:
+                continue
+            if parent == "stage":
+                known[process.pid] = "worker"
+            elif parent == "crawler" and "govcrawl.cli" in process.cmdline():  # not yet: looked at again
+                known[process.pid] = "stage"
+    except psutil.Error:  # exited between the calls
+        pass
 
 
 def run_crawl(
-    replica: Replica, label: str, settings: dict[str, str], workdir: Path, *spider_args: str, db: Path | None = None
-) -> dict:
-    """One `scrapy crawl reports` subprocess, watched until it exits (into `db`, by default a
-    fresh file named after the label)."""
+    replica: Replica, label: str, settings: dict[str, str], workdir: Path, *spider_args: str, db: Path | None = None,
+    command: list[str] | None = None,
+) -> dict:  # fmt: skip
+    """One `scrapy crawl reports` subprocess (or `command` over `db`), watched until it exits
+    (into `db`, by default a fresh file named after the label)."""
     db, log_path = db or workdir / f"{label}.db", workdir / f"{label}.log"
     server = psutil.Process(replica.process.pid)
     log_before = len(replica.request_log())
-    command = crawl_command(db, replica.proxy, *spider_args, settings={**COMMON_SETTINGS, **settings})
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = command or crawl_command(db, replica.proxy, *spider_args, settings={**COMMON_SETTINGS, **settings})
+    env = CRAWL_ENV
     server_samples: list[tuple[float, float]] = []
     sampled_rss = 0
+    peaks: dict[str, float] = {}
+    known: dict[int, str] = {}  # pid: crawler, stage or worker
     with log_path.open("wb") as log_file:
         started = time.perf_counter()
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
         watched = psutil.Process(process.pid)
+        known[process.pid] = "crawler" if "scrapy" in command else "stage"
         while True:
             pid, status, usage = os.wait4(process.pid, os.WNOHANG)
             if pid:
@@ -113,19 +162,25 @@ def run_crawl(
                 sampled_rss = max(sampled_rss, sum(p.memory_info().rss for p in tree))
             except psutil.Error:  # it (or a child) exited between the calls
                 pass
+            roles(watched, known)
+            for member, role in known.items():
+                peak = vm_hwm_mib(member)
+                if peak is not None:
+                    peaks[role] = max(peaks.get(role, 0.0), peak)
             time.sleep(SAMPLE_SECONDS)
         wall = time.perf_counter() - started
     server_samples.append((time.perf_counter(), cpu_seconds(server)))
     process.returncode = os.waitstatus_to_exitcode(status)
     log = log_path.read_text(encoding="utf-8", errors="replace")
     if process.returncode != 0:
-        raise RuntimeError(f"{label} crawl exited with {process.returncode}:\n{log[-3000:]}")
+        raise RuntimeError(f"{label} exited with {process.returncode}:\n{log[-3000:]}")
+    processed = re.search(r"(\d+) versions processed", log)
 
     served = replica.request_log()[log_before:]
     times = [entry["time"] for entry in served]
     span = max(times) - min(times) if times else 0.0
     server_cpu = server_samples[-1][1] - server_samples[0][1]
-    items = int(scrapy_stat(log, "item_scraped_count") or 0)
+    items = int(scrapy_stat(log, "item_scraped_count") or 0) or (int(processed.group(1)) if processed else 0)
     crawler_cpu = usage.ru_utime + usage.ru_stime
     return {
         "crawl": label,
@@ -138,7 +193,10 @@ def run_crawl(
         "pages_per_second": round(len(served) / wall, 1),
         "report_pages_per_second": round(items / wall, 1),
         "pages_per_second_while_serving": round(len(served) / span, 1) if span else None,
-        "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),  # Linux: KiB
+        "peak_rss_mib": round(usage.ru_maxrss / 1024, 1),  # Linux: KiB; the largest of the tree
+        "crawler_peak_rss_mib": round(peaks["crawler"], 1) if "crawler" in peaks else None,
+        "stage_peak_rss_mib": round(peaks["stage"], 1) if "stage" in peaks else None,
+        "worker_peak_rss_mib": round(peaks["worker"], 1) if "worker" in peaks else None,
         "sampled_peak_rss_mib": round(sampled_rss / 2**20, 1),
         "crawler_cpu_seconds": round(crawler_cpu, 2),
         "crawler_cpu_utilisation": round(crawler_cpu / wall, 3),
@@ -180,13 +238,18 @@ def table(crawls: list[dict]) -> str:
         ("wall s", "wall_seconds"),
         ("pages/s", "pages_per_second"),
         ("report pages/s", "report_pages_per_second"),
-        ("peak RSS MiB", "peak_rss_mib"),
+        ("x bare", "x_bare"),
+        ("crawler RSS MiB", "crawler_peak_rss_mib"),
+        ("stage RSS MiB", "stage_peak_rss_mib"),
+        ("worker RSS MiB", "worker_peak_rss_mib"),
         ("crawler CPU", "crawler_cpu_utilisation"),
         ("server CPU (mean / busiest 1 s)", "server_cpu_utilisation"),
     ]
     lines = ["| " + " | ".join(name for name, _ in columns) + " |", "|" + "---|" * len(columns)]
+    bare = next((crawl["wall_seconds"] for crawl in crawls if crawl["crawl"] == "bare"), None)
     for crawl in crawls:
-        cells = [str(crawl[key]) for _, key in columns[:-2]]
+        crawl["x_bare"] = round(crawl["wall_seconds"] / bare, 2) if bare and crawl["pages_served"] else "-"
+        cells = [str(crawl[key]) if crawl[key] is not None else "-" for _, key in columns[:-2]]
         cells.append(f"{crawl['crawler_cpu_utilisation']:.0%}")
         cells.append(
             f"{crawl['server_cpu_utilisation'] or 0:.0%} / {crawl['server_busiest_second_utilisation']:.0%}"
@@ -209,10 +272,18 @@ def main(argv: list[str] | None = None) -> None:
     with replica, tempfile.TemporaryDirectory(prefix="bench-crawl-") as tmp:
         # Replica.__enter__ returns once the server listens, i.e. after the portal is built.
         startup = time.perf_counter() - started
+        tmp = Path(tmp)
         crawls = [
-            run_crawl(replica, "govcrawl", {}, Path(tmp)),
-            run_crawl(replica, "bare", BARE_SETTINGS, Path(tmp)),
+            run_crawl(replica, "bare", BARE_SETTINGS, tmp),
+            run_crawl(replica, "crawl stage", CRAWL_STAGE_SETTINGS, tmp),
+            run_crawl(replica, "crawl + process", {}, tmp),
         ]
+        for workers in (1, 2):
+            db = tmp / f"process-{workers}.db"
+            shutil.copy(tmp / "crawl + process.db", db)
+            command = [sys.executable, "-m", "govcrawl.cli", "process", "--all", "--workers", str(workers), "--db", str(db)]
+            crawls.append(run_crawl(replica, f"process --all, {workers} worker{'s' * (workers > 1)}", {}, tmp, db=db,
+                                    command=command))  # fmt: skip
         portal_pages = len(replica.manifest()["pages"])
         total_served = len(replica.request_log())
 

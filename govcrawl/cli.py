@@ -20,6 +20,7 @@ DEFAULT_DB = os.environ.get("GOVCRAWL_DB", "data/govcrawl.db")
 
 def crawl_summary(db: sqlite_utils.Database) -> dict:
     """Totals over the whole database plus the last run's own figures."""
+    from govcrawl.stage import pending_counts  # versions without a result of this processor
     one = lambda sql: db.execute(sql).fetchone()[0]  # noqa: E731
     last = db.execute(
         "SELECT id, site, started_at, finished_at, status, failure, resumed_from,"
@@ -32,7 +33,8 @@ def crawl_summary(db: sqlite_utils.Database) -> dict:
         "documents": one("SELECT count(*) FROM documents"),
         "documents_by_kind": dict(
             db.execute(
-                "SELECT coalesce(t.doc_kind, 'not parsed (run govcrawl reparse)'), count(*) FROM documents d"
+                "SELECT coalesce(t.doc_kind, CASE WHEN t.version_id IS NULL THEN 'pending' ELSE 'unparsed' END),"
+                " count(*) FROM documents d"
                 " LEFT JOIN document_texts t ON t.version_id = d.current_version_id GROUP BY 1 ORDER BY 2 DESC"
             ).fetchall()
         ),
@@ -40,6 +42,7 @@ def crawl_summary(db: sqlite_utils.Database) -> dict:
         "reports_failing_checks": one("SELECT count(*) FROM reports WHERE validation_status = 'failed'"),
         "values": one("SELECT count(*) FROM report_values rv JOIN reports r USING (version_id)"),
         "document_versions": one("SELECT count(*) FROM document_versions"),
+        "pending_versions": sum(pending_counts(db)),
         "bodies": one("SELECT count(*) FROM bodies"),
         "stored_bytes": one("SELECT coalesce(sum(length(content)), 0) FROM bodies"),
     }
@@ -65,6 +68,8 @@ def print_summary(summary: dict) -> None:
         f"reports: {summary['reports']} (one per report; twins at other URLs counted once), "
         f"{summary['values']} table values, {summary['reports_failing_checks']} failing an identity check"
     )
+    if summary["pending_versions"]:
+        print(f"pending: {summary['pending_versions']} versions not processed yet (`govcrawl process` does them)")
     last = summary.get("last_run")
     if last:
         until = last["finished_at"] or "still running"  # a running run's figures are as of its last batch
@@ -153,19 +158,42 @@ def cmd_parse(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_reparse(args: argparse.Namespace) -> int:
-    from govcrawl.reparse import reparse  # pulls in the processing stack
+def cmd_process(args: argparse.Namespace) -> int:
+    import logging
+    import signal
+
+    from scrapy.settings import Settings
+
+    from govcrawl.stage import StageSettings, run_stage  # pulls in the processing stack
 
     if not os.path.exists(args.db):
         print(f"no database at {args.db}", file=sys.stderr)
         return 1
-    summary = reparse(args.db)
-    print(
-        f"reparse run #{summary['run_id']}: {summary['versions']} current versions processed again, "
-        f"{summary['changed']} changed (new versions), {summary['unchanged']} unchanged, "
-        f"{summary['errors']} errors"
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s [govcrawl.process] %(levelname)s: %(message)s")
+
+    def stop(signum, frame):  # SIGTERM as Ctrl-C: write what is done, leave the rest pending
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    settings = Settings()
+    settings.setmodule("govcrawl.settings")
+    stage = StageSettings(
+        workers=args.workers if args.workers is not None else settings.getint("GOVCRAWL_PROCESS_WORKERS"),
+        timeout=settings.getfloat("GOVCRAWL_PROCESS_TIMEOUT"),
+        memory_mb=settings.getint("GOVCRAWL_PROCESS_MEMORY_MB"),
     )
-    return 1 if summary["errors"] else 0
+    summary = run_stage(args.db, all_versions=args.all, follow=args.follow, settings=stage)
+    print(
+        f"{'reparse' if args.all else 'process'} run #{summary['run_id']}: {summary['versions']} versions processed:"
+        f" {summary['processed']} pending ones, {summary['changed']} changed (new versions),"
+        f" {summary['unchanged']} unchanged; {summary['unparsed']} stored unparsed (a limit or an error);"
+        f" {summary['pending']} still pending",
+        flush=True,
+    )
+    if summary["failure"]:
+        print(f"  failed: {summary['failure']}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -194,12 +222,25 @@ def main(argv: list[str] | None = None) -> int:
     parse.add_argument("--content-type", help="the HTTP Content-Type it was served with, if known")
     parse.add_argument("--json", action="store_true")
     parse.set_defaults(func=cmd_parse)
-    reparse = sub.add_parser(
-        "reparse",
-        help="process the stored bodies again (after a parser change); new versions only where the result changed",
+    process = sub.add_parser(
+        "process",
+        help="process the stored versions that have no result of the current processor, in a pool of workers",
     )
+    process.add_argument("--db", default=DEFAULT_DB)
+    process.add_argument(
+        "--all", action="store_true",
+        help="every current version again (after a parser change); new versions only where the result changed",
+    )  # fmt: skip
+    process.add_argument("--workers", type=int, help="worker processes (default GOVCRAWL_PROCESS_WORKERS: the cores)")
+    process.add_argument(
+        "--follow", action="store_true",
+        help="keep taking versions as a running crawl stores them; drain and exit once it has finished",
+    )  # fmt: skip
+    process.set_defaults(func=cmd_process)
+    reparse = sub.add_parser("reparse", help="the same as `process --all`")
     reparse.add_argument("--db", default=DEFAULT_DB)
-    reparse.set_defaults(func=cmd_reparse)
+    reparse.add_argument("--workers", type=int)
+    reparse.set_defaults(func=cmd_process, all=True, follow=False)
     serve = sub.add_parser(
         "serve", help="browse the database with Datasette (read-only, with the metadata, canned queries, charts)"
     )

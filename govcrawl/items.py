@@ -17,7 +17,3 @@ class PageItem(scrapy.Item):
     fetch_id = scrapy.Field()  # row in `fetches` of the exchange that gave the body
     run_id = scrapy.Field()
     via = scrapy.Field()  # http | browser
-    decoded = scrapy.Field()  # pipelines.encoding.Decoded, set by EncodingPipeline
-    clean = scrapy.Field()  # pipelines.process.CleanDocument, set by DegarblePipeline
-    parsed = scrapy.Field()  # pipelines.parse.ParsedDocument, set by ParsePipeline
-    failure = scrapy.Field()  # `processing failed: …` when a processing step raised

@@ -9,14 +9,23 @@ While the run lasts, a timer writes the Store's batch every GOVCRAWL_FLUSH_SECON
 no further row arrives (a crash loses at most those seconds; `govcrawl stats` sees the run's
 figures as they are written), and the run's log goes to a file of its own,
 <GOVCRAWL_LOG_DIR or the database's directory/logs>/run-<id>.log.
+
+With GOVCRAWL_PROCESS_BESIDE (the default), the run also starts the process stage,
+`govcrawl process --follow`, as a child once it holds the crawl lock: the stage processes the
+versions as they land and, when the crawl has released the lock at its close, what is left.
+The `crawl` command waits for it, so a run (by `make crawl`, or `scrapy crawl` from cron)
+ends with a fully processed database. A graceful shutdown stops the stage too (SIGTERM: it
+writes what it has and exits; the rest stays pending for the next run).
 """
 
 from __future__ import annotations
 
 import fcntl
 import logging
+import os
 import sqlite3
 import subprocess
+import sys
 from pathlib import Path
 from typing import IO
 
@@ -117,6 +126,7 @@ class CrawlRecorder:
         self.failure: str | None = None
         self.flush_timer = None
         self.log_handler: logging.Handler | None = None
+        self.stage: subprocess.Popen | None = None  # the process stage beside the crawl
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
@@ -142,6 +152,25 @@ class CrawlRecorder:
         self.log_handler = self.open_run_log()
         self.flush_timer = create_looping_call(self.store.flush_if_due)
         self.flush_timer.start(self.store.flush_seconds, now=False)
+        if self.crawler.settings.getbool("GOVCRAWL_PROCESS_BESIDE"):
+            self.stage = self.start_stage()
+
+    def start_stage(self) -> subprocess.Popen:
+        """`govcrawl process --follow` on this database, with this crawl's stage settings."""
+        settings = self.crawler.settings
+        env = {**os.environ}
+        for name in ("GOVCRAWL_PROCESS_WORKERS", "GOVCRAWL_PROCESS_TIMEOUT", "GOVCRAWL_PROCESS_MEMORY_MB"):
+            if settings.get(name) is not None:
+                env[name] = str(settings.get(name))
+        command = [sys.executable, "-m", "govcrawl.cli", "process", "--follow", "--db", str(self.store.path)]
+        logger.info("process stage beside the crawl: %s", " ".join(command[1:]))
+        return subprocess.Popen(command, env=env)  # close_fds: the crawl lock stays ours alone
+
+    def wait_for_stage(self) -> int:
+        """After the crawl: the stage's exit status once it has processed what the crawl left."""
+        if self.stage is None:
+            return 0
+        return self.stage.wait()
 
     def run_log_path(self) -> Path:
         directory = self.crawler.settings.get("GOVCRAWL_LOG_DIR") or Path(self.store.path).parent / "logs"
@@ -167,8 +196,14 @@ class CrawlRecorder:
         return handler
 
     def write_failed(self, error: str) -> None:
-        """Stop fetching what could not be stored; the batch stays queued and is tried once
-        more at the close. The next run fetches whatever was not stored."""
+        """From the store's writer thread: stop fetching what could not be stored (on the
+        reactor thread); the batch stays queued and is tried once more at the close. The
+        next run fetches whatever was not stored."""
+        from twisted.internet import reactor
+
+        reactor.callFromThread(self.stop_for_write_error)
+
+    def stop_for_write_error(self) -> None:
         if self.crawler.engine and self.crawler.engine.spider is not None:
             deferred_from_coro(self.crawler.engine.close_spider_async(reason="database_unwritable"))
 
@@ -201,6 +236,9 @@ class CrawlRecorder:
             self.store.close()
         except sqlite3.Error as error:  # the failure above already says so; the exit status too
             logger.error("could not close run #%s in the database: %s", self.run_id, error)
+        self.lock.close()  # the crawl is over: the stage beside it takes what is left and exits
+        if self.stage is not None and reason == "shutdown":
+            self.stage.terminate()  # it writes what it has; the rest stays pending
         if self.log_handler is not None:
             logging.getLogger().removeHandler(self.log_handler)
             self.log_handler.close()

@@ -20,6 +20,15 @@ GOVCRAWL_PROXY = os.environ.get("GOVCRAWL_PROXY", "")
 GOVCRAWL_BATCH_SIZE = int(os.environ.get("GOVCRAWL_BATCH_SIZE", "200"))
 # Seconds after which a timer writes a batch that no further row fills: what a crash can lose.
 GOVCRAWL_FLUSH_SECONDS = float(os.environ.get("GOVCRAWL_FLUSH_SECONDS", "2"))
+# The process stage (`govcrawl process`, govcrawl/stage.py). A crawl starts it beside itself
+# (taking versions as they land) and waits for it, so the run ends fully processed; 0: it does
+# not, and the versions stay pending until a `govcrawl process`.
+GOVCRAWL_PROCESS_BESIDE = os.environ.get("GOVCRAWL_PROCESS_BESIDE", "1") not in ("0", "false", "False", "")
+# Worker processes (0: one per core), seconds and MB of address space (above what a fresh worker
+# holds) for one page; a page over a limit is stored unparsed with `limit: …`, its worker replaced.
+GOVCRAWL_PROCESS_WORKERS = int(os.environ.get("GOVCRAWL_PROCESS_WORKERS", "0"))
+GOVCRAWL_PROCESS_TIMEOUT = float(os.environ.get("GOVCRAWL_PROCESS_TIMEOUT", "60"))
+GOVCRAWL_PROCESS_MEMORY_MB = int(os.environ.get("GOVCRAWL_PROCESS_MEMORY_MB", "1024"))
 # At most this many list pages per list column (index.shtml, index_1.shtml, ...) per run: a
 # column that always links to one more page (a trap) stops there, with a recorded error.
 GOVCRAWL_MAX_LIST_PAGES = int(os.environ.get("GOVCRAWL_MAX_LIST_PAGES", "500"))
@@ -107,9 +116,5 @@ EXTENSIONS = {
     "govcrawl.shutdown.ForcedShutdown": 0,
 }
 SCHEDULER = "govcrawl.progress.HostCountingScheduler"  # Scrapy's, counting its requests per host
-ITEM_PIPELINES = {
-    "govcrawl.item_pipelines.EncodingPipeline": 100,
-    "govcrawl.item_pipelines.DegarblePipeline": 200,
-    "govcrawl.item_pipelines.ParsePipeline": 300,
-    "govcrawl.item_pipelines.StorePipeline": 900,
-}
+# The crawl only stores pages (pending versions); `govcrawl process` processes them.
+ITEM_PIPELINES = {"govcrawl.item_pipelines.StorePipeline": 900}

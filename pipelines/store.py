@@ -1,8 +1,9 @@
-"""SQLite storage of crawl runs, fetches, raw bodies and document versions.
+"""SQLite storage of crawl runs, fetches, raw bodies, document versions and their processing.
 
 Pure storage: no Scrapy here. Rows are buffered and written one transaction per batch
 (`write_transaction`), so a crash loses at most the open batch and never leaves half
-a batch behind. Bodies are content-addressed by SHA-256 and zlib-compressed; a document is
+a batch behind. The crawl stores versions pending; the process stage (govcrawl/stage.py)
+adds each version's rows, all of one version in one transaction. Bodies are content-addressed by SHA-256 and zlib-compressed; a document is
 a URL, and a version is each distinct body it has had (a change adds a version, never
 overwrites one).
 """
@@ -12,7 +13,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import queue
 import sqlite3
+import threading
 import time
 import zlib
 from collections import Counter
@@ -28,7 +31,7 @@ import sqlite_utils
 
 from pipelines.views import create_views
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4  # 4: the full-text index is written per batch of processed versions, no triggers
 logger = logging.getLogger(__name__)
 # Longest error message kept from an exception (its text can quote a whole page).
 MAX_ERROR_DETAIL = 300
@@ -90,7 +93,8 @@ class ProcessedRows:
 
 @dataclass
 class PageRecord:
-    """An article page handed down the item pipeline: one candidate document."""
+    """An article page handed down the item pipeline: one candidate document, stored as a
+    version pending processing."""
 
     run_id: int
     fetch_id: int
@@ -100,7 +104,6 @@ class PageRecord:
     body: bytes
     referer: str | None
     fetched_at: str
-    processed: ProcessedRows | None = None
 
 
 @dataclass
@@ -126,7 +129,13 @@ class Revalidation:
 
 
 class Store:
-    """Batched writer (and small reader) for the govcrawl SQLite file."""
+    """Batched writer (and small reader) for the govcrawl SQLite file.
+
+    The crawl's rows (fetches, bodies, pages, marks) are queued by the caller and written by a
+    writer thread with its own connection, one transaction per batch, with prepared
+    `executemany` statements; hashing and compressing bodies happen there too (both release
+    the GIL), so the crawl's reactor thread only queues. `flush()` waits until everything queued
+    is written; `flush_if_due()` and full batches hand over without waiting."""
 
     def __init__(
         self,
@@ -135,7 +144,7 @@ class Store:
         flush_seconds: float = 2.0,
         on_write_error: Callable[[str], None] | None = None,
     ):
-        """on_write_error: told when a batch could not be written (a crawl stops early)."""
+        """on_write_error: told (from the writer thread) when a batch could not be written."""
         self.path = Path(path)
         self.on_write_error = on_write_error
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -147,20 +156,17 @@ class Store:
         self.flush_seconds = flush_seconds
         ensure_schema(self.db)
         self._next_fetch_id = (self.db.execute("SELECT max(id) FROM fetches").fetchone()[0] or 0) + 1
-        self._fetches: list[dict[str, Any]] = []
-        self._fetch_errors: list[tuple[str, int]] = []
-        self._bodies: dict[str, bytes] = {}
-        self._pages: list[PageRecord] = []
+        self._batch = Batch()
         self._last_flush = time.monotonic()
-        self._marks: list[tuple[str, PageMark]] = []
+        self._writer: BatchWriter | None = None
         self.write_error: str | None = None  # the last failed write, while it stays failed
-        self.counts: Counter[str] = Counter()  # this writer's RUN_FIGURES
+        self.counts: Counter[str] = Counter(dict.fromkeys(RUN_FIGURES, 0))  # this writer's RUN_FIGURES
         self.run_id: int | None = None  # the crawl run whose figures each batch brings up to date
         self.by_host: dict[str, Counter[str]] = {}  # requests and errors per host, for progress lines
 
     # -- runs ---------------------------------------------------------------------------------
     def start_run(self, site: str, code_version: str, settings: dict[str, Any], kind: str = "crawl") -> int:
-        """kind: crawl (a `scrapy crawl`) or reparse (stored bodies processed again)."""
+        """kind: crawl (a `scrapy crawl`), process or reparse (stored bodies processed)."""
         with write_transaction(self.db):
             self.run_id = self.db.conn.execute(
                 "INSERT INTO crawl_runs (kind, site, started_at, code_version, settings, status)"
@@ -195,45 +201,25 @@ class Store:
                 },
             )
 
-    def abandon_unfinished_runs(self) -> int:
-        """Crawl runs still marked running, when no crawl is: they were killed."""
+    def abandon_unfinished_runs(self, kind: str = "crawl") -> int:
+        """Runs of a kind still marked running, when none is: they were killed."""
         with write_transaction(self.db):
             return self.db.conn.execute(
                 "UPDATE crawl_runs SET status = 'abandoned', finish_reason = 'killed'"
-                " WHERE status = 'running' AND kind = 'crawl'"
+                " WHERE status = 'running' AND kind = ?",
+                [kind],
             ).rowcount
 
     def link_resumed_run(self, run_id: int, resumed_from: int) -> None:
         with write_transaction(self.db):
             self.db["crawl_runs"].update(run_id, {"resumed_from": resumed_from})
 
-    # -- writes -------------------------------------------------------------------------------
+    # -- the crawl's writes: queued here, written by the writer thread ------------------------
     def record_fetch(self, fetch: FetchRecord) -> int:
         """Queue one exchange; returns its id at once (ids are assigned here, not by SQLite)."""
         fetch_id = self._next_fetch_id
         self._next_fetch_id += 1
-        sha = self._queue_body(fetch.body) if fetch.body else None
-        self._fetches.append(
-            {
-                "id": fetch_id,
-                "run_id": fetch.run_id,
-                "url": fetch.url,
-                "method": fetch.method,
-                "status": fetch.status,
-                "redirect_to": fetch.redirect_to,
-                "headers": json.dumps(fetch.headers, ensure_ascii=False),
-                "request_headers": json.dumps(fetch.request_headers, ensure_ascii=False),
-                "referer": fetch.referer,
-                "via": fetch.via,
-                "fetched_at": fetch.fetched_at,
-                "duration_ms": fetch.duration_ms,
-                "body_sha256": sha,
-                "body_length": len(fetch.body) if fetch.body is not None else None,
-                "error": fetch.error,
-                "raw_body_sha256": self._queue_body(fetch.raw_body) if fetch.raw_body is not None else None,
-                "browser_reason": fetch.browser_reason,
-            }
-        )
+        self._batch.fetches.append((fetch_id, fetch))
         self.counts["requests"] += 1
         self.counts["errors"] += fetch.error is not None
         host = self.by_host.setdefault(urlsplit(fetch.url).hostname or "", Counter())
@@ -245,7 +231,7 @@ class Store:
     def mark_fetch_error(self, fetch_id: int, error: str, url: str | None = None) -> None:
         """Attach an error found after the exchange (e.g. a redirect chain that went nowhere);
         url: the fetch's, to count the error against its host."""
-        self._fetch_errors.append((error, fetch_id))
+        self._batch.fetch_errors.append((error, fetch_id))
         self.counts["errors"] += 1
         if url is not None:
             self.by_host.setdefault(urlsplit(url).hostname or "", Counter())["errors"] += 1
@@ -253,180 +239,88 @@ class Store:
 
     def mark_page(self, mark: PageMark) -> None:
         """Record a conditional re-request's answer: 304 unchanged, 404/410 gone."""
-        self._marks.append(mark)
+        self._batch.marks.append(mark)
         self._maybe_flush()
 
     def store_page(self, page: PageRecord) -> None:
-        self._queue_body(page.body)
-        self._pages.append(page)
+        """Queue a page as its document's version, pending: `govcrawl process` makes its rows."""
+        self._batch.pages.append(page)
         self._maybe_flush()
-
-    def _queue_body(self, body: bytes) -> str:
-        sha = body_hash(body)
-        self._bodies.setdefault(sha, body)
-        return sha
 
     def flush_if_due(self) -> None:
         """For a timer: write what waits once it is flush_seconds old, even if no row follows."""
         if time.monotonic() - self._last_flush >= self.flush_seconds:
-            self.flush()
+            self._hand_over()
 
     def _maybe_flush(self) -> None:
-        pending = len(self._fetches) + len(self._pages) + len(self._marks)
-        if pending >= self.batch_size or time.monotonic() - self._last_flush >= self.flush_seconds:
-            self.flush()
+        if len(self._batch) >= self.batch_size or time.monotonic() - self._last_flush >= self.flush_seconds:
+            self._hand_over()
+
+    def _hand_over(self) -> None:
+        self._last_flush = time.monotonic()
+        if not self._batch:
+            return
+        if self._writer is None:
+            self._writer = BatchWriter(self)
+        self._writer.submit(self._batch)
+        self._batch = Batch()
 
     def flush(self) -> None:
-        """Write everything queued in one transaction. If the write fails (disk full, file
-        read-only, locked past the busy timeout), nothing of the batch is written, the batch
-        stays queued for the next attempt and `write_error` says why."""
-        if not (self._fetches or self._pages or self._fetch_errors or self._bodies or self._marks):
-            return
+        """Write everything queued and wait for it. If a write fails (disk full, file read-only,
+        locked past the busy timeout), nothing of its batch is written, the batch stays with the
+        writer and is tried again with the next one, and `write_error` says why."""
+        if self._batch:
+            self._hand_over()
+        elif self._writer is not None and self._writer.unwritten:
+            self._writer.submit(Batch())  # nothing new: try again what failed
+        if self._writer is not None:
+            self._writer.wait()
+
+    def write_batches(self, conn: sqlite3.Connection, batches: list[Batch]) -> Counter[str]:
+        """Write queued batches in the open transaction of `conn` (the writer thread's)."""
         changes: Counter[str] = Counter()
-        try:
-            with write_transaction(self.db):
-                self._write_bodies()
-                if self._fetches:
-                    self.db["fetches"].insert_all(self._fetches)
-                for error, fetch_id in self._fetch_errors:
-                    self.db.execute(
-                        "UPDATE fetches SET error = coalesce(error || '; ', '') || ? WHERE id = ?",
-                        [error, fetch_id],
-                    )
-                for page in self._pages:
-                    changes.update(self._write_page(page))
-                for mark in self._marks:
-                    changes[self._write_mark(mark)] += 1
-                self._write_figures(changes)
-        except sqlite3.Error as error:
-            self.write_error = f"{type(error).__name__}: {error}"
-            self._last_flush = time.monotonic()  # retried at the next interval, not on every row
-            logger.error("could not write to %s: %s", self.path, self.write_error)
-            if self.on_write_error:
-                self.on_write_error(self.write_error)
-            return
+        fetches = [(fetch_id, fetch) for batch in batches for fetch_id, fetch in batch.fetches]
+        hashes = {fetch_id: body_hash(fetch.body) for fetch_id, fetch in fetches if fetch.body}
+        bodies: dict[str, bytes] = {}
+        for fetch_id, fetch in fetches:
+            if fetch.body:
+                bodies.setdefault(hashes[fetch_id], fetch.body)
+            if fetch.raw_body is not None:
+                hashes[-fetch_id] = body_hash(fetch.raw_body)
+                bodies.setdefault(hashes[-fetch_id], fetch.raw_body)
+        bodies_of_fetches = {fetch_id: fetch.body for fetch_id, fetch in fetches}
+        pages = []
+        for page in (page for batch in batches for page in batch.pages):
+            # the body was hashed with its fetch when it is the same bytes (it nearly always is)
+            same = bodies_of_fetches.get(page.fetch_id) is page.body
+            sha = hashes[page.fetch_id] if same and page.fetch_id in hashes else body_hash(page.body)
+            bodies.setdefault(sha, page.body)
+            pages.append((page, sha))
+        write_bodies(conn, bodies)
+        conn.executemany(INSERT_FETCH, [fetch_row(fetch_id, fetch, hashes) for fetch_id, fetch in fetches])
+        conn.executemany(APPEND_FETCH_ERROR, [e for batch in batches for e in batch.fetch_errors])
+        for page, sha in pages:
+            changes.update(write_page(conn, page, sha))
+        for mark in (mark for batch in batches for mark in batch.marks):
+            changes[write_mark(conn, mark)] += 1
         changes.pop(None, None)
-        self.counts.update(changes)
-        self.write_error = None
-        self._fetches, self._fetch_errors, self._pages, self._bodies, self._marks = [], [], [], {}, []
-        self._last_flush = time.monotonic()
-
-    def _write_figures(self, changes: Counter[str]) -> None:
-        """The running run's figures as of this batch, so `govcrawl stats` shows live counts."""
-        if self.run_id is None:
-            return
-        figures = self.counts + changes
-        self.db.conn.execute(
-            f"UPDATE crawl_runs SET {', '.join(f'{name} = ?' for name in RUN_FIGURES)} WHERE id = ?",
-            [*(figures[name] for name in RUN_FIGURES), self.run_id],
-        )
-
-    def _write_bodies(self) -> None:
-        if not self._bodies:
-            return
-        known = {
-            row[0]
-            for row in self.db.execute(
-                f"SELECT sha256 FROM bodies WHERE sha256 IN ({','.join('?' * len(self._bodies))})",
-                list(self._bodies),
+        if self.run_id is not None:  # the running run's figures as of this batch (`govcrawl stats`)
+            figures = self.counts + changes
+            conn.execute(
+                f"UPDATE crawl_runs SET {', '.join(f'{name} = ?' for name in RUN_FIGURES)} WHERE id = ?",
+                [*(figures[name] for name in RUN_FIGURES), self.run_id],
             )
-        }
-        rows = [
-            {"sha256": sha, "length": len(body), "compression": "zlib", "content": zlib.compress(body, 6)}
-            for sha, body in self._bodies.items()
-            if sha not in known
-        ]
-        if rows:
-            self.db["bodies"].insert_all(rows)
+        return changes
 
-    def _write_page(self, page: PageRecord) -> list[str]:
-        """Store a fetched page; returns what changed (new_documents, new_versions, unchanged)."""
-        sha = body_hash(page.body)
-        db = self.db.conn
-        row = db.execute(
-            "SELECT id, current_version_id FROM documents WHERE url = ?", [page.final_url]
-        ).fetchone()
-        changes = []
-        if row is None:
-            document_id = db.execute(
-                "INSERT INTO documents (url, first_seen_run, first_seen_at, last_seen_run, last_seen_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                [page.final_url, page.run_id, page.fetched_at, page.run_id, page.fetched_at],
-            ).lastrowid
-            current_sha = None
-            changes.append("new_documents")
-        else:
-            document_id = row[0]
-            current_sha = db.execute(
-                "SELECT body_sha256 FROM document_versions WHERE id = ?", [row[1]]
-            ).fetchone()[0]
-            self._seen(document_id, page.run_id, page.fetched_at)
-        if current_sha == sha:
-            return ["unchanged"]
-        version_id = db.execute(
-            "INSERT INTO document_versions (document_id, body_sha256, fetch_id, run_id, requested_url,"
-            " final_url, status, referer, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                document_id,
-                sha,
-                page.fetch_id,
-                page.run_id,
-                page.url,
-                page.final_url,
-                page.status,
-                page.referer,
-                page.fetched_at,
-            ],
-        ).lastrowid
-        db.execute("UPDATE documents SET current_version_id = ? WHERE id = ?", [version_id, document_id])
-        if page.processed is not None:
-            failure = self._write_processed_or_failure(version_id, page.processed)
-            if failure is not None:
-                db.execute(
-                    "UPDATE fetches SET error = coalesce(error || '; ', '') || ? WHERE id = ?", [failure, page.fetch_id]
-                )
-                changes.append("errors")
-        return [*changes, "new_versions"]
-
-    def _write_processed_or_failure(self, version_id: int, processed: ProcessedRows) -> str | None:
-        """Write a version's processed rows; if they cannot be written (a value SQLite cannot
-        hold, a bug), keep the version unparsed instead. Returns the failure, if any."""
-        if processed.failure is None:
-            self.db.conn.execute("SAVEPOINT processed")
-            try:
-                self._write_processed(version_id, processed)
-            except (OverflowError, ValueError, TypeError, sqlite3.InterfaceError, sqlite3.DataError,
-                    sqlite3.IntegrityError, sqlite3.ProgrammingError) as error:  # fmt: skip
-                self.db.conn.execute("ROLLBACK TO processed")
-                processed = ProcessedRows.failed(processing_failure(error), processed.text.get("processor_version"))
-                logger.error("%s in version %d (stored unparsed)", processed.failure, version_id)
-            self.db.conn.execute("RELEASE processed")
-        if processed.failure is not None:
-            self._write_processed(version_id, processed)
-        return processed.failure
-
-    def _seen(self, document_id: int, run_id: int, fetched_at: str) -> None:
-        """The document answered: it is not (or no longer) gone."""
-        self.db.conn.execute(
-            "UPDATE documents SET last_seen_run = ?, last_seen_at = ?, gone_at = NULL, gone_run = NULL,"
-            " gone_status = NULL WHERE id = ?",
-            [run_id, fetched_at, document_id],
-        )
-
-    def _write_mark(self, mark: PageMark) -> str | None:
-        row = self.db.conn.execute("SELECT id, gone_at FROM documents WHERE url = ?", [mark.url]).fetchone()
-        if row is None:
-            return None  # a dead link that never gave a document: its fetch row says so
-        if mark.status == 304:
-            self._seen(row[0], mark.run_id, mark.fetched_at)
-            return "unchanged"
-        if row[1] is not None:
-            return None  # gone already
-        self.db.conn.execute(
-            "UPDATE documents SET gone_at = ?, gone_run = ?, gone_status = ? WHERE id = ?",
-            [mark.fetched_at, mark.run_id, mark.status, row[0]],
-        )
-        return "gone"
+    def write_failed(self, error: BaseException | None) -> None:
+        """Told by the writer thread after each attempt: None when it succeeded."""
+        if error is None:
+            self.write_error = None
+            return
+        self.write_error = f"{type(error).__name__}: {error}"
+        logger.error("could not write to %s: %s", self.path, self.write_error)
+        if self.on_write_error:
+            self.on_write_error(self.write_error)
 
     def error_summary(self, run_id: int, limit: int = 3) -> str:
         """A run's errors by class (the words before the first colon), most frequent first:
@@ -467,40 +361,333 @@ class Store:
             targets.append(Revalidation(url, served.get("etag"), served.get("last-modified"), referer))
         return targets
 
-    def _write_processed(self, version_id: int, processed: ProcessedRows) -> None:
-        self.db["document_texts"].insert({"version_id": version_id, **processed.text})
-        if processed.values:
-            self.db["report_values"].insert_all(
-                [{"version_id": version_id, **row} for row in processed.values]
-            )
-        if processed.validations:
-            self.db["validations"].insert_all(
-                [{"version_id": version_id, **row} for row in processed.validations]
-            )
-
-    def add_reprocessed_version(self, version_id: int, run_id: int, processed: ProcessedRows) -> int:
-        """A new version of a document from the same stored bytes, processed again (reparse):
-        the old version and its rows stay, the document points at the new one."""
+    # -- the process stage's writes: one transaction per batch of versions -------------------
+    def write_processed(self, results: list[ProcessedResult], run_id: int | None = None) -> Counter[str]:
+        """Store processing results in one transaction: each version's `document_texts`,
+        `report_values` and `validations` land together (readers never see half a version),
+        and the full-text index is brought up to date for the batch. A result that changes a
+        processed version's rows adds a new version (`reprocessed_from`), the old one kept; an
+        equal result of an older processor is relabelled. A result SQLite cannot hold (a value
+        beyond 64 bits, a bug) leaves its version unparsed with the reason. A failure is also
+        appended to the version's fetch row. Returns what happened, counted."""
+        outcome: Counter[str] = Counter()
         with write_transaction(self.db):
-            db = self.db.conn
-            new_id = db.execute(
-                "INSERT INTO document_versions (document_id, body_sha256, fetch_id, run_id, requested_url,"
-                " final_url, status, referer, fetched_at, reprocessed_from)"
-                " SELECT document_id, body_sha256, fetch_id, ?, requested_url, final_url, status, referer,"
-                " fetched_at, id FROM document_versions WHERE id = ?",
-                [run_id, version_id],
-            ).lastrowid
-            db.execute(
-                "UPDATE documents SET current_version_id = ? WHERE id ="
-                " (SELECT document_id FROM document_versions WHERE id = ?)",
-                [new_id, new_id],
-            )
-            self._write_processed(new_id, processed)
-        return new_id
+            conn = self.db.conn
+            written: list[tuple[int, ProcessedRows | PreparedRows]] = []
+            relabelled: list[tuple[str, int]] = []
+            for result in results:
+                if not result.reprocessed:
+                    written.append((result.version_id, result.rows))
+                    outcome["processed"] += 1
+                elif result.rows.text.get("result_sha256") == result.old_result_sha256:
+                    relabelled.append((result.rows.text.get("processor_version"), result.version_id))
+                    outcome["unchanged"] += 1
+                else:
+                    written.append((add_reprocessed_version(conn, result.version_id, run_id), result.rows))
+                    outcome["changed"] += 1
+            conn.executemany("UPDATE document_texts SET processor_version = ? WHERE version_id = ?", relabelled)
+            failures = insert_processed(conn, written)
+            for version_id, failure in failures:
+                conn.execute(APPEND_FETCH_ERROR_OF_VERSION, [failure, version_id])
+            outcome["unparsed"] = len(failures)
+            if written:
+                ids = [version_id for version_id, _ in written]
+                conn.execute(
+                    "INSERT INTO document_texts_fts (rowid, title, text) SELECT version_id, title, text"
+                    f" FROM document_texts WHERE version_id IN ({','.join('?' * len(ids))})",
+                    ids,
+                )
+        return outcome
 
     def close(self) -> None:
         self.flush()
+        if self._writer is not None:
+            self._writer.stop()
         self.db.close()
+
+
+@dataclass
+class ProcessedResult:
+    """A version processed by the stage: its new rows, and the digest of its stored result
+    when it already had one (processed again: `--all` or an older processor)."""
+
+    version_id: int
+    rows: ProcessedRows | PreparedRows
+    reprocessed: bool = False  # it had rows already
+    old_result_sha256: str | None = None
+
+
+@dataclass
+class Batch:
+    """Rows queued by the crawl between two writes."""
+
+    fetches: list[tuple[int, FetchRecord]] = field(default_factory=list)
+    fetch_errors: list[tuple[str, int]] = field(default_factory=list)
+    pages: list[PageRecord] = field(default_factory=list)
+    marks: list[PageMark] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.fetches) + len(self.pages) + len(self.marks) + len(self.fetch_errors)
+
+
+class BatchWriter:
+    """The writer thread: batches in order, each write one transaction on its own connection.
+    A failed write keeps its batches; they go again, first, with the next batch or flush."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self.queue: queue.Queue[Batch | None] = queue.Queue()
+        self.unwritten: list[Batch] = []
+        self.thread = threading.Thread(target=self.run, name="govcrawl-store-writer", daemon=True)
+        self.thread.start()
+
+    def submit(self, batch: Batch) -> None:
+        self.queue.put(batch)
+
+    def wait(self) -> None:
+        """Until every batch handed over has been tried."""
+        self.queue.join()
+
+    def stop(self) -> None:
+        self.queue.put(None)
+        self.thread.join()
+
+    def run(self) -> None:
+        conn: sqlite3.Connection | None = None
+        try:
+            while (batch := self.queue.get()) is not None:
+                try:
+                    self.unwritten.append(batch)
+                    if not any(self.unwritten):
+                        self.unwritten.clear()
+                        continue
+                    if conn is None:
+                        conn = self.connect()
+                    if conn is not None:
+                        self.write(conn)
+                finally:
+                    self.queue.task_done()
+            self.queue.task_done()  # the None that ended the loop
+        finally:
+            if conn is not None:
+                conn.close()
+
+    def connect(self) -> sqlite3.Connection | None:
+        try:
+            conn = sqlite3.connect(self.store.path, timeout=30, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA synchronous = NORMAL")
+        except sqlite3.Error as error:  # told like a failed write; tried again with the next batch
+            self.store.write_failed(error)
+            return None
+        return conn
+
+    def write(self, conn: sqlite3.Connection) -> None:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                changes = self.store.write_batches(conn, self.unwritten)
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as error:
+            self.store.write_failed(error)
+            return
+        except Exception as error:  # a bug must not kill the thread: the batch is kept, the crawl told
+            logger.exception("writing a batch failed")
+            self.store.write_failed(error)
+            return
+        self.store.counts.update(changes)
+        self.unwritten.clear()
+        self.store.write_failed(None)
+
+
+FETCH_COLUMNS = [name for name in ("id", "run_id", "url", "method", "status", "redirect_to", "headers",
+                 "request_headers", "referer", "via", "fetched_at", "duration_ms", "body_sha256", "body_length",
+                 "error", "raw_body_sha256", "browser_reason")]  # fmt: skip
+INSERT_FETCH = f"INSERT INTO fetches ({', '.join(FETCH_COLUMNS)}) VALUES ({', '.join('?' * len(FETCH_COLUMNS))})"
+APPEND_FETCH_ERROR = "UPDATE fetches SET error = coalesce(error || '; ', '') || ? WHERE id = ?"
+APPEND_FETCH_ERROR_OF_VERSION = (
+    "UPDATE fetches SET error = coalesce(error || '; ', '') || ?"
+    " WHERE id = (SELECT fetch_id FROM document_versions WHERE id = ?)"
+)
+
+
+def fetch_row(fetch_id: int, fetch: FetchRecord, hashes: dict[int, str]) -> tuple:
+    return (
+        fetch_id, fetch.run_id, fetch.url, fetch.method, fetch.status, fetch.redirect_to,
+        json.dumps(fetch.headers, ensure_ascii=False), json.dumps(fetch.request_headers, ensure_ascii=False),
+        fetch.referer, fetch.via, fetch.fetched_at, fetch.duration_ms, hashes.get(fetch_id),
+        len(fetch.body) if fetch.body is not None else None, fetch.error, hashes.get(-fetch_id),
+        fetch.browser_reason,
+    )  # fmt: skip
+
+
+def write_bodies(conn: sqlite3.Connection, bodies: dict[str, bytes]) -> None:
+    """New bodies only, compressed once each."""
+    if not bodies:
+        return
+    known: set[str] = set()
+    shas = list(bodies)
+    for start in range(0, len(shas), 500):
+        chunk = shas[start : start + 500]
+        known.update(
+            sha for (sha,) in conn.execute(f"SELECT sha256 FROM bodies WHERE sha256 IN ({','.join('?' * len(chunk))})", chunk)
+        )
+    conn.executemany(
+        "INSERT INTO bodies (sha256, length, compression, content) VALUES (?, ?, 'zlib', ?)",
+        [(sha, len(body), zlib.compress(body, 6)) for sha, body in bodies.items() if sha not in known],
+    )
+
+
+def write_page(conn: sqlite3.Connection, page: PageRecord, sha: str) -> list[str]:
+    """Store a fetched page as its document's (pending) version; returns what changed
+    (new_documents, new_versions, unchanged)."""
+    row = conn.execute("SELECT id, current_version_id FROM documents WHERE url = ?", [page.final_url]).fetchone()
+    changes = []
+    if row is None:
+        document_id = conn.execute(
+            "INSERT INTO documents (url, first_seen_run, first_seen_at, last_seen_run, last_seen_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [page.final_url, page.run_id, page.fetched_at, page.run_id, page.fetched_at],
+        ).lastrowid
+        current_sha = None
+        changes.append("new_documents")
+    else:
+        document_id = row[0]
+        current_sha = conn.execute("SELECT body_sha256 FROM document_versions WHERE id = ?", [row[1]]).fetchone()[0]
+        seen(conn, document_id, page.run_id, page.fetched_at)
+    if current_sha == sha:
+        return ["unchanged"]
+    version_id = conn.execute(
+        "INSERT INTO document_versions (document_id, body_sha256, fetch_id, run_id, requested_url,"
+        " final_url, status, referer, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [document_id, sha, page.fetch_id, page.run_id, page.url, page.final_url, page.status, page.referer,
+         page.fetched_at],
+    ).lastrowid  # fmt: skip
+    conn.execute("UPDATE documents SET current_version_id = ? WHERE id = ?", [version_id, document_id])
+    return [*changes, "new_versions"]
+
+
+def seen(conn: sqlite3.Connection, document_id: int, run_id: int, fetched_at: str) -> None:
+    """The document answered: it is not (or no longer) gone."""
+    conn.execute(
+        "UPDATE documents SET last_seen_run = ?, last_seen_at = ?, gone_at = NULL, gone_run = NULL,"
+        " gone_status = NULL WHERE id = ?",
+        [run_id, fetched_at, document_id],
+    )
+
+
+def write_mark(conn: sqlite3.Connection, mark: PageMark) -> str | None:
+    row = conn.execute("SELECT id, gone_at FROM documents WHERE url = ?", [mark.url]).fetchone()
+    if row is None:
+        return None  # a dead link that never gave a document: its fetch row says so
+    if mark.status == 304:
+        seen(conn, row[0], mark.run_id, mark.fetched_at)
+        return "unchanged"
+    if row[1] is not None:
+        return None  # gone already
+    conn.execute(
+        "UPDATE documents SET gone_at = ?, gone_run = ?, gone_status = ? WHERE id = ?",
+        [mark.fetched_at, mark.run_id, mark.status, row[0]],
+    )
+    return "gone"
+
+
+def add_reprocessed_version(conn: sqlite3.Connection, version_id: int, run_id: int | None) -> int:
+    """A new version of a document from the same stored bytes, processed again: the old
+    version and its rows stay, the document points at the new one."""
+    new_id = conn.execute(
+        "INSERT INTO document_versions (document_id, body_sha256, fetch_id, run_id, requested_url,"
+        " final_url, status, referer, fetched_at, reprocessed_from)"
+        " SELECT document_id, body_sha256, fetch_id, ?, requested_url, final_url, status, referer,"
+        " fetched_at, id FROM document_versions WHERE id = ?",
+        [run_id, version_id],
+    ).lastrowid
+    conn.execute(
+        "UPDATE documents SET current_version_id = ? WHERE id = (SELECT document_id FROM document_versions WHERE id = ?)",
+        [new_id, new_id],
+    )
+    return new_id
+
+
+# Errors of a result SQLite cannot hold: that version is stored unparsed, the batch goes on.
+UNWRITABLE = (OverflowError, ValueError, TypeError, sqlite3.InterfaceError, sqlite3.DataError,
+              sqlite3.IntegrityError, sqlite3.ProgrammingError)  # fmt: skip
+
+
+def insert_processed(
+    conn: sqlite3.Connection, written: list[tuple[int, ProcessedRows | PreparedRows]]
+) -> list[tuple[int, str]]:
+    """Insert versions' rows with one `executemany` per table; when the batch cannot be
+    written, each version on its own, the unwritable ones unparsed. Returns (version, failure)
+    of every version stored unparsed."""
+    conn.execute("SAVEPOINT processed_batch")
+    try:
+        insert_rows(conn, written)
+        conn.execute("RELEASE processed_batch")
+        return [(version_id, rows.failure) for version_id, rows in written if rows.failure]
+    except UNWRITABLE:
+        conn.execute("ROLLBACK TO processed_batch")
+        conn.execute("RELEASE processed_batch")
+    failures = []
+    for version_id, rows in written:
+        conn.execute("SAVEPOINT processed_version")
+        try:
+            insert_rows(conn, [(version_id, rows)])
+        except UNWRITABLE as error:
+            conn.execute("ROLLBACK TO processed_version")
+            rows = ProcessedRows.failed(processing_failure(error), rows.text.get("processor_version"))
+            logger.error("%s in version %d (stored unparsed)", rows.failure, version_id)
+            insert_rows(conn, [(version_id, rows)])
+        conn.execute("RELEASE processed_version")
+        if rows.failure:
+            failures.append((version_id, rows.failure))
+    return failures
+
+
+def columns_of(table: str) -> list[str]:
+    return [name for name in TABLES[table][0] if name not in ("id", "version_id")]
+
+
+@dataclass
+class PreparedRows:
+    """ProcessedRows as the tuples the inserts take, column by column: made where the rows are
+    made (a process stage worker), so the one writing process only writes."""
+
+    text: dict[str, Any]  # the document_texts row, as a dict still (its digest and processor)
+    tables: dict[str, list[tuple]]
+    failure: str | None = None
+
+
+PROCESSED_TABLES = ("document_texts", "report_values", "validations")
+
+
+def prepare(rows: ProcessedRows) -> PreparedRows:
+    """Tuples in TABLES' column order; a key no column takes is an error (ValueError), not a
+    silent loss."""
+    tables = {}
+    for table, dicts in zip(PROCESSED_TABLES, ([rows.text], rows.values, rows.validations), strict=True):
+        columns = columns_of(table)
+        unknown = {key for row in dicts for key in row} - set(columns)
+        if unknown:
+            raise ValueError(f"{table} has no column {', '.join(sorted(unknown))}")
+        tables[table] = [tuple(row.get(name) for name in columns) for row in dicts]
+    return PreparedRows(rows.text, tables, rows.failure)
+
+
+def insert_sql(table: str) -> str:
+    columns = columns_of(table)
+    return f"INSERT INTO {table} (version_id, {', '.join(columns)}) VALUES (?{', ?' * len(columns)})"
+
+
+def insert_rows(conn: sqlite3.Connection, written: list[tuple[int, ProcessedRows | PreparedRows]]) -> None:
+    prepared = [(version_id, rows if isinstance(rows, PreparedRows) else prepare(rows)) for version_id, rows in written]
+    for table in PROCESSED_TABLES:
+        conn.executemany(
+            insert_sql(table), [(version_id, *row) for version_id, rows in prepared for row in rows.tables[table]]
+        )
 
 
 @contextmanager
@@ -622,7 +809,10 @@ def create_schema(db: sqlite_utils.Database) -> None:
     for name, columns, unique in INDEXES:
         db[name].create_index(columns, unique=unique, if_not_exists=True)
     if not db["document_texts"].detect_fts():
-        # trigram: Chinese has no spaces, so a word tokenizer would index whole sentences
-        db["document_texts"].enable_fts(["title", "text"], create_triggers=True, tokenize="trigram")
+        # trigram: Chinese has no spaces, so a word tokenizer would index whole sentences.
+        # No triggers: Store.write_processed adds each batch's rows to the index at once.
+        db["document_texts"].enable_fts(["title", "text"], create_triggers=False, tokenize="trigram")
+    for trigger in ("document_texts_ai", "document_texts_ad", "document_texts_au"):  # schema 3 had them
+        db.execute(f"DROP TRIGGER IF EXISTS [{trigger}]")
     create_views(db)
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")

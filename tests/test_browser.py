@@ -172,7 +172,7 @@ def test_without_a_browser_the_rest_of_the_crawl_completes(tmp_path):
     plain_reports = {p["url"] for p in manifest["pages"] if p["kind"] == "annual_report" and p["url"].startswith("http://www.shili.test/xxgk/ndbg/1")}
     stored = {url for (url,) in db.execute("SELECT url FROM documents")}
     assert len(plain_reports) == 3 and stored == plain_reports
-    ((status, reason),) = db.execute("SELECT status, finish_reason FROM crawl_runs").fetchall()
+    ((status, reason),) = db.execute("SELECT status, finish_reason FROM crawl_runs WHERE kind = 'crawl'").fetchall()
     assert (status, reason) == ("finished", "finished")
 
 
@@ -183,7 +183,7 @@ def test_revalidating_browser_pages_renders_them_again_unconditionally(browser_c
         result = run_crawl(path, replica.proxy, "site=shili", "revalidate=1")
     assert result.returncode == 0, result.stderr[-3000:]
     db = sqlite_utils.Database(path)
-    run = db.execute("SELECT max(id) FROM crawl_runs").fetchone()[0]
+    run = db.execute("SELECT max(id) FROM crawl_runs WHERE kind = 'crawl'").fetchone()[0]
     rendered = db.execute(
         "SELECT url, status, request_headers, error FROM fetches WHERE run_id = ? AND via = 'browser'"
         " AND browser_reason = 'profile'",

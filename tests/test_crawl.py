@@ -105,7 +105,7 @@ def test_the_crawl_stays_in_the_report_columns(crawled):
 def test_run_row_carries_settings_and_figures(crawled):
     ((site, status, reason, failure, settings, *figures),) = crawled.rows(
         "SELECT site, status, finish_reason, failure, settings, requests, errors, new_documents, new_versions,"
-        " unchanged, gone FROM crawl_runs"
+        " unchanged, gone FROM crawl_runs WHERE kind = 'crawl'"
     )
     assert (site, status, reason, failure) == ("panzhihua", "finished", "finished", None)
     assert json.loads(settings)["ROBOTSTXT_OBEY"] is True

@@ -48,7 +48,7 @@ def timeline(tmp_path_factory) -> Timeline:
         def crawl(*args: str) -> Run:
             before = len(replica.request_log())
             result = run_crawl(path, replica.proxy, *args)
-            run_id = sqlite_utils.Database(path).execute("SELECT max(id) FROM crawl_runs").fetchone()[0]
+            run_id = sqlite_utils.Database(path).execute("SELECT max(id) FROM crawl_runs WHERE kind = 'crawl'").fetchone()[0]
             return Run(result.returncode, result.stderr, replica.request_log()[before:], run_id)
 
         first = crawl()
@@ -77,7 +77,7 @@ def articles(run: Run) -> dict[str, int]:
 def test_every_run_succeeds(timeline):
     for run in (timeline.first, timeline.unchanged, timeline.published, timeline.revalidated):
         assert run.returncode == 0, run.stderr[-3000:]
-    statuses = timeline.rows("SELECT status, failure FROM crawl_runs ORDER BY id")
+    statuses = timeline.rows("SELECT status, failure FROM crawl_runs WHERE kind = 'crawl' ORDER BY id")
     assert statuses == [("finished", None)] * 4
 
 

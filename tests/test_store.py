@@ -70,12 +70,12 @@ def test_a_batch_that_fails_leaves_no_rows(tmp_path):
     store = Store(tmp_path / "g.db", batch_size=1000, flush_seconds=3600, on_write_error=told.append)
     run = store.start_run("test", "v", {})
     page(store, run, "http://a/1.shtml", b"x")
-    store._fetches.append({"id": 1, "run_id": run, "url": "duplicate id"})  # violates the primary key
+    store._batch.fetches.append((1, FetchRecord(run_id=run, url="duplicate id")))  # violates the primary key
     store.flush()
     assert store.write_error.startswith("IntegrityError") and told == [store.write_error]
     assert count(store, "fetches") == 0 and count(store, "bodies") == 0 and count(store, "documents") == 0
     assert store.counts["new_documents"] == 0  # figures count committed rows only
-    store._fetches.pop()  # the cause goes away: the batch kept in memory is written
+    store._writer.unwritten[0].fetches.pop()  # the cause goes away: the batch kept by the writer is written
     store.flush()
     assert store.write_error is None and count(store, "fetches") == 1 and count(store, "documents") == 1
     assert store.counts["new_documents"] == 1
@@ -147,3 +147,22 @@ def test_known_links_and_revalidation_targets(store):
         Revalidation("http://a/1.shtml", '"abc"', None, "http://a/index.shtml"),
         Revalidation("http://a/dead.shtml", None, None, None),
     ]
+
+
+def test_a_schema_3_file_loses_its_full_text_triggers_when_opened(tmp_path):
+    """Schema 4 indexes each batch of processed versions at once; the per-row triggers of
+    schema 3 would index them twice."""
+    path = tmp_path / "g.db"
+    Store(path).close()
+    old = sqlite3.connect(path)
+    old.execute(
+        "CREATE TRIGGER document_texts_ai AFTER INSERT ON document_texts BEGIN"
+        " INSERT INTO document_texts_fts (rowid, title, text) VALUES (new.rowid, new.title, new.text); END"
+    )
+    old.execute("PRAGMA user_version = 3")
+    old.commit()
+    old.close()
+    store = Store(path)
+    triggers = store.db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall()
+    assert triggers == [] and store.db.execute("PRAGMA user_version").fetchone()[0] == 4
+    store.close()

@@ -4,7 +4,9 @@ Scrapy exits 0 even when every request failed. This command exits 1 when the run
 (no list page reachable, too many failed requests, the database not writable, interrupted);
 the reason is logged and stored in `crawl_runs.failure`. Spider arguments it cannot use
 (an unknown site, unreadable years, an unknown `-a` name) end it before the crawl starts,
-with one line on stderr and exit status 2, the usual status of a usage error.
+with one line on stderr and exit status 2, the usual status of a usage error. After the
+crawl it waits for the process stage that ran beside it (govcrawl.recorder), so the database
+is fully processed when it exits; a failed stage (its database unwritable) also exits 1.
 """
 
 from __future__ import annotations
@@ -41,6 +43,15 @@ class Command(crawl.Command):
         super().run(args, opts)
         if self.exitcode == 0 and run_failed(self.crawler):
             self.exitcode = 1
+        if stage_failed(self.crawler) and self.exitcode == 0:
+            self.exitcode = 1
+
+
+def stage_failed(crawler: Crawler | None) -> bool:
+    """Wait for the process stage beside the crawl (if it ran); whether it failed."""
+    if getattr(crawler, "extensions", None) is None:
+        return False
+    return CrawlRecorder.of(crawler).wait_for_stage() != 0
 
 
 def run_failed(crawler: Crawler | None) -> bool:

@@ -1,7 +1,8 @@
 """`make demo`: the main crawl against the replica portal, offline, into data/govcrawl.db.
 
-The database is kept between runs, so running the demo again is a re-crawl. `--hostile` crawls
-the replica with every hostile case of issue 12 (with the hostile test's settings).
+The crawl runs the process stage beside itself and waits for it, so the database it leaves
+is fully processed. The database is kept between runs, so running the demo again is a re-crawl.
+`--hostile` crawls the replica with every hostile case (with the hostile test's settings).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"replica portal on {replica.proxy}; crawling into {args.db} ...", flush=True)
         result = run_crawl(args.db, replica.proxy, settings=HOSTILE_SETTINGS if args.hostile else None)
     sys.stderr.write(result.stderr[-4000:])
+    sys.stdout.write(result.stdout[-2000:])  # the process stage's summary line
     if result.returncode != 0:
         print(f"crawl failed (exit {result.returncode})", file=sys.stderr)
         return result.returncode

@@ -124,7 +124,7 @@ def start_crawl(
     )
 
 
-CRAWL_ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+CRAWL_ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
 
 
 @dataclass

@@ -1,0 +1,326 @@
+"""`govcrawl process`: the process stage, every stored version's rows made in a process pool.
+
+The crawl stores versions pending (no `document_texts` row). This stage takes every version
+with no result of the current PROCESSOR_VERSION (a result: the version's `document_texts`
+row, whose `processor_version` says which processor made it), runs
+`pipelines.process.process_body` over its stored bytes in worker processes, one per core by
+default, and writes the rows in batches, each batch one transaction (Store.write_processed).
+With `all_versions` (`--all`, and the old `reparse`), every current version is processed
+again; where the result changed, a new version with `reprocessed_from` is added and the old
+one kept.
+
+Every page runs under a time limit (the task is cancelled and its worker replaced) and a
+memory limit (RLIMIT_AS in the worker, so a runaway page meets MemoryError instead of the OOM
+killer). A page over a limit, or whose worker died, is stored unparsed with the reason
+(`limit: …`, `processing failed: …`) and the stage goes on. The pool is pebble's ProcessPool,
+which gives per-task timeouts and replaces dead or timed-out workers; the standard library's
+pool has neither (one dead worker breaks it).
+
+With `follow`, the stage keeps taking versions as they land while a crawl holds the
+database's crawl lock, then takes what the crawl left, drains and exits. One stage at a time
+per database: a second waits for the first (its lock is `<db>.process.lock`). A stage killed
+at any point leaves the versions it had not written pending; the next run does them.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import multiprocessing
+import os
+import resource
+import sqlite3
+import time
+from collections import Counter, deque
+from concurrent.futures import FIRST_COMPLETED, Future, wait
+from dataclasses import dataclass
+from pathlib import Path
+
+from pebble import ProcessExpired, ProcessPool
+
+from govcrawl.recorder import code_version
+from pipelines.encoding import content_type_of
+from pipelines.process import PROCESSOR_VERSION, process_body
+from pipelines.store import (
+    PreparedRows,
+    ProcessedResult,
+    ProcessedRows,
+    Store,
+    prepare,
+    processing_failure,
+    read_body,
+)
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 60.0
+DEFAULT_MEMORY_MB = 1024
+BATCH_VERSIONS = 100  # versions per write transaction
+BATCH_SECONDS = 1.0  # or fewer, once the oldest waits this long
+POLL_SECONDS = 0.5  # with follow: how often to look for versions the crawl added
+TASKS_PER_WORKER = 32  # queued ahead, so the workers stay busy while a batch is written
+
+
+@dataclass
+class Work:
+    """A version to process: where its bytes are, and its stored result when it has one."""
+
+    version_id: int
+    body_sha256: str
+    content_type: str | None
+    reprocessed: bool = False
+    old_result_sha256: str | None = None
+
+
+PENDING = """
+SELECT v.id, v.body_sha256, f.headers FROM document_versions v
+LEFT JOIN document_texts t ON t.version_id = v.id LEFT JOIN fetches f ON f.id = v.fetch_id
+WHERE t.version_id IS NULL AND v.id > ? ORDER BY v.id
+"""
+# Current versions processed by another processor (or, for --all, every current version).
+PROCESSED_AGAIN = """
+SELECT v.id, v.body_sha256, f.headers, t.result_sha256 FROM documents d
+JOIN document_versions v ON v.id = d.current_version_id JOIN document_texts t ON t.version_id = v.id
+LEFT JOIN fetches f ON f.id = v.fetch_id
+WHERE ? OR t.processor_version IS NOT ? ORDER BY v.id
+"""
+COUNT_PENDING = """
+SELECT (SELECT count(*) FROM document_versions v LEFT JOIN document_texts t ON t.version_id = v.id
+        WHERE t.version_id IS NULL),
+       (SELECT count(*) FROM documents d JOIN document_texts t ON t.version_id = d.current_version_id
+        WHERE t.processor_version IS NOT ?)
+"""
+
+
+def pending_counts(db) -> tuple[int, int]:
+    """(versions never processed, current versions processed by an older processor)."""
+    return tuple(db.execute(COUNT_PENDING, [PROCESSOR_VERSION]).fetchone())
+
+
+def content_type(headers: str | None) -> str | None:
+    return content_type_of(json.loads(headers or "{}"))
+
+
+def pending(db, after: int) -> list[Work]:
+    return [Work(v, sha, content_type(headers)) for v, sha, headers in db.execute(PENDING, [after])]
+
+
+def processed_again(db, all_versions: bool) -> list[Work]:
+    return [
+        Work(v, sha, content_type(headers), True, old)
+        for v, sha, headers, old in db.execute(PROCESSED_AGAIN, [all_versions, PROCESSOR_VERSION])
+    ]
+
+
+# -- the worker side -------------------------------------------------------------------------
+_connections: dict[str, sqlite3.Connection] = {}
+
+
+def limit_memory(memory_mb: int) -> None:
+    """Pool initializer: this worker's address space may grow by memory_mb over its start."""
+    with open("/proc/self/statm") as statm:
+        size = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = size + memory_mb * 2**20
+    resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
+
+
+def process_stored(
+    path: str, sha: str, content_type: str | None, memory_mb: int, old_result_sha256: str | None = None
+) -> PreparedRows:
+    """In a worker: one version's rows from its stored bytes (read here, not sent over a pipe),
+    as the tuples the inserts take; only the digest when it equals the stored result's."""
+    rows = processed_rows(path, sha, content_type, memory_mb)
+    digest = rows.text.get("result_sha256")
+    if old_result_sha256 is not None and digest == old_result_sha256:  # unchanged: nothing to send
+        return PreparedRows({"result_sha256": digest, "processor_version": rows.text.get("processor_version")}, {})
+    try:
+        return prepare(rows)
+    except (ValueError, MemoryError) as error:  # a key no column takes: stored unparsed with why
+        return prepare(ProcessedRows.failed(processing_failure(error), PROCESSOR_VERSION))
+
+
+def processed_rows(path: str, sha: str, content_type: str | None, memory_mb: int) -> ProcessedRows:
+    if path not in _connections:
+        _connections[path] = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+    try:
+        rows = process_body(read_body(_connections[path], sha), content_type)
+    except MemoryError:
+        rows = ProcessedRows.failed("processing failed: MemoryError", PROCESSOR_VERSION)
+    if "processing failed: MemoryError" in (rows.failure or "") + rows.text.get("problems", ""):
+        return ProcessedRows.failed(memory_limit(memory_mb), PROCESSOR_VERSION)
+    return rows
+
+
+def memory_limit(memory_mb: int) -> str:
+    return f"limit: processing needed more than GOVCRAWL_PROCESS_MEMORY_MB ({memory_mb} MB) of memory"
+
+
+# -- the stage -------------------------------------------------------------------------------
+class PagePool:
+    """Pages processed in worker processes, each under the time and memory limits."""
+
+    def __init__(self, path: Path, workers: int, timeout: float, memory_mb: int):
+        self.path, self.timeout, self.memory_mb = str(path), timeout, memory_mb
+        self.workers = workers
+        self.pool = ProcessPool(
+            max_workers=workers,
+            initializer=limit_memory,
+            initargs=(memory_mb,),
+            context=multiprocessing.get_context("fork"),  # workers share the parent's loaded modules
+        )
+
+    def submit(self, work: Work) -> Future:
+        return self.pool.schedule(
+            process_stored,
+            (self.path, work.body_sha256, work.content_type, self.memory_mb, work.old_result_sha256),
+            timeout=self.timeout,
+        )
+
+    def rows(self, future: Future, work: Work) -> PreparedRows | ProcessedRows:
+        """The page's rows, or why it has none: a limit hit, its worker gone, an error."""
+        try:
+            return future.result()
+        except TimeoutError:
+            failure = f"limit: processing took more than GOVCRAWL_PROCESS_TIMEOUT ({self.timeout:g} s)"
+        except ProcessExpired as error:
+            failure = f"processing failed: its worker died (exit code {error.exitcode})"
+        except MemoryError:
+            failure = memory_limit(self.memory_mb)
+        except Exception as error:  # e.g. a result that could not be sent back
+            failure = processing_failure(error)
+        logger.error("%s: version %d stored unparsed", failure, work.version_id)
+        return ProcessedRows.failed(failure, PROCESSOR_VERSION)
+
+    def close(self) -> None:
+        self.pool.stop()
+        self.pool.join(timeout=30)
+
+
+def lock_stage(path: Path):
+    """One stage per database: wait for one already running (the OS drops the lock with it)."""
+    handle = open(f"{path}.process.lock", "a")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        logger.warning("another process stage is working on %s; waiting for it", path)
+        fcntl.flock(handle, fcntl.LOCK_EX)
+    return handle
+
+
+def crawl_running(path: Path) -> bool:
+    """Whether a crawl holds the database's crawl lock (govcrawl.recorder.lock_database); a
+    shared probe, dropped at once."""
+    try:
+        handle = open(f"{path}.lock")
+    except FileNotFoundError:
+        return False
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
+
+
+@dataclass
+class StageSettings:
+    workers: int = 0  # 0: one per core
+    timeout: float = DEFAULT_TIMEOUT
+    memory_mb: int = DEFAULT_MEMORY_MB
+    batch_versions: int = BATCH_VERSIONS
+    poll_seconds: float = POLL_SECONDS
+
+
+def run_stage(
+    path: str | Path, *, all_versions: bool = False, follow: bool = False, settings: StageSettings | None = None
+) -> dict:
+    """Process what is pending (or, all_versions, every current version); see the module doc."""
+    path, settings = Path(path), settings or StageSettings()
+    workers = settings.workers or os.cpu_count() or 1
+    lock = lock_stage(path)
+    store = Store(path)
+    kind = "reparse" if all_versions else "process"
+    store.abandon_unfinished_runs(kind)  # we hold the stage lock: none is running
+    recorded = {"processor_version": PROCESSOR_VERSION, "workers": workers, "timeout": settings.timeout,
+                "memory_mb": settings.memory_mb, "all": all_versions, "follow": follow}  # fmt: skip
+    run_id = store.start_run(kind, code_version(), recorded, kind=kind)
+    counts: Counter[str] = Counter()
+    failure, reason = None, "finished"
+    pool = PagePool(path, workers, settings.timeout, settings.memory_mb)
+    try:
+        drain(store, pool, run_id, counts, all_versions, follow, settings)
+    except sqlite3.Error as error:
+        failure, reason = f"the database could not be written: {type(error).__name__}: {error}", "database_unwritable"
+        logger.error("process run #%d failed: %s", run_id, failure)
+    except KeyboardInterrupt:
+        failure, reason = "interrupted before the end; run `govcrawl process` again", "shutdown"
+    finally:
+        pool.close()
+    store.counts.update(
+        {"new_versions": counts["changed"], "unchanged": counts["unchanged"], "errors": counts["unparsed"]}
+    )
+    summary = {"run_id": run_id, "versions": sum(counts[k] for k in ("processed", "changed", "unchanged")),
+               **{k: counts[k] for k in ("processed", "changed", "unchanged", "unparsed")}, "failure": failure}  # fmt: skip
+    store.finish_run(run_id, reason, summary, failure)
+    summary["pending"] = sum(pending_counts(store.db))
+    store.close()
+    lock.close()
+    return summary
+
+
+def drain(
+    store: Store, pool: PagePool, run_id: int, counts: Counter, all_versions: bool, follow: bool,
+    settings: StageSettings,
+) -> None:  # fmt: skip
+    """Feed the pool and write its results in batches until nothing is left (and, following,
+    no crawl runs any more)."""
+    todo: deque[Work] = deque(processed_again(store.db, all_versions))
+    high_water = 0
+    in_flight: dict[Future, Work] = {}
+    results: list[ProcessedResult] = []
+    oldest = time.monotonic()
+    last_look = 0.0
+    crawl_over = False
+
+    def look() -> None:
+        nonlocal high_water, last_look, crawl_over
+        crawl_over = not follow or not crawl_running(store.path)  # before the look: nothing slips by
+        fresh = pending(store.db, high_water)
+        if fresh:
+            high_water = fresh[-1].version_id
+            todo.extend(fresh)
+        last_look = time.monotonic()
+
+    def write() -> None:
+        nonlocal oldest
+        if results:
+            counts.update(store.write_processed(results, run_id))
+            results.clear()
+        oldest = time.monotonic()
+
+    look()
+    while True:
+        if follow and not crawl_over and len(todo) < pool.workers * TASKS_PER_WORKER and time.monotonic() - last_look >= settings.poll_seconds:
+            look()
+        while todo and len(in_flight) < pool.workers * TASKS_PER_WORKER:
+            work = todo.popleft()
+            in_flight[pool.submit(work)] = work
+        if not in_flight and not todo:
+            write()
+            if crawl_over:
+                return
+            time.sleep(max(0.0, settings.poll_seconds - (time.monotonic() - last_look)))
+            look()
+            continue
+        done, _ = wait(list(in_flight), timeout=settings.poll_seconds, return_when=FIRST_COMPLETED)
+        for future in done:
+            work = in_flight.pop(future)
+            if not results:
+                oldest = time.monotonic()
+            rows = pool.rows(future, work)
+            results.append(ProcessedResult(work.version_id, rows, work.reprocessed, work.old_result_sha256))
+        if len(results) >= settings.batch_versions or time.monotonic() - oldest >= BATCH_SECONDS:
+            write()
