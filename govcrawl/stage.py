@@ -39,6 +39,7 @@ from pathlib import Path
 
 from pebble import ProcessExpired, ProcessPool
 
+import pipelines.process
 from govcrawl.recorder import code_version
 from pipelines.encoding import content_type_of
 from pipelines.process import PROCESSOR_VERSION, process_body
@@ -115,14 +116,44 @@ def processed_again(db, all_versions: bool) -> list[Work]:
 
 # -- the worker side -------------------------------------------------------------------------
 _connections: dict[str, sqlite3.Connection] = {}
+_limit: dict[str, int] = {}  # this worker's address-space limit, once set
+
+
+def peak_address_space() -> int:
+    """The worker's largest address space so far (VmPeak), in bytes."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmPeak:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def near_the_limit(peak_before: int) -> bool:
+    """Did this page take the address space to the last quarter of its allowance? A page that
+    runs out fails in whatever allocated last: MemoryError in Python, but an XMLSyntaxError in
+    libxml2 or an ImportError in a lazy import, so the exception alone does not tell."""
+    limit = _limit.get("bytes")
+    if not limit:
+        return False
+    peak = peak_address_space()
+    return peak > peak_before and limit - peak < (limit - peak_before) / 4
+
+
+# A page that makes processing load everything it loads lazily (OpenCC's dictionaries for the
+# Traditional characters, jieba's for the garbled run), so that no page meets the memory
+# limit while importing a library: that fails as an ImportError, not as the page's MemoryError.
+WARM_UP_PAGE = "<html><body><p>政府資訊公開工作年度報告 鏀垮簻淇℃伅鍏紑</p></body></html>".encode()
 
 
 def limit_memory(memory_mb: int) -> None:
-    """Pool initializer: this worker's address space may grow by memory_mb over its start."""
+    """Pool initializer: this worker's address space may grow by memory_mb over its start
+    (measured once the processing libraries are loaded)."""
+    pipelines.process.process_body(WARM_UP_PAGE, "text/html; charset=utf-8")
     with open("/proc/self/statm") as statm:
         size = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
     limit = size + memory_mb * 2**20
+    _limit["bytes"] = limit
     resource.setrlimit(resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
 
 
@@ -144,11 +175,14 @@ def process_stored(
 def processed_rows(path: str, sha: str, content_type: str | None, memory_mb: int) -> ProcessedRows:
     if path not in _connections:
         _connections[path] = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+    peak_before = peak_address_space()
     try:
         rows = process_body(read_body(_connections[path], sha), content_type)
     except MemoryError:
         rows = ProcessedRows.failed("processing failed: MemoryError", PROCESSOR_VERSION)
-    if "processing failed: MemoryError" in (rows.failure or "") + rows.text.get("problems", ""):
+    failed = "processing failed: " in (rows.failure or "") + rows.text.get("problems", "")
+    if failed and ("processing failed: MemoryError" in (rows.failure or "") + rows.text.get("problems", "")
+                   or near_the_limit(peak_before)):  # fmt: skip
         return ProcessedRows.failed(memory_limit(memory_mb), PROCESSOR_VERSION)
     return rows
 
