@@ -53,7 +53,7 @@ import psutil
 import scrapy
 import twisted
 
-from tests.replica.process import CRAWL_ENV, ROOT, Replica, crawl_command
+from tests.replica.process import CRAWL_ENV, ROOT, Replica, crawl_command, high_water_rss
 
 RESULTS = ROOT / "bench" / "results" / "crawl_throughput.json"
 CRAWL_STAGE_SETTINGS = {"GOVCRAWL_PROCESS_BESIDE": "0"}
@@ -107,13 +107,8 @@ def db_counts(db: Path) -> dict[str, int] | None:
 
 
 def vm_hwm_mib(pid: int) -> float | None:
-    """A process's own peak RSS so far (VmHWM starts afresh at exec, unlike ru_maxrss)."""
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            line = next(line for line in status if line.startswith("VmHWM:"))
-    except (OSError, StopIteration):
-        return None
-    return int(line.split()[1]) / 1024
+    """A process's own peak RSS so far, or None once it has exited."""
+    return high_water_rss(pid) / 2**20 or None
 
 
 def roles(root: psutil.Process, known: dict[int, str]) -> None:

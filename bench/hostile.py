@@ -7,8 +7,7 @@ issue 12: oversize and chunked bodies, a gzip bomb, span bombs, a 100,000-row ta
 holes, adversarial titles and scripts, a pagination trap, a silent host, a slow drip, cut and
 refused answers, redirect traps) are each crawled once by `scrapy crawl reports` in a
 subprocess, with the replica settings and the hostile test's limits (DOWNLOAD_TIMEOUT 10 s).
-For each crawl: wall seconds, the crawl process's peak RSS as the kernel counts it (wait4's
-ru_maxrss), the largest sampled RSS of the crawl and its children (psutil), requests served,
+For each crawl: wall seconds, the crawl process's own peak RSS as the kernel counts it (VmHWM), the largest sampled RSS of the crawl and its children (psutil), requests served,
 documents stored and fetch errors; then the ratios. Issue 12 is done when the hostile crawl's
 peak RSS is <= 300 MiB and its wall time within 2x the plain one. Prints a markdown table and
 writes bench/results/hostile.json.

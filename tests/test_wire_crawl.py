@@ -17,7 +17,7 @@ import pytest
 import sqlite_utils
 
 from pipelines.store import read_body
-from tests.replica.process import CRAWL_ENV, ROOT, crawl_command
+from tests.replica.process import CRAWL_ENV, ROOT, crawl_command, high_water_rss
 from tests.wire_proxy import Proxy, page, redirect, stream_without_length, truncated
 
 CITY = "http://www.panzhihua.gov.cn"
@@ -120,14 +120,8 @@ def crawl(tmp_path_factory):
 
 
 def peak_rss(pid: int) -> float:
-    """The process's own peak RSS in MB (VmHWM starts afresh at exec, unlike ru_maxrss,
-    which a child inherits from the parent it was forked from)."""
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            line = next(line for line in status if line.startswith("VmHWM:"))
-    except (OSError, StopIteration):  # exited meanwhile
-        return 0.0
-    return int(line.split()[1]) / 1024
+    """The process's own peak RSS in MB."""
+    return high_water_rss(pid) / 2**20
 
 
 def _raw_gzip(handler, data: bytes) -> None:
