@@ -49,16 +49,11 @@ def crawl_replica(tmp_path: Path, *args: str, size: int = 200) -> CrawlResult:
         )
 
 
-# Tests that run `scrapy crawl` in a subprocess against the replica: `pytest -m e2e` selects them,
-# `pytest -m "not e2e"` leaves them out.
-E2E_MODULES = {"test_crawl", "test_recrawl", "test_crash_safety", "test_run_status", "test_browser", "test_hostile"}
-
-
+# Tests that crawl or browse in real subprocesses are marked `e2e` in their modules
+# (`pytest -m "not e2e"` leaves them out); so is every test that uses the shared replica crawl.
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        module = getattr(item, "module", None)
-        name = module.__name__.rsplit(".", 1)[-1] if module else ""
-        if name in E2E_MODULES or "crawled" in getattr(item, "fixturenames", ()):
+        if "crawled" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.e2e)
 
 

@@ -23,6 +23,8 @@ from tests.replica.browser_pages import LOOPBACK_PAGE, OTHER_HOST, SECRET, with_
 from tests.replica.generator import build_portal
 from tests.replica.process import Replica, run_crawl
 
+pytestmark = pytest.mark.e2e  # crawls or browses in real subprocesses
+
 SHILI = load_profile("shili")
 BROWSER_REASONS = {"profile", "js_list", "js_challenge"}
 

@@ -28,6 +28,8 @@ from govcrawl.browser import (
 )
 from govcrawl.profiles import load_profile
 
+pytestmark = pytest.mark.e2e  # crawls or browses in real subprocesses
+
 ALLOWED = ("www.shili.test", "xian.shili.test")
 
 

@@ -15,8 +15,11 @@ from collections import Counter
 from pathlib import Path
 
 import psutil
+import pytest
 
 from tests.replica.process import CRAWL_ENV, ROOT, Replica, run_crawl, start_crawl
+
+pytestmark = pytest.mark.e2e  # crawls or browses in real subprocesses
 
 # Small batches and fewer concurrent requests, so that a crawl of the small replica has many
 # commits to be killed between.

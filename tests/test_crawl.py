@@ -6,10 +6,14 @@ import json
 from collections import Counter
 from urllib.parse import urlsplit
 
+import pytest
+
 from govcrawl.profiles import load_profile
 from pipelines.store import read_body
 from tests.conftest import crawl_replica
 from tests.replica.generator import build_portal
+
+pytestmark = pytest.mark.e2e  # crawls or browses in real subprocesses
 
 
 def test_every_annual_report_is_stored(crawled):

@@ -14,14 +14,16 @@ from dataclasses import dataclass
 import pytest
 import sqlite_utils
 
+from pipelines.store import read_body
 from tests.conftest import CrawlResult
+from tests.replica.browser_pages import OTHER_HOST, SECRET
 from tests.replica.hostile import NESTED_MARKER, OFFSITE_HOST, SILENT_HOST, TRAP_COLUMN
 from tests.replica.process import HOSTILE_SETTINGS, MeasuredCrawl, Replica, measured_crawl, run_crawl
 
 WALL_LIMIT = 180  # seconds
 RSS_LIMIT = 300 * 1024 * 1024
 
-pytestmark = pytest.mark.timeout(900)  # the module's crawls run in its first test's setup
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]  # its crawls run in the first test's setup
 
 # The class word (before the colon) each fetch-level case must leave on a fetch row.
 FETCH_ERRORS = {
@@ -191,3 +193,16 @@ def test_a_second_run_stores_the_report_behind_the_empty_200(hostile):
     ).fetchall()
     expected = next(p["length"] for p in hostile.first.manifest["pages"] if p["url"] == url)
     assert stored == [(expected,)]
+
+
+def test_a_page_whose_script_calls_a_loopback_service_is_kept_without_the_secret(hostile):
+    (url,) = hostile.case_urls("loopback_script")
+    crawl = hostile.first
+    rows = crawl.rows("SELECT via, error FROM fetches WHERE url = ? ORDER BY id", [url])
+    assert ("browser", None) in rows, rows  # rendered by Chromium (it looks script-built), no error
+    assert crawl.rows("SELECT count(*) FROM documents WHERE url = ?", [url]) == [(1,)]
+    requested = [entry["url"] for entry in crawl.server_log]
+    assert not [u for u in requested if "secret" in u or OTHER_HOST in u], "the browser left the profile"
+    assert not [u for (u,) in crawl.rows("SELECT url FROM fetches") if "127.0.0.1" in u or OTHER_HOST in u]
+    secret = SECRET.encode()
+    assert not [sha for sha, in crawl.rows("SELECT sha256 FROM bodies") if secret in read_body(crawl.db, sha)]

@@ -13,6 +13,8 @@ from govcrawl.profiles import load_profile
 from pipelines.coverage import missing_reports, new_reports
 from tests.replica.process import Replica, run_crawl
 
+pytestmark = pytest.mark.e2e  # crawls or browses in real subprocesses
+
 
 @dataclass
 class Run:

@@ -121,7 +121,7 @@ def test_hostile_mode_has_every_case_and_leaves_the_other_pages_alone():
         "adversarial_title", "adversarial_script", "pagination_trap", "silent_host", "slow_drip",
         "truncated_body", "retry_after", "forbidden", "redirect_loop", "offsite_redirect",
         "bad_scheme_redirect", "offsite_start_redirect", "empty_200_then_report", "huge_number",
-        "deep_nesting",
+        "deep_nesting", "loopback_script",
     }  # fmt: skip
     assert not any(p.hostile for p in normal.pages.values())
     unreachable = {p.url for p in hostile.pages.values() if p.reachable is False}
@@ -142,6 +142,7 @@ def test_hostile_mode_has_every_case_and_leaves_the_other_pages_alone():
     assert holes.count("\ufffd") > 10_000
 
 
+@pytest.mark.e2e  # a real replica server / scrapy subprocess
 def test_hostile_answers_on_the_wire():
     portal = build_portal(200, hostile=True)
     url = {p.hostile: p.url for p in portal.pages.values() if p.hostile}

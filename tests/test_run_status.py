@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import sqlite3
 
+import pytest
+
 from govcrawl.recorder import lock_database
 from pipelines.store import Store
 from tests.replica.process import Replica, free_port, run_crawl
+
+pytestmark = pytest.mark.e2e  # crawls or browses in real subprocesses
 
 
 def run_row(path) -> tuple:

@@ -10,7 +10,11 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from tests.replica.process import CRAWL_ENV, ROOT, Replica, start_crawl
+
+pytestmark = pytest.mark.e2e  # crawls or browses in real subprocesses
 
 
 def stats(db) -> dict:

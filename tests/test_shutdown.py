@@ -10,7 +10,11 @@ import subprocess
 import threading
 import time
 
+import pytest
+
 from tests.replica.process import CRAWL_ENV, ROOT, crawl_command
+
+pytestmark = pytest.mark.e2e  # crawls or browses in real subprocesses
 
 
 class SilentServer:

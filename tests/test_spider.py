@@ -160,6 +160,7 @@ def test_usable_arguments_pass():
     assert check_arguments({"years": "2021"}, "panzhihua") is None
 
 
+@pytest.mark.e2e  # a real replica server / scrapy subprocess
 def test_bad_arguments_end_the_command_with_one_line_and_status_2(tmp_path):
     db = tmp_path / "g.db"
     for argument in ("site=nonexistent", "years=abc", "years=2025-2019"):

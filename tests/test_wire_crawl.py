@@ -20,6 +20,8 @@ from pipelines.store import read_body
 from tests.replica.process import CRAWL_ENV, ROOT, crawl_command, high_water_rss
 from tests.wire_proxy import Proxy, page, redirect, stream_without_length, truncated
 
+pytestmark = pytest.mark.e2e  # crawls or browses in real subprocesses
+
 CITY = "http://www.panzhihua.gov.cn"
 LIST = f"{CITY}/zfxxgk1/zfxxgknb/index.shtml"
 OFFSITE_START = f"{CITY}/zwgk/xxgkml/xxgknb/index.shtml"

@@ -140,12 +140,21 @@ def add_js_lists(builder: PortalBuilder) -> None:
     for page in builder.pages.values():
         if page.url.startswith(f"http://{COUNTY}/") and page.kind == "list":
             page.fault = "js_check"
-    hostile = page_html(
-        "公示公告",
-        '<div class="crumb">首页 &gt; 年度报告 &gt; 公示公告</div><ul class="list" id="list"></ul>'
+    builder.pages[LOOPBACK_PAGE] = Page(
+        url=LOOPBACK_PAGE, kind="list", title="公示公告", body=loopback_shell("公示公告"), fault="js_list"
+    )
+
+
+def loopback_shell(title: str) -> bytes:
+    """A page that looks script-built, whose script reads a secret from a service on loopback
+    and which frames a host no profile lists: the browser must reach neither."""
+    from tests.replica.generator import page_html
+
+    return page_html(
+        title,
+        f'<div class="crumb">首页 &gt; 年度报告 &gt; {title}</div><ul class="list" id="list"></ul>'
         f'<iframe src="http://{OTHER_HOST}/frame.html"></iframe>{LOOPBACK_SCRIPT}',
     ).encode("utf-8")
-    builder.pages[LOOPBACK_PAGE] = Page(url=LOOPBACK_PAGE, kind="list", title="公示公告", body=hostile, fault="js_list")
 
 
 def with_port(body: bytes, port: int) -> bytes:

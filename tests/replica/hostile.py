@@ -7,7 +7,8 @@ behind the start URL that redirects off-site). All bodies are generated here, de
 
 Cases served from stored bytes (the processing stage must bound them): `span_bomb`,
 `huge_table`, `mojibake_holes`, `adversarial_title`, `adversarial_script`, `huge_number`,
-`deep_nesting`. Cases whose answer the server shapes (`respond`): `oversize_body` (200 MB with
+`deep_nesting`, and `loopback_script` (a page that looks script-built, whose script reads a
+secret from a service on loopback and frames a host no profile lists). Cases whose answer the server shapes (`respond`): `oversize_body` (200 MB with
 its Content-Length, streamed), `gzip_bomb` (1 MB of gzip that inflates to 1.1 GB), `no_length`
 (200 MB, chunked, streamed), `slow_drip` (one byte a second), `truncated_body` (Content-Length
 larger than what is sent, then the connection closed), `retry_after` (429, Retry-After: 3600),
@@ -76,6 +77,7 @@ AGENCIES = {
     "offsite_redirect": "攀枝花市人民防空办公室",
     "bad_scheme_redirect": "攀枝花市供销合作社",
     "retry_after": "攀枝花市气象局",
+    "loopback_script": "攀枝花市科学技术局",
 }
 
 
@@ -220,6 +222,12 @@ def deep_nesting(page: Page, builder: PortalBuilder) -> None:
     rebuild(page, deep)
 
 
+def loopback_script(page: Page, builder: PortalBuilder) -> None:
+    from tests.replica.browser_pages import loopback_shell
+
+    page.body = loopback_shell(page.title)
+
+
 BODIES = {
     "span_bomb": span_bomb,
     "huge_table": huge_table,
@@ -228,6 +236,7 @@ BODIES = {
     "adversarial_script": adversarial_script,
     "huge_number": huge_number,
     "deep_nesting": deep_nesting,
+    "loopback_script": loopback_script,
 }
 
 
