@@ -430,13 +430,18 @@ class Batch:
         return len(self.fetches) + len(self.pages) + len(self.marks) + len(self.fetch_errors)
 
 
+MAX_QUEUED_BATCHES = 4
+
+
 class BatchWriter:
     """The writer thread: batches in order, each write one transaction on its own connection.
     A failed write keeps its batches; they go again, first, with the next batch or flush."""
 
     def __init__(self, store: Store):
         self.store = store
-        self.queue: queue.Queue[Batch | None] = queue.Queue()
+        # Bounded: when the disk is slower than the crawl, handing over a batch waits for the
+        # writer (back-pressure on the crawl) instead of piling raw bodies up in memory.
+        self.queue: queue.Queue[Batch | None] = queue.Queue(maxsize=MAX_QUEUED_BATCHES)
         self.unwritten: list[Batch] = []
         self.thread = threading.Thread(target=self.run, name="govcrawl-store-writer", daemon=True)
         self.thread.start()
