@@ -1,7 +1,7 @@
 """Raw bytes of one page -> decoded, de-garbled document and its clean text.
 
-The entry point shared by the crawl's item pipelines, `govcrawl parse` and re-processing of
-stored bodies, so the same bytes always give the same result.
+One composition, shared by the process stage (`process_body`, govcrawl/stage.py) and
+`govcrawl parse` (`process_page`), so the same bytes always give the same result.
 
 No input makes it raise: a limit hit (pipelines.limits) and any error are lines of the
 parsed document's `problems` (`limit: …`, `processing failed: …`), and the page is kept with
