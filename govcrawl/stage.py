@@ -29,11 +29,12 @@ import json
 import logging
 import multiprocessing
 import os
+import queue
 import resource
 import sqlite3
 import time
 from collections import Counter, deque
-from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -305,6 +306,19 @@ def run_stage(
     return summary
 
 
+def finished_futures(finished: queue.SimpleQueue, timeout: float) -> list[Future]:
+    """The futures finished so far, waiting up to `timeout` for the first."""
+    try:
+        done = [finished.get(timeout=timeout)]
+    except queue.Empty:
+        return []
+    while True:
+        try:
+            done.append(finished.get_nowait())
+        except queue.Empty:
+            return done
+
+
 def drain(
     store: Store, pool: PagePool, run_id: int, counts: Counter, all_versions: bool, follow: bool,
     settings: StageSettings,
@@ -314,6 +328,9 @@ def drain(
     todo: deque[Work] = deque(processed_again(store.db, all_versions))
     high_water = 0
     in_flight: dict[Future, Work] = {}
+    # Finished futures arrive here (a done-callback each), so taking one costs the same however
+    # many are in flight; concurrent.futures.wait() sets up and tears down a waiter on each.
+    finished: queue.SimpleQueue[Future] = queue.SimpleQueue()
     results: list[ProcessedResult] = []
     oldest = time.monotonic()
     last_look = 0.0
@@ -341,7 +358,9 @@ def drain(
             look()
         while todo and len(in_flight) < pool.workers * TASKS_PER_WORKER:
             work = todo.popleft()
-            in_flight[pool.submit(work)] = work
+            future = pool.submit(work)
+            in_flight[future] = work
+            future.add_done_callback(finished.put)
         if not in_flight and not todo:
             write()
             if crawl_over:
@@ -349,8 +368,7 @@ def drain(
             time.sleep(max(0.0, settings.poll_seconds - (time.monotonic() - last_look)))
             look()
             continue
-        done, _ = wait(list(in_flight), timeout=settings.poll_seconds, return_when=FIRST_COMPLETED)
-        for future in done:
+        for future in finished_futures(finished, settings.poll_seconds):
             work = in_flight.pop(future)
             if not results:
                 oldest = time.monotonic()

@@ -22,6 +22,7 @@ Scores are computed on a bounded sample of the text outside <script>/<style>, so
 from __future__ import annotations
 
 import codecs
+import logging
 import re
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
@@ -31,6 +32,10 @@ from typing import NamedTuple
 
 from pipelines.hanzi import HANZI, common_hanzi
 from pipelines.text import strip_scripts
+
+# charset-normalizer logs each candidate it weighs (about ten records a call, made even when no
+# handler keeps them, since Scrapy leaves the root logger at NOTSET); its verdict is ours to log.
+logging.getLogger("charset_normalizer").setLevel(logging.WARNING)
 
 THRESHOLD = 0.9  # clean text scores >= 0.97; UTF-8 read as GBK ~0.38, Big5 read as GB18030 ~0.61
 META_PREFIX = 4096  # bytes searched for a <meta> charset

@@ -12,6 +12,7 @@ bounded, non-backtracking patterns.
 
 from __future__ import annotations
 
+import codecs
 import re
 
 from pipelines.encoding import decode_page
@@ -26,23 +27,37 @@ ERROR_PHRASES = re.compile(
     r"(?<!\d)40[034](?!\d)|(?<!\d)50[023](?!\d)|not found|forbidden|internal server error|service unavailable",
     re.I,
 )
-TITLE_OR_HEADING = re.compile(r"<(title|h[1-3])\b[^>]{0,500}>([^<]{0,300})", re.I)
+TITLE_OR_HEADING = re.compile(rb"<(title|h[1-3])\b[^>]{0,500}>([^<]{0,900})", re.I)
 TAGS = re.compile(r"<[^>]{0,2000}>")
+HEAD_BYTES = 60_000  # where a template puts its title and first headings
 
 
 def error_phrase(body: bytes, content_type: str | None = None) -> str | None:
-    """The error phrase found in the title or a heading of a short page (a soft 404), or None."""
+    """The error phrase found in the title or a heading of a short page (a soft 404), or None.
+
+    Headings are found in the bytes and only they are decoded: decoding the whole page (with
+    charset detection when it declares nothing) is left for the rare page whose heading
+    names an error, to confirm that it is short."""
     if len(body) > 64 * ERROR_PAGE_MAX_TEXT:  # far too long for an error template
         return None
-    text = decode_page(body, content_type).text  # the crawl's own decoder: GBK pages often declare nothing
-    visible = TAGS.sub("", strip_scripts(text))
+    head = body[:HEAD_BYTES]
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # markup not in ASCII bytes
+        head = decode_page(head, content_type).text.encode("utf-8")
+    headings = [heading for _, heading in TITLE_OR_HEADING.findall(head)]
+    if not headings:
+        return None
+    joined = b"\n".join(headings)
+    try:
+        text = joined.decode("utf-8")
+    except UnicodeDecodeError:  # the crawl's own decoder: GBK pages often declare nothing
+        text = decode_page(joined, content_type).text
+    match = ERROR_PHRASES.search(text)
+    if not match:
+        return None
+    visible = TAGS.sub("", strip_scripts(decode_page(body, content_type).text))
     if len("".join(visible.split())) > ERROR_PAGE_MAX_TEXT:
         return None
-    for _, heading in TITLE_OR_HEADING.findall(text[:20000]):
-        match = ERROR_PHRASES.search(heading)
-        if match:
-            return match.group(0)
-    return None
+    return match.group(0)
 
 
 def suspect_reason(body: bytes, content_type: str | None = None) -> str | None:
