@@ -147,7 +147,7 @@ class ReportsSpider(scrapy.Spider):
         headers = {name: value for name, value in validators.items() if value}
         kind = target.offered_as or offered_as(target.url, "", self.profile)
         if kind is not None:  # an attachment, or a dead link to one
-            return self.attachment_request(AttachmentLink(target.url, "", kind), target.referer, headers)
+            return self.attachment_request(AttachmentLink(target.url, "", kind), target.referer, headers, True)
         return scrapy.Request(
             target.url,
             headers=headers,
@@ -185,7 +185,11 @@ class ReportsSpider(scrapy.Spider):
                 yield from self.attachment_requests([AttachmentLink(url, title, kind)], response.url)
 
     def attachment_request(
-        self, link: AttachmentLink, offered_by: str | None, headers: dict[str, str] | None = None
+        self,
+        link: AttachmentLink,
+        offered_by: str | None,
+        headers: dict[str, str] | None = None,
+        revalidation: bool = False,
     ) -> scrapy.Request:
         return scrapy.Request(
             link.url,
@@ -200,7 +204,7 @@ class ReportsSpider(scrapy.Spider):
             meta={
                 "download_maxsize": self.max_attachment_bytes,
                 ATTACHMENT_META: link.offered_as,
-                "handle_httpstatus_list": REVALIDATION_STATUSES if headers else [],
+                "handle_httpstatus_list": REVALIDATION_STATUSES if revalidation else [],
             },
         )
 
