@@ -353,6 +353,17 @@ class Store:
             )
         }
 
+    def unsettled_links(self) -> list[tuple[str, str | None]]:
+        """(url, referer) of URLs asked for but never stored nor found dead: their last answer
+        failed (a timeout, a 500, too large, a suspect 200) or they were not requested (a limit).
+        The spider asks again for those that are attachments, whose offering page is not
+        fetched again once stored."""
+        return self.db.execute(
+            "SELECT url, referer FROM fetches f WHERE id = (SELECT max(id) FROM fetches g WHERE g.url = f.url)"
+            " AND (status IS NULL OR status NOT IN (404, 410)) AND url NOT IN (SELECT url FROM documents)"
+            " AND url NOT IN (SELECT requested_url FROM document_versions) ORDER BY id"
+        ).fetchall()
+
     def revalidation_targets(self) -> list[Revalidation]:
         """Every stored document (gone ones too: they may come back) with the validators its
         current version was served with, and every dead link."""

@@ -18,7 +18,8 @@ download endpoint) and a list's links straight to a file whose title may be a re
 fetched as documents of their own, linked to the page that offered them (`document_links`),
 each bounded by GOVCRAWL_MAX_ATTACHMENT_BYTES (Scrapy's per-request `download_maxsize`: a
 larger one is a `too large: …` fetch row) and at most GOVCRAWL_MAX_ATTACHMENTS_PER_PAGE per
-page. A stored attachment is known like any document, and revalidated like one. An answer that
+page. A stored attachment is known like any document, and revalidated like one; one whose
+last answer failed is asked for again by the next run (its page, stored, is not fetched again). An answer that
 says it is a file (`Content-Disposition: attachment`) or is no text is taken as an attachment
 wherever it was linked from.
 """
@@ -137,6 +138,10 @@ class ReportsSpider(scrapy.Spider):
             self.list_pages[list_column(url)].add(url)
             # Lists are always revisited: that is where new years appear.
             yield scrapy.Request(url, callback=self.parse_list, errback=self.failed, dont_filter=True)
+        for url, referer in recorder.store.unsettled_links():
+            # an attachment that failed: its page, stored, will not offer it again
+            if offered_as(url, "", self.profile) == "document" and link_key(url) not in self.known:
+                yield self.attachment_request(AttachmentLink(url, "", "document"), referer)
         if self.revalidate:
             for target in recorder.store.revalidation_targets():
                 if self.profile.is_on_site(target.url):
