@@ -359,8 +359,9 @@ class Store:
         The spider asks again for those that are attachments, whose offering page is not
         fetched again once stored."""
         return self.db.execute(
-            "SELECT url, referer FROM fetches f WHERE id = (SELECT max(id) FROM fetches g WHERE g.url = f.url)"
-            " AND (status IS NULL OR status NOT IN (404, 410)) AND url NOT IN (SELECT url FROM documents)"
+            # failed exchanges first (few), then whether each is its URL's last
+            "SELECT url, referer FROM fetches f WHERE error IS NOT NULL AND (status IS NULL OR status NOT IN (404, 410))"
+            " AND id = (SELECT max(id) FROM fetches g WHERE g.url = f.url) AND url NOT IN (SELECT url FROM documents)"
             " AND url NOT IN (SELECT requested_url FROM document_versions) ORDER BY id"
         ).fetchall()
 

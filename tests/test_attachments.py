@@ -289,3 +289,28 @@ def test_a_schema_4_file_gets_the_links_table_and_keeps_its_rows(tmp_path):
     assert "document_links" in store.db.table_names()
     assert store.db.execute("SELECT url FROM documents").fetchall() == [("http://a/1.shtml",)]
     store.close()
+
+
+def test_a_file_that_failed_is_asked_for_again_by_the_next_run(spider):
+    """Its page, stored, is not fetched again: the run asks for the file itself."""
+    import asyncio
+
+    from pipelines.store import FetchRecord
+
+    store = CrawlRecorder.of(spider.crawler).store
+    big, flaky, done, dead = (f"{COLUMN}P{n}.pdf" for n in range(1, 5))
+    store.record_fetch(FetchRecord(run_id=spider.run_id, url=big, referer=ARTICLE, error="too large: Expected …"))
+    store.record_fetch(FetchRecord(run_id=spider.run_id, url=flaky, referer=ARTICLE, status=500, error="HTTP 500"))
+    store.record_fetch(FetchRecord(run_id=spider.run_id, url=dead, referer=ARTICLE, status=404, error="HTTP 404"))
+    store.record_fetch(FetchRecord(run_id=spider.run_id, url=done, status=500, error="HTTP 500"))
+    store_items(spider, stored_item(spider, done, pdf_bytes(), ARTICLE, None, "document"))
+    failed_article = f"{COLUMN}4100999.shtml"  # an article that failed is found again on its list
+    store.record_fetch(FetchRecord(run_id=spider.run_id, url=failed_article, status=500, error="HTTP 500"))
+    store.flush()
+
+    async def collect():
+        return [request async for request in spider.start()]
+
+    retried = [r for r in asyncio.run(collect()) if r.callback == spider.parse_attachment]
+    assert [(r.url, r.cb_kwargs["offered_by"]) for r in retried] == [(big, ARTICLE), (flaky, ARTICLE)]
+    assert all(r.meta["download_maxsize"] == 123456 for r in retried)
