@@ -39,19 +39,21 @@ EXTENSIONS = {"pdf": "pdf", "big_pdf": "pdf", "docx": "docx", "xlsx": "xlsx", "p
 def attachment_bytes(kind: str, page, html: str | None = None) -> bytes:
     """The file of `page` (a tests.replica.generator.Page with title and values) as `kind`;
     html: the report's HTML body, for `html_doc`."""
-    if kind == "pdf":
-        return pdf_file(page)
+    if kind in REPORT_KINDS:
+        return report_file(kind, page)
     if kind == "big_pdf":
         return pdf_file(page, noise_bytes=300_000)
-    if kind == "docx":
-        return docx_file(page)
-    if kind == "xlsx":
-        return xlsx_file(page)
     if kind == "png":
         return png_file(page)
     if kind == "html_doc":
         return word_html(page, html or "")
     raise ValueError(f"unknown attachment kind {kind!r}")
+
+
+def report_file(kind: str, page) -> bytes:
+    """The report as a file of `kind`: the one call to hand to
+    tests.replica.attachments.render_attachment once it is there (it takes the same arguments)."""
+    return {"pdf": pdf_file, "docx": docx_file, "xlsx": xlsx_file}[kind](page)
 
 
 def value_rows(page) -> list[tuple[str, str]]:
