@@ -314,3 +314,21 @@ def test_a_file_that_failed_is_asked_for_again_by_the_next_run(spider):
     retried = [r for r in asyncio.run(collect()) if r.callback == spider.parse_attachment]
     assert [(r.url, r.cb_kwargs["offered_by"]) for r in retried] == [(big, ARTICLE), (flaky, ARTICLE)]
     assert all(r.meta["download_maxsize"] == 123456 for r in retried)
+
+
+def test_the_profile_tells_the_replicas_files_from_its_pages():
+    from govcrawl.attachments import offered_as
+    from govcrawl.profiles import load_profile
+    from tests.replica.generator import build_portal
+
+    profile = load_profile("panzhihua")
+    portal = build_portal(60, attachments=True)
+    attachments = [p for p in portal.pages.values() if p.kind == "attachment"]
+    assert len(attachments) == 9
+    for page in attachments:
+        assert not profile.is_list_page(page.url) and not profile.is_article_page(page.url), page.url
+        text = page.title if page.link_style == "image" else ""
+        assert offered_as(page.url, text, profile) == ("image" if page.link_style == "image" else "document")
+    for page in portal.pages.values():
+        if page.kind in ("list", "annual_report", "attachment_article", "notice", "robots", "home"):
+            assert offered_as(page.url, page.title or "", profile) is None, page.url
