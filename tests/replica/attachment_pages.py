@@ -4,7 +4,8 @@ link them, on 西区's department columns:
 article_link     an article page: "详见附件" and 附件：<a href="./P0….pdf">XX年度报告.pdf</a>
                  (PDF, DOCX)
 downfile         the article's attachment behind the CMS's download script,
-                 /module/download/downfile.jsp?classid=0&filename=….xlsx, answered as
+                 /module/download/downfile.jsp?classid=0&filename=<32 hex>.xlsx&showname=<escaped
+                 name>.xlsx (the shape of real portals' links), answered as
                  application/octet-stream with Content-Disposition: attachment; filename*=UTF-8''…
 attach_endpoint  /attach/0/<hex>: no extension at all, a PDF behind it
 html_doc         a ".doc" that is really an HTML page (Word's "save as web page"), served as
@@ -23,6 +24,7 @@ byte what it is without `--attachments`.
 
 from __future__ import annotations
 
+import hashlib
 import random
 from datetime import date
 from typing import TYPE_CHECKING
@@ -77,7 +79,7 @@ def add_case(builder: PortalBuilder, agency_name: str, column: str, year: int, s
     title = f"{agency_name}{year}年政府信息公开工作年度报告"
     file_id = builder.new_id(published)
     report = Page(
-        url=file_url(column, style, kind, published, file_id),
+        url=file_url(column, style, kind, published, file_id, title),
         kind="attachment",
         title=title,
         agency=agency_name,
@@ -124,11 +126,15 @@ def add_case(builder: PortalBuilder, agency_name: str, column: str, year: int, s
     builder.add_article(HOST, column, article)
 
 
-def file_url(column: str, style: str, kind: str, published: date, file_id: int) -> str:
+def file_url(column: str, style: str, kind: str, published: date, file_id: int, title: str) -> str:
     stamp = f"{published:%Y%m%d}{file_id % 1_000_000:06d}"
     extension = EXTENSIONS[kind]
-    if style == "downfile":
-        return f"http://{HOST}/module/download/downfile.jsp?classid=0&filename={stamp}.{extension}"
+    if style == "downfile":  # as real portals write it: a 32-hex file name, the name shown escaped
+        name = hashlib.md5(f"{file_id}".encode()).hexdigest()
+        return (
+            f"http://{HOST}/module/download/downfile.jsp?classid=0&filename={name}.{extension}"
+            f"&showname={quote(title)}.{extension}"
+        )
     if style == "attach_endpoint":
         return f"http://{HOST}/attach/0/{file_id:x}{published:%Y%m%d}"
     prefix = "W0" if style == "image" else "P0"  # TRS names pictures W0…, other files P0…
