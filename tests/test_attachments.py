@@ -332,3 +332,23 @@ def test_the_profile_tells_the_replicas_files_from_its_pages():
     for page in portal.pages.values():
         if page.kind in ("list", "annual_report", "attachment_article", "notice", "robots", "home"):
             assert offered_as(page.url, page.title or "", profile) is None, page.url
+
+
+@pytest.mark.parametrize(
+    "html, offers",
+    [
+        ('<a href="./P0202401.pdf">附件</a>', True),
+        ("<A HREF='../files/Report.PDF?dl=1'>附件</A>", True),
+        ('<a href=" ../../module/download/downfile.jsp?classid=0&filename=ab.docx">附件</a>', True),
+        ('<a href="/attach/0/1b7874">附件</a>', True),
+        ('<a href="/images/x.png">查看大图</a>', True),  # parsed; the link text then rules it out
+        ('<img src="/images/logo.png"><a href="./1234.shtml">2023年报告.pdf说明</a>', False),
+        ('<a href="./report.pdfa">x</a><p>见附件.pdf</p>', False),
+    ],
+)
+def test_only_pages_whose_bytes_link_a_file_are_parsed_for_links(html, offers):
+    from govcrawl.attachments import may_offer_files
+    from govcrawl.profiles import load_profile
+
+    body = f"<html><body>{html}</body></html>".encode("gbk")
+    assert may_offer_files(body, load_profile("panzhihua")) is offers

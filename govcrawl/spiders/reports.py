@@ -42,6 +42,7 @@ from govcrawl.attachments import (
     attachment_links,
     is_attachment_answer,
     link_text,
+    may_offer_files,
     offered_as,
 )
 from govcrawl.failures import describe
@@ -283,6 +284,8 @@ class ReportsSpider(scrapy.Spider):
         if not self.settled(response, None, kind):
             return
         yield self.page_item(response, list_page, link_title)
+        if not may_offer_files(response.body, self.profile):
+            return
         links = list(attachment_links(response, self.profile))
         if links:
             yield from self.attachment_requests(links, response.url)
