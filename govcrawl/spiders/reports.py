@@ -19,9 +19,9 @@ fetched as documents of their own, linked to the page that offered them (`docume
 each bounded by GOVCRAWL_MAX_ATTACHMENT_BYTES (Scrapy's per-request `download_maxsize`: a
 larger one is a `too large: …` fetch row) and at most GOVCRAWL_MAX_ATTACHMENTS_PER_PAGE per
 page. A stored attachment is known like any document, and revalidated like one; one whose
-last answer failed is asked for again by the next run (its page, stored, is not fetched again). An answer that
-says it is a file (`Content-Disposition: attachment`) or is no text is taken as an attachment
-wherever it was linked from.
+last answer failed is asked for again by the next run (its page, stored, is not fetched
+again). An answer that says it is a file (`Content-Disposition: attachment`) or is no text is
+taken as an attachment wherever it was linked from.
 """
 
 from __future__ import annotations
