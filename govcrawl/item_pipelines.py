@@ -35,6 +35,8 @@ class StorePipeline:
                 body=item["body"],
                 referer=item["referer"],
                 fetched_at=item["fetched_at"],
+                offered_as=item.get("offered_as"),
+                link_text=item.get("link_title"),
             )
         )
         return item

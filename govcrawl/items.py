@@ -4,7 +4,7 @@ import scrapy
 
 
 class PageItem(scrapy.Item):
-    """An article page that may be an annual report, exactly as fetched."""
+    """An article page that may be an annual report, or a file a page offered, exactly as fetched."""
 
     url = scrapy.Field()  # URL requested (first of a redirect chain)
     final_url = scrapy.Field()  # URL the body came from
@@ -17,3 +17,4 @@ class PageItem(scrapy.Item):
     fetch_id = scrapy.Field()  # row in `fetches` of the exchange that gave the body
     run_id = scrapy.Field()
     via = scrapy.Field()  # http | browser
+    offered_as = scrapy.Field()  # an attachment: "document" or "image" (referer offered it); else None

@@ -10,6 +10,10 @@ from urllib.parse import urlsplit
 import yaml
 
 PROFILE_DIR = Path(__file__).with_name("profiles")
+# Links to these are files (attachments), whatever the portal: a profile may list its own.
+ATTACHMENT_EXTENSIONS = (".pdf", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".et", ".ofd", ".zip")
+# An image is followed only where it is offered as the report itself (图片版).
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".gif", ".bmp")
 
 
 @dataclass(frozen=True)
@@ -23,6 +27,9 @@ class SiteProfile:
     title_year: re.Pattern
     # (path pattern, hosts or () for all) of pages marked `render: browser`
     browser_paths: tuple[tuple[re.Pattern, tuple[str, ...]], ...] = ()
+    # Download endpoints that serve a file whatever their URL ends with (downfile.jsp?…)
+    download_paths: tuple[re.Pattern, ...] = ()
+    attachment_extensions: tuple[str, ...] = ATTACHMENT_EXTENSIONS
 
     def _on_site(self, url: str) -> str | None:
         parts = urlsplit(url)
@@ -38,6 +45,10 @@ class SiteProfile:
     def is_article_page(self, url: str) -> bool:
         path = self._on_site(url)
         return path is not None and any(p.search(path) for p in self.article_paths)
+
+    def is_download_endpoint(self, url: str) -> bool:
+        path = self._on_site(url)
+        return path is not None and any(p.search(path) for p in self.download_paths)
 
     def needs_browser(self, url: str) -> bool:
         """Marked `render: browser` in the profile: fetch it in the browser from the start."""
@@ -76,6 +87,8 @@ def load_profile(name: str) -> SiteProfile:
         title_keywords=tuple(data["title_keywords"]),
         title_year=re.compile(data["title_year"]),
         browser_paths=tuple((pattern, hosts) for pattern, hosts, render in entries if render == "browser"),
+        download_paths=tuple(re.compile(p) for p in data.get("download_paths", ())),
+        attachment_extensions=tuple(e.lower() for e in data.get("attachment_extensions", ATTACHMENT_EXTENSIONS)),
     )
 
 

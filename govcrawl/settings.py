@@ -32,6 +32,11 @@ GOVCRAWL_PROCESS_MEMORY_MB = int(os.environ.get("GOVCRAWL_PROCESS_MEMORY_MB", "1
 # At most this many list pages per list column (index.shtml, index_1.shtml, ...) per run: a
 # column that always links to one more page (a trap) stops there, with a recorded error.
 GOVCRAWL_MAX_LIST_PAGES = int(os.environ.get("GOVCRAWL_MAX_LIST_PAGES", "500"))
+# Attachments (reports published as files): at most this many bytes each (Scrapy's per-request
+# download_maxsize; beyond it the fetch row says `too large: …`), and at most this many followed
+# per page (the rest recorded as `attachment limit: …`).
+GOVCRAWL_MAX_ATTACHMENT_BYTES = int(os.environ.get("GOVCRAWL_MAX_ATTACHMENT_BYTES", str(64 * 1024 * 1024)))
+GOVCRAWL_MAX_ATTACHMENTS_PER_PAGE = int(os.environ.get("GOVCRAWL_MAX_ATTACHMENTS_PER_PAGE", "20"))
 # Each run's log goes to <this>/run-<id>.log; empty: a `logs` directory beside the database.
 GOVCRAWL_LOG_DIR = os.environ.get("GOVCRAWL_LOG_DIR", "")
 # A run whose share of failed requests exceeds this exits non-zero (and is marked failed).

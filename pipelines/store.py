@@ -5,7 +5,8 @@ Pure storage: no Scrapy here. Rows are buffered and written one transaction per 
 a batch behind. The crawl stores versions pending; the process stage (govcrawl/stage.py)
 adds each version's rows, all of one version in one transaction. Bodies are content-addressed by SHA-256 and zlib-compressed; a document is
 a URL, and a version is each distinct body it has had (a change adds a version, never
-overwrites one).
+overwrites one). An attachment (a report published as a file) is a document like any other,
+linked to the page that offered it in `document_links`.
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ import sqlite_utils
 
 from pipelines.views import create_views
 
-SCHEMA_VERSION = 4  # 4: the full-text index is written per batch of processed versions, no triggers
+# 4: the full-text index is written per batch of processed versions, no triggers
+# 5: `document_links`: an attachment (a file a page offers) is linked to the page that offered it
+SCHEMA_VERSION = 5
 logger = logging.getLogger(__name__)
 # Longest error message kept from an exception (its text can quote a whole page).
 MAX_ERROR_DETAIL = 300
@@ -104,6 +107,8 @@ class PageRecord:
     body: bytes
     referer: str | None
     fetched_at: str
+    offered_as: str | None = None  # an attachment: "document" or "image"; referer offered it
+    link_text: str | None = None  # the text of the link to the attachment
 
 
 @dataclass
@@ -126,6 +131,7 @@ class Revalidation:
     etag: str | None
     last_modified: str | None
     referer: str | None
+    offered_as: str | None = None  # an attachment: how it was offered ("document" or "image")
 
 
 class Store:
@@ -347,18 +353,31 @@ class Store:
             )
         }
 
+    def unsettled_links(self) -> list[tuple[str, str | None]]:
+        """(url, referer) of URLs asked for but never stored nor found dead: their last answer
+        failed (a timeout, a 500, too large, a suspect 200) or they were not requested (a limit).
+        The spider asks again for those that are attachments, whose offering page is not
+        fetched again once stored."""
+        return self.db.execute(
+            # failed exchanges first (few), then whether each is its URL's last
+            "SELECT url, referer FROM fetches f WHERE error IS NOT NULL AND (status IS NULL OR status NOT IN (404, 410))"
+            " AND id = (SELECT max(id) FROM fetches g WHERE g.url = f.url) AND url NOT IN (SELECT url FROM documents)"
+            " AND url NOT IN (SELECT requested_url FROM document_versions) ORDER BY id"
+        ).fetchall()
+
     def revalidation_targets(self) -> list[Revalidation]:
         """Every stored document (gone ones too: they may come back) with the validators its
         current version was served with, and every dead link."""
         targets = []
-        for url, headers, referer in self.db.execute(
-            "SELECT d.url, f.headers, v.referer FROM documents d"
+        for url, headers, referer, offered_as in self.db.execute(
+            "SELECT d.url, f.headers, v.referer,"
+            " (SELECT min(offered_as) FROM document_links l WHERE l.document_id = d.id) FROM documents d"
             " JOIN document_versions v ON v.id = d.current_version_id LEFT JOIN fetches f ON f.id = v.fetch_id"
-            f" UNION ALL SELECT url, NULL, referer FROM ({DEAD_LINKS})"
+            f" UNION ALL SELECT url, NULL, referer, NULL FROM ({DEAD_LINKS})"
             " WHERE url NOT IN (SELECT url FROM documents) ORDER BY 1"
         ):
             served = {name.lower(): values[-1] for name, values in json.loads(headers or "{}").items() if values}
-            targets.append(Revalidation(url, served.get("etag"), served.get("last-modified"), referer))
+            targets.append(Revalidation(url, served.get("etag"), served.get("last-modified"), referer, offered_as))
         return targets
 
     # -- the process stage's writes: one transaction per batch of versions -------------------
@@ -563,6 +582,8 @@ def write_page(conn: sqlite3.Connection, page: PageRecord, sha: str) -> list[str
         document_id = row[0]
         current_sha = conn.execute("SELECT body_sha256 FROM document_versions WHERE id = ?", [row[1]]).fetchone()[0]
         seen(conn, document_id, page.run_id, page.fetched_at)
+    if page.offered_as is not None and page.referer:
+        link_attachment(conn, document_id, page)
     if current_sha == sha:
         return ["unchanged"]
     version_id = conn.execute(
@@ -573,6 +594,16 @@ def write_page(conn: sqlite3.Connection, page: PageRecord, sha: str) -> list[str
     ).lastrowid  # fmt: skip
     conn.execute("UPDATE documents SET current_version_id = ? WHERE id = ?", [version_id, document_id])
     return [*changes, "new_versions"]
+
+
+def link_attachment(conn: sqlite3.Connection, document_id: int, page: PageRecord) -> None:
+    """Link an attachment's document to the page that offered it (once per page; the page's
+    document too when it is one: an article; a list page is none)."""
+    conn.execute(
+        "INSERT OR IGNORE INTO document_links (document_id, offered_by, offered_by_document_id, offered_as,"
+        " link_text, run_id, found_at) VALUES (?, ?, (SELECT id FROM documents WHERE url = ?), ?, ?, ?, ?)",
+        [document_id, page.referer, page.referer, page.offered_as, page.link_text, page.run_id, page.fetched_at],
+    )
 
 
 def seen(conn: sqlite3.Connection, document_id: int, run_id: int, fetched_at: str) -> None:
@@ -760,6 +791,13 @@ TABLES: dict[str, tuple[dict[str, type], str, list[tuple[str, str, str]]]] = {
         [("document_id", "documents", "id"), ("body_sha256", "bodies", "sha256"), ("fetch_id", "fetches", "id"),
          ("run_id", "crawl_runs", "id")],
     ),
+    "document_links": (
+        {"id": int, "document_id": int, "offered_by": str, "offered_by_document_id": int, "offered_as": str,
+         "link_text": str, "run_id": int, "found_at": str},
+        "id",
+        [("document_id", "documents", "id"), ("offered_by_document_id", "documents", "id"),
+         ("run_id", "crawl_runs", "id")],
+    ),
     "document_texts": (
         {"version_id": int, "processor_version": str, "encoding": str, "declared_header": str,
          "declared_meta": str, "detected": str, "confidence": float, "encoding_method": str, "undecodable": int,
@@ -790,6 +828,8 @@ INDEXES = [
     ("documents", ["url"], True),
     ("document_versions", ["document_id"], False),
     ("document_versions", ["body_sha256"], False),
+    ("document_links", ["document_id", "offered_by"], True),
+    ("document_links", ["offered_by_document_id"], False),
     ("report_values", ["version_id", "key"], False),
     ("validations", ["version_id"], False),
 ]

@@ -5,6 +5,11 @@ A CMS glitch can answer 200 with nothing, an image, or its "page not found" temp
 real report would never be fetched. `suspect_reason` names what is wrong, for the fetch row's
 `suspect 200: …` error, or returns None for a plausible page.
 
+An attachment (a file a page offers: govcrawl.attachments) is asked for as a file: there, bytes
+of a known document type (PDF, an OLE2 or ZIP container, OFD, …) are the answer, not a
+suspect one; an image is one only where it was offered as the report (图片版). Bytes of no
+known type are suspect either way.
+
 Whether a body is text at all is pipelines.filetype's answer (the same one `govcrawl parse`
 gives). The error-page test reads only the title and the first headings of a short page, with
 bounded, non-backtracking patterns.
@@ -30,6 +35,9 @@ ERROR_PHRASES = re.compile(
 TITLE_OR_HEADING = re.compile(rb"<(title|h[1-3])\b[^>]{0,500}>([^<]{0,900})", re.I)
 TAGS = re.compile(r"<[^>]{0,2000}>")
 HEAD_BYTES = 60_000  # where a template puts its title and first headings
+# Named by pipelines.filetype but no document: unknown bytes, a compressed stream, pictures.
+IMAGE_KINDS = frozenset({"PNG", "JPEG", "GIF", "TIFF", "BMP", "WEBP"})
+NOT_DOCUMENTS = frozenset({"binary", "GZIP"}) | IMAGE_KINDS
 
 
 def error_phrase(body: bytes, content_type: str | None = None) -> str | None:
@@ -60,16 +68,31 @@ def error_phrase(body: bytes, content_type: str | None = None) -> str | None:
     return match.group(0)
 
 
-def suspect_reason(body: bytes, content_type: str | None = None) -> str | None:
-    """Why a 200 answer is not believable as the page asked for, or None.
+def expected_file(kind: str, offered_as: str | None) -> bool:
+    """Bytes of this type answer a link offered as a file: "document" or "image" (the report
+    as a picture); None for a page."""
+    if offered_as is None:
+        return False
+    return kind not in NOT_DOCUMENTS or (offered_as == "image" and kind in IMAGE_KINDS)
+
+
+def suspect_reason(body: bytes, content_type: str | None = None, offered_as: str | None = None) -> str | None:
+    """Why a 200 answer is not believable as the page (or, with `offered_as`, the file) asked
+    for, or None.
 
     'empty body', 'binary body (PNG)', 'error page (页面不存在)'.
     """
+    return suspect_reason_of_kind(body, binary_kind(body), content_type, offered_as)
+
+
+def suspect_reason_of_kind(
+    body: bytes, kind: str | None, content_type: str | None = None, offered_as: str | None = None
+) -> str | None:
+    """suspect_reason for a body whose pipelines.filetype kind the caller has already."""
     if not body.strip():
         return "empty body"
-    kind = binary_kind(body)
     if kind:
-        return f"binary body ({kind})"
+        return None if expected_file(kind, offered_as) else f"binary body ({kind})"
     phrase = error_phrase(body, content_type)
     if phrase:
         return f"error page ({phrase})"

@@ -12,6 +12,16 @@ list URL with its `index_N` page part removed), the first page beyond it recorde
 (w3lib), so a link with non-ASCII characters is not fetched again on every run; a 200 that
 is empty, binary or an error template (pipelines.suspect) is recorded as `suspect 200: …` and
 makes no document, so the next run asks again.
+
+Attachments (govcrawl.attachments): a report page's file links (附件：XX年度报告.pdf, a
+download endpoint) and a list's links straight to a file whose title may be a report are
+fetched as documents of their own, linked to the page that offered them (`document_links`),
+each bounded by GOVCRAWL_MAX_ATTACHMENT_BYTES (Scrapy's per-request `download_maxsize`: a
+larger one is a `too large: …` fetch row) and at most GOVCRAWL_MAX_ATTACHMENTS_PER_PAGE per
+page. A stored attachment is known like any document, and revalidated like one; one whose
+last answer failed is asked for again by the next run (its page, stored, is not fetched
+again). An answer that says it is a file (`Content-Disposition: attachment`) or is no text is
+taken as an attachment wherever it was linked from.
 """
 
 from __future__ import annotations
@@ -26,13 +36,23 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 from w3lib.url import canonicalize_url, safe_url_string
 
+from govcrawl.attachments import (
+    ATTACHMENT_META,
+    AttachmentLink,
+    attachment_links,
+    is_attachment_answer,
+    link_text,
+    may_offer_files,
+    offered_as,
+)
 from govcrawl.failures import describe
 from govcrawl.items import PageItem
 from govcrawl.middlewares import header_dict
 from govcrawl.profiles import load_profile, parse_years
 from govcrawl.recorder import CrawlRecorder
+from pipelines.filetype import binary_kind
 from pipelines.store import FetchRecord, PageMark, Revalidation
-from pipelines.suspect import suspect_reason
+from pipelines.suspect import suspect_reason_of_kind
 
 # Answers to a conditional re-request that the article callback handles itself.
 REVALIDATION_STATUSES = [304, 404, 410]
@@ -40,6 +60,8 @@ REVALIDATION_STATUSES = [304, 404, 410]
 SPIDER_ARGUMENTS = ("site", "years", "revalidate")
 TRUE, FALSE = ("1", "true", "yes"), ("0", "false", "no")
 DEFAULT_MAX_LIST_PAGES = 500
+DEFAULT_MAX_ATTACHMENT_BYTES = 64 * 1024 * 1024
+DEFAULT_MAX_ATTACHMENTS_PER_PAGE = 20
 PAGE_PART = re.compile(r"_\d+(?=\.[A-Za-z]+$)")  # index_7.shtml -> index.shtml
 
 
@@ -51,7 +73,9 @@ def check_arguments(arguments: dict[str, str], default_site: str) -> str | None:
     """The one-line reason the spider arguments are unusable, or None (before the crawl starts)."""
     unknown = sorted(name for name in arguments if name not in SPIDER_ARGUMENTS and not name.startswith("_"))
     if unknown:
-        return f"unknown spider argument {unknown[0]!r}; the reports spider takes: {', '.join(SPIDER_ARGUMENTS)}"
+        return (
+            f"unknown spider argument {unknown[0]!r}; the reports spider takes: {', '.join(SPIDER_ARGUMENTS)}"
+        )
     revalidate = (arguments.get("revalidate") or "0").lower()
     if revalidate not in TRUE + FALSE:
         return f"revalidate={arguments['revalidate']!r}: expected 1 or 0"
@@ -94,6 +118,12 @@ class ReportsSpider(scrapy.Spider):
         except ValueError as error:  # `scrapy crawl` checks first (govcrawl.commands.crawl)
             raise BadArgument(str(error)) from None
         spider.max_list_pages = crawler.settings.getint("GOVCRAWL_MAX_LIST_PAGES", DEFAULT_MAX_LIST_PAGES)
+        spider.max_attachment_bytes = crawler.settings.getint(
+            "GOVCRAWL_MAX_ATTACHMENT_BYTES", DEFAULT_MAX_ATTACHMENT_BYTES
+        )
+        spider.max_attachments_per_page = crawler.settings.getint(
+            "GOVCRAWL_MAX_ATTACHMENTS_PER_PAGE", DEFAULT_MAX_ATTACHMENTS_PER_PAGE
+        )
         spider.list_pages = defaultdict(set)  # column -> list page URLs requested this run
         spider.columns_cut = set()
         spider.allowed_domains = list(spider.profile.allowed_hosts)
@@ -109,6 +139,10 @@ class ReportsSpider(scrapy.Spider):
             self.list_pages[list_column(url)].add(url)
             # Lists are always revisited: that is where new years appear.
             yield scrapy.Request(url, callback=self.parse_list, errback=self.failed, dont_filter=True)
+        for url, referer in recorder.store.unsettled_links():
+            # an attachment that failed: its page, stored, will not offer it again
+            if offered_as(url, "", self.profile) == "document" and link_key(url) not in self.known:
+                yield self.attachment_request(AttachmentLink(url, "", "document"), referer)
         if self.revalidate:
             for target in recorder.store.revalidation_targets():
                 if self.profile.is_on_site(target.url):
@@ -116,9 +150,13 @@ class ReportsSpider(scrapy.Spider):
 
     def revalidation(self, target: Revalidation) -> scrapy.Request:
         validators = {"If-None-Match": target.etag, "If-Modified-Since": target.last_modified}
+        headers = {name: value for name, value in validators.items() if value}
+        kind = target.offered_as or offered_as(target.url, "", self.profile)
+        if kind is not None:  # an attachment, or a dead link to one
+            return self.attachment_request(AttachmentLink(target.url, "", kind), target.referer, headers, True)
         return scrapy.Request(
             target.url,
-            headers={name: value for name, value in validators.items() if value},
+            headers=headers,
             callback=self.parse_article,
             errback=self.failed,
             cb_kwargs={"link_title": None, "list_page": target.referer},
@@ -148,6 +186,59 @@ class ReportsSpider(scrapy.Spider):
                     )
                 else:
                     self.crawler.stats.inc_value("govcrawl/article_links_skipped")
+            elif (kind := offered_as(url, title := link_text(anchor), self.profile)) and self.wanted(title):
+                # a list linking straight to the report's file
+                yield from self.attachment_requests([AttachmentLink(url, title, kind)], response.url)
+
+    def attachment_request(
+        self,
+        link: AttachmentLink,
+        offered_by: str | None,
+        headers: dict[str, str] | None = None,
+        revalidation: bool = False,
+    ) -> scrapy.Request:
+        return scrapy.Request(
+            link.url,
+            headers=headers,
+            callback=self.parse_attachment,
+            errback=self.failed,
+            cb_kwargs={
+                "offered_by": offered_by,
+                "link_text": link.text or None,
+                "offered_as": link.offered_as,
+            },
+            meta={
+                "download_maxsize": self.max_attachment_bytes,
+                ATTACHMENT_META: link.offered_as,
+                "handle_httpstatus_list": REVALIDATION_STATUSES if revalidation else [],
+            },
+        )
+
+    def attachment_requests(self, links: list[AttachmentLink], offered_by: str) -> Iterator[scrapy.Request]:
+        """Requests for the links not stored yet, at most GOVCRAWL_MAX_ATTACHMENTS_PER_PAGE; the
+        first link beyond gets a fetch row (status NULL) saying why it was not requested."""
+        followed = 0
+        for link in links:
+            if link_key(link.url) in self.known:
+                self.crawler.stats.inc_value("govcrawl/attachment_links_known")
+                continue
+            if followed == self.max_attachments_per_page:
+                self.crawler.stats.inc_value("govcrawl/attachment_limited_pages")
+                recorder = CrawlRecorder.of(self.crawler)
+                recorder.store.record_fetch(
+                    FetchRecord(
+                        run_id=recorder.run_id,
+                        url=link.url,
+                        referer=offered_by,
+                        error=f"attachment limit: more than GOVCRAWL_MAX_ATTACHMENTS_PER_PAGE "
+                        f"({self.max_attachments_per_page}) attachments on {offered_by}; {link.url} and later"
+                        " ones not requested",
+                    )
+                )
+                return
+            followed += 1
+            self.crawler.stats.inc_value("govcrawl/attachment_links_followed")
+            yield self.attachment_request(link, offered_by)
 
     def within_list_limit(self, url: str, referer: str) -> bool:
         """Count a list page against its column's GOVCRAWL_MAX_LIST_PAGES; the first page beyond
@@ -183,33 +274,80 @@ class ReportsSpider(scrapy.Spider):
 
     def parse_article(
         self, response: Response, link_title: str | None, list_page: str | None
+    ) -> Iterator[PageItem | scrapy.Request]:
+        kind = binary_kind(response.body) if response.status == 200 else None
+        if kind or (response.status == 200 and is_attachment_answer(response)):
+            # a file where a page was expected: stored as an attachment if it is a document
+            if self.settled(response, "document", kind):
+                yield self.attachment_item(response, list_page, link_title, "document", kind)
+            return
+        if not self.settled(response, None, kind):
+            return
+        yield self.page_item(response, list_page, link_title)
+        if not may_offer_files(response.body, self.profile):
+            return
+        links = list(attachment_links(response, self.profile))
+        if links:
+            yield from self.attachment_requests(links, response.url)
+
+    def parse_attachment(
+        self, response: Response, offered_by: str | None, link_text: str | None, offered_as: str
     ) -> Iterator[PageItem]:
+        """A file a page offered: stored as a document of its own, linked to that page."""
+        kind = binary_kind(response.body) if response.status == 200 else None
+        if self.settled(response, offered_as, kind):
+            yield self.attachment_item(response, offered_by, link_text, offered_as, kind)
+
+    def attachment_item(
+        self,
+        response: Response,
+        offered_by: str | None,
+        link_text: str | None,
+        offered_as: str,
+        kind: str | None,
+    ) -> PageItem:
+        self.crawler.stats.inc_value(f"govcrawl/attachments/{kind or 'text'}")
+        return self.page_item(response, offered_by, link_text, offered_as)
+
+    def settled(self, response: Response, offered_as: str | None, kind: str | None) -> bool:
+        """False when the answer makes no version: a revalidation's 304/404/410 (marked on the
+        document) or a suspect 200 (marked on the fetch row)."""
         meta = response.meta
         if response.status in REVALIDATION_STATUSES:  # 304 unchanged, 404/410 gone
             CrawlRecorder.of(self.crawler).store.mark_page(
                 PageMark(self.run_id, response.url, response.status, meta.get("govcrawl_fetched_at"))
             )
-            return
-        suspect = suspect_reason(response.body, response.headers.get("Content-Type", b"").decode("latin-1"))
+            return False
+        content_type = response.headers.get("Content-Type", b"").decode("latin-1")
+        suspect = suspect_reason_of_kind(response.body, kind, content_type, offered_as)
         if suspect is not None:  # kept in `bodies` by the fetch row; not a settled answer
             self.crawler.stats.inc_value("govcrawl/suspect_answers")
             self.logger.warning("suspect 200 at %s: %s", response.url, suspect)
             fetch_id = meta.get("govcrawl_fetch_id")
             if fetch_id is not None:
-                CrawlRecorder.of(self.crawler).store.mark_fetch_error(fetch_id, f"suspect 200: {suspect}", response.url)
-            return
-        yield PageItem(
+                CrawlRecorder.of(self.crawler).store.mark_fetch_error(
+                    fetch_id, f"suspect 200: {suspect}", response.url
+                )
+            return False
+        return True
+
+    def page_item(
+        self, response: Response, referer: str | None, link_title: str | None, offered_as: str | None = None
+    ) -> PageItem:
+        meta = response.meta
+        return PageItem(
             url=(meta.get("redirect_urls") or [response.url])[0],
             final_url=response.url,
             status=response.status,
             headers=header_dict(response.headers),
             body=response.body,
-            referer=list_page,
+            referer=referer,
             link_title=link_title,
             fetched_at=meta.get("govcrawl_fetched_at"),
             fetch_id=meta.get("govcrawl_fetch_id"),
             run_id=getattr(self, "run_id", None),  # set by the CrawlRecorder extension
             via="browser" if meta.get("playwright") else "http",
+            offered_as=offered_as,
         )
 
     def failed(self, failure: Failure) -> None:
@@ -226,4 +364,3 @@ class ReportsSpider(scrapy.Spider):
                 fetch_id, describe(failure.value, failure.request.url), failure.request.url
             )
         self.logger.warning("failed %s: %s", failure.request.url, failure.getErrorMessage())
-

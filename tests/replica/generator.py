@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time
 from email.utils import format_datetime
 
 from pipelines.text import html_to_text
-from tests.replica import browser_pages, garble, tables, texts
+from tests.replica import attachment_pages, browser_pages, garble, tables, texts
 from tests.replica import hostile as hostile_cases
 
 LIST_PAGE_SIZE = 15
@@ -144,12 +144,20 @@ class Page:
     modified: str | None = None  # ISO date of the last edit, when the page was edited
     hostile: str | None = None  # the hostile case this page serves (tests/replica/hostile.py)
     reachable: bool | None = None  # False: a correct crawl cannot store it (hostile mode)
+    # a report published as a file (attachments mode, tests/replica/attachment_pages.py)
+    disposition: str | None = None  # Content-Disposition header
+    offered_by: str | None = None  # the page linking to the file
+    file_kind: str | None = None  # how the file was built (pdf, docx, xlsx, html_doc, …)
+    true_type: str | None = None  # what pipelines.filetype names its bytes (None: text)
+    link_style: str | None = None  # how it is linked (article_link, list_link, downfile, …)
 
     def headers(self) -> list[tuple[str, str]]:
         content_type = self.content_type + (f"; charset={self.header_charset}" if self.header_charset else "")
         headers = [("Content-Type", content_type), ("Server", "replica")]
         if self.location:
             headers.append(("Location", self.location))
+        if self.disposition:
+            headers.append(("Content-Disposition", self.disposition))
         if self.status == 200:
             headers += self.validators()
         return headers
@@ -195,10 +203,11 @@ class Column:
 
 
 class PortalBuilder:
-    def __init__(self, size: int, seed: int, hostile: bool = False):
+    def __init__(self, size: int, seed: int, hostile: bool = False, attachments: bool = False):
         self.rng = random.Random(seed)
         self.size = size
         self.hostile = hostile
+        self.attachments = attachments
         self.pages: dict[str, Page] = {}
         self.columns: dict[tuple[str, str], Column] = {}
         self.next_id: dict[int, int] = dict(ID_BASE)
@@ -281,6 +290,8 @@ class PortalBuilder:
         browser_pages.add_pages(self)
         if self.hostile:
             hostile_cases.add_pages(self)
+        if self.attachments:
+            attachment_pages.add_pages(self)
         self.list_pages()
         browser_pages.add_js_lists(self)
         self.hosts()
@@ -827,17 +838,20 @@ class Portal:
     seed: int
     builder: PortalBuilder | None = None  # for time travel
     hostile: bool = False
+    attachments: bool = False
 
     def manifest(self) -> dict:
         return {
             "size": self.size,
             "seed": self.seed,
             "hostile": self.hostile,
+            "attachments": self.attachments,
             "pages": [p.manifest_entry() for p in sorted(self.pages.values(), key=lambda p: p.url)],
         }
 
 
-def build_portal(size: int = 200, seed: int = 0, hostile: bool = False) -> Portal:
-    """The replica portal; `hostile` adds every hostile case of tests/replica/hostile.py."""
-    builder = PortalBuilder(size, seed, hostile)
-    return Portal(builder.build(), size, seed, builder, hostile)
+def build_portal(size: int = 200, seed: int = 0, hostile: bool = False, attachments: bool = False) -> Portal:
+    """The replica portal; `hostile` adds every hostile case of tests/replica/hostile.py,
+    `attachments` the reports published as files of tests/replica/attachment_pages.py."""
+    builder = PortalBuilder(size, seed, hostile, attachments)
+    return Portal(builder.build(), size, seed, builder, hostile, attachments)

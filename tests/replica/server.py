@@ -16,7 +16,8 @@ Faults are stateful: a `flaky_500` page answers 500 to its first request, a `slo
 Real HTTP: bodies are gzipped (deflated on www.screnhe.gov.cn, never compressed on
 www.scyanbian.gov.cn) when the request's Accept-Encoding allows it, with Content-Encoding and
 Vary; list pages go out chunked (no Content-Length). The manifest and `Page.body` hold the
-decoded entity. `--hostile` adds every hostile case of tests/replica/hostile.py.
+decoded entity. `--hostile` adds every hostile case of tests/replica/hostile.py,
+`--attachments` the reports published as files of tests/replica/attachment_pages.py.
 """
 
 from __future__ import annotations
@@ -179,9 +180,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--manifest", type=Path, help="also write the manifest here")
     parser.add_argument("--slow-seconds", type=float, default=1.5)
     parser.add_argument("--hostile", action="store_true", help="add every hostile case (issue 12)")
+    parser.add_argument("--attachments", action="store_true", help="add reports published as files (issue 16)")
     args = parser.parse_args(argv)
 
-    portal = build_portal(args.size, args.seed, hostile=args.hostile)
+    portal = build_portal(args.size, args.seed, hostile=args.hostile, attachments=args.attachments)
     if args.manifest:
         args.manifest.write_text(json.dumps(portal.manifest(), ensure_ascii=False), encoding="utf-8")
     site = server.Site(ReplicaResource(portal, args.slow_seconds))
