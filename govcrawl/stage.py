@@ -56,6 +56,10 @@ from pipelines.store import (
 
 logger = logging.getLogger(__name__)
 
+# Beside a crawl the stage (its workers inherit it) yields the CPU to the crawl, which fetches
+# on a schedule and must not slow down; processing takes what the crawl leaves and catches up
+# once it ends.
+BESIDE_A_CRAWL_NICENESS = 10
 DEFAULT_TIMEOUT = 60.0
 DEFAULT_MEMORY_MB = 1024
 BATCH_VERSIONS = 100  # versions per write transaction
@@ -275,6 +279,8 @@ def run_stage(
     """Process what is pending (or, all_versions, every current version); see the module doc."""
     path, settings = Path(path), settings or StageSettings()
     workers = settings.workers or os.cpu_count() or 1
+    if follow:
+        os.nice(BESIDE_A_CRAWL_NICENESS)
     lock = lock_stage(path)
     store = Store(path)
     kind = "reparse" if all_versions else "process"
