@@ -1,0 +1,74 @@
+"""Page chrome, breadcrumbs, column names and content-farm hosts, as harvested from real pages
+(pipelines/data/page_chrome.yaml): what is printed around an article and is never its title.
+
+Hand-written: no library knows these portals' header lines (readability-style extractors
+find the article block, which our page starts do not mark up).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import yaml
+
+DATA = Path(__file__).parent / "data" / "page_chrome.yaml"
+LEADING_MARKS = re.compile(r"^[\s•·●■◆▪|【\[]+")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+@cache
+def chrome_data() -> dict:
+    return yaml.safe_load(DATA.read_text(encoding="utf-8"))
+
+
+@cache
+def chrome_lines() -> frozenset[str]:
+    return frozenset(chrome_data()["chrome_lines"])
+
+
+@cache
+def chrome_labels() -> tuple[str, ...]:
+    return tuple(sorted(chrome_data()["chrome_labels"], key=len, reverse=True))
+
+
+def is_chrome(line: str) -> bool:
+    """A header field (发布时间:…, 索引号 …), a hit counter, a tool link, or a line without a
+    Chinese character (a code, a date, a separator)."""
+    if line in chrome_lines() or not CJK.search(line):
+        return True
+    bare = LEADING_MARKS.sub("", line)
+    return bare in chrome_lines() or bare.startswith(chrome_labels())
+
+
+def is_breadcrumb(line: str) -> bool:
+    data = chrome_data()
+    if any(marker in line for marker in data["breadcrumb_markers"]):
+        return True
+    return sum(line.count(separator) for separator in data["breadcrumb_separators"]) >= 2
+
+
+def is_column_name(line: str) -> bool:
+    return line in chrome_data()["column_names"]
+
+
+def host_of(url: str | None) -> str:
+    try:
+        return (urlsplit(url).hostname or "") if url else ""
+    except ValueError:
+        return ""
+
+
+def on_content_farm(url: str | None) -> bool:
+    host = host_of(url)
+    return any(host == farm or host.endswith("." + farm) for farm in chrome_data()["content_farm_hosts"])
+
+
+def report_url(url: str | None) -> bool:
+    """The URL is in a report column (…/zfxxgknb/…, xxgkAnnualReport.jsp, …/2020ndgb/…)."""
+    if not url:
+        return False
+    lowered = url.lower()
+    return any(segment.lower() in lowered for segment in chrome_data()["report_url_segments"])
