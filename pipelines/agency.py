@@ -15,27 +15,34 @@ import re
 from pipelines.titles import YEAR
 
 OPENING_CHARS = 1500  # the opening statement is at the top of the body
+MAX_TRIES = 20  # matches of one cue looked at
 # Words that end the agency in a year-first title or one whose year comes late.
 AFTER_AGENCY = re.compile(r"政府信息公开|政务公开|信息公开|依申请公开|政务信息公开")
 BRACKETED_PREFIX = re.compile(r"^[【\[][^】\]]{0,10}[】\]]")
 AGENCY = r"[\u4e00-\u9fff]{2,40}?"
 ALIAS = r"(?:[（(]以下简称[^）)]{1,12}[）)])?"
 YEAR_AFTER = r"\s*(?:19|20)\d{2}\s*年"
-OPENING_CUES = [
+# What an opening does with the report it names: 现公布 / 特向社会公布 / 向社会公开 / 制定 / 编制 …
+VERBS = r"现公布|现发布|现予公布|现向社会公布|特向社会公布|特向社会公开|特公布|向社会公开|向社会公布|现编制|编制|制定|形成"
+OPENING_CUES = {  # a dict, so that tests/test_regex_linear.py finds each pattern
     # 现公布清远市清新区人民政府办公室(以下简称区政府办公室)2022年政府信息公开工作年度报告
-    re.compile(r"(?:现公布|现发布|现予公布|现编制|编制)《?(?P<agency>" + AGENCY + ")" + ALIAS + YEAR_AFTER),
+    "publishes": re.compile(r"(?:" + VERBS + r")《?(?P<agency>" + AGENCY + ")" + ALIAS + YEAR_AFTER),
     # 特向社会公布2024年度永安市卫生健康局信息公开年度报告
-    re.compile(r"(?:特向社会公布|特向社会公开|现公布|现发布)\s*(?:19|20)\d{2}\s*年度?(?P<agency>" + AGENCY + r")(?:政府)?信息公开"),
+    "year_first": re.compile(r"(?:" + VERBS + r")\s*(?:19|20)\d{2}\s*年度?(?P<agency>" + AGENCY + r")(?:政府)?信息公开"),
+    # 2023年,杭州市人力资源和社会保障局根据…编制
+    "year_then_agency": re.compile(r"(?:^|\n)[ \t]*(?:19|20)\d{2}\s*年度?[，,](?P<agency>" + AGENCY + r")(?:根据|按照|依据|依照)[^。；\n]{0,80}?编制"),
     # 本报告由保康县农业农村局编制 / 由武进区湖塘镇人民政府编制的2018年度… (cut at AGENCY_END)
-    re.compile(r"由(?P<agency>[\u4e00-\u9fff]{2,60}?)编制"),
+    "compiled_by": re.compile(r"由(?P<agency>[\u4e00-\u9fff]{2,60}?)编制"),
     # 大竹县2009年政府信息公开工作年度报告(以下简称年报)
-    re.compile(r"(?:^|\n)(?P<agency>" + AGENCY + ")" + YEAR_AFTER + r"度?[^。；，,\n]{0,24}?(?:年度报告|年报)[（(]以下简称"),
-]
+    "named_at_opening": re.compile(r"(?:^|\n)(?P<agency>" + AGENCY + ")" + YEAR_AFTER + r"度?[^。；，,\n]{0,24}?(?:年度报告|年报)[（(]以下简称"),
+}
 # Words after the agency in 由<机关>结合有关统计数据编制 and the like.
 AGENCY_END = re.compile(r"结合|根据|按照|依据|汇总|综合|在总结")
 # A whole agency name: a place first (one or more characters before its level).
 PLACE = re.compile(r"^[\u4e00-\u9fff]{1,12}?(?:自治州|自治县|新区|街道|省|市|区|县|州|旗|盟|镇|乡)|^国家")
 DEICTIC = ("我", "本", "该", "其", "各")
+# Words no agency name holds: a match that holds one is a piece of a sentence.
+NOT_AGENCY = re.compile(r"(?<!信息)公开|公布|发布|编制|制定|印发|报告|根据|按照|依据|依照|要求|规定")
 
 
 def agency_of(title: str | None) -> str | None:
@@ -72,12 +79,17 @@ def agency_in_opening(text: str) -> str | None:
     """The agency an untitled page names in its opening sentences, when it is a whole name."""
     opening = text[:OPENING_CHARS]
     found = []
-    for cue in OPENING_CUES:
-        for match in cue.finditer(opening):
+    for cue in OPENING_CUES.values():
+        position = 0
+        for _ in range(MAX_TRIES):  # overlapping: 编制并向社会公开<机关> is tried again at 向社会公开
+            match = cue.search(opening, position)
+            if match is None:
+                break
             agency = match.group("agency")
             cut = AGENCY_END.search(agency)
             agency = agency[: cut.start()] if cut else agency
-            if PLACE.match(agency) and not agency.startswith(DEICTIC):
+            if PLACE.match(agency) and not agency.startswith(DEICTIC) and not NOT_AGENCY.search(agency):
                 found.append((match.start("agency"), agency))
                 break
+            position = match.start() + 1
     return min(found)[1] if found else None

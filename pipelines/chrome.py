@@ -47,7 +47,11 @@ def is_breadcrumb(line: str) -> bool:
     data = chrome_data()
     if any(marker in line for marker in data["breadcrumb_markers"]):
         return True
-    return sum(line.count(separator) for separator in data["breadcrumb_separators"]) >= 2
+    if sum(line.count(separator) for separator in data["breadcrumb_separators"]) >= 2:
+        return True
+    # separated by spaces: 梅州市人民政府门户网站 梅州市人社局 政府信息公开年报 <title>
+    words = line.split()
+    return len(words) >= 3 and any(word in data["column_names"] for word in words)
 
 
 def is_column_name(line: str) -> bool:

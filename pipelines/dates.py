@@ -2,8 +2,9 @@
 colon), 发布日期2026-01-27, a label on one line and its date on the next, 公开日期: | 2015-08-03
 (a header table's cells), or a bare date before 作者/点击数.
 
-A creation date (生成日期, 发文日期, 成文日期) is taken only when no publish date is printed;
-an archive, repeal or effect date (归档时间, 废止时间, 生效时间) never is.
+A catalogue entry's date (生成日期, 发文日期) is taken only when no publish date is printed; the
+date a document was signed (成文日期) and an archive, repeal or effect date (归档时间, 废止时间,
+生效时间) never are.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ GAP = r"[ \t]*[:：]?\s*(?:\|[ \t]*)?"  # a colon or none, a line break or a hea
 PUBLISHED = re.compile(
     r"(?:(?:发布|發布|更新|发表|發表|公开|公開)(?:时间|時間|日期)|(?<![\u4e00-\u9fff])(?:时间|時間|日期))" + GAP + DATE
 )
-CREATED = re.compile(r"(?:生成|发文|發文|成文)(?:日期|时间)" + GAP + DATE)
+CREATED = re.compile(r"(?:生成|发文|發文)(?:日期|时间)" + GAP + DATE)
 BARE = re.compile(r"^" + DATE + r"[ \t]+(?:作者|来源|點擊|点击|浏览|阅读)", re.M)
 
 

@@ -62,6 +62,13 @@ def cue_sentence(cue: list) -> list[str]:
         return [f"{name}{alias}依照有关规定编写，共分六个部分。"]
     if kind == "addressees":
         return [args[0], "现就有关事项通知如下："]
+    if kind == "opening_agency":
+        year, agency = args
+        return [f"{year}年，{agency}依照有关规定编制本报告。"]
+    if kind == "issues":
+        return [f"《{args[0]}》已经同意，现印发给你们，请认真贯彻落实。"]
+    if kind == "lines":
+        return list(args[0])
     if kind == "compiles_this":
         return ["依照有关规定编制本报告。"]
     if kind == "mentions_sections":
