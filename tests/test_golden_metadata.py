@@ -8,10 +8,12 @@ and year of a news item or a template essay). Run with -s to see the per-field f
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from functools import cache
 from pathlib import Path
 
+from govcrawl.cli import main as govcrawl_main
 from pipelines.process import process_page
 from tests.golden_pages import FORMS, cases, render
 
@@ -120,3 +122,22 @@ def test_no_sentence_breadcrumb_or_chrome_is_ever_a_title():
             title = process_page(body, content_type, url=case["url"]).parsed.metadata.title
             assert title not in chrome, (name, form, title)
             assert title is None or not title.endswith(("。", "：", ":")), (name, form, title)
+
+
+def parse_json(path: Path, capsys, *url: str) -> dict:
+    assert govcrawl_main(["parse", str(path), "--json", *url]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_the_url_is_evidence_of_kind_and_year(tmp_path, capsys):
+    corpus = cases()
+    farm = corpus["m.zjtcn.com_baike-2019njslhyljzfxxgkgzndbg7141240"]
+    page = tmp_path / "farm.txt"
+    page.write_bytes(render(farm, "text")[0])
+    assert parse_json(page, capsys)["doc_kind"] != "template_essay"
+    assert parse_json(page, capsys, "--url", farm["url"])["doc_kind"] == "template_essay"
+    column = corpus["www.gongxian.gov.cn_ndgb-xjbm-202107-t20210715-1487582-html"]
+    page.write_bytes(render(column, "text")[0])
+    assert parse_json(page, capsys)["report_year"] is None  # nothing in the page says the year
+    with_url = parse_json(page, capsys, "--url", column["url"])
+    assert (with_url["report_year"], with_url["doc_kind"]) == (2020, "annual_report")

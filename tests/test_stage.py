@@ -178,7 +178,7 @@ def test_the_command_line(tmp_path, capsys, name):
 
 
 def test_an_exception_in_a_worker_stores_the_page_unparsed_and_counts_it(tmp_path, monkeypatch):
-    def deep(body, content_type):  # a bug in processing, in the worker (forked with this patch)
+    def deep(body, content_type, url=None):  # a bug in processing, in the worker (forked with this patch)
         raise RecursionError("maximum recursion depth exceeded")
 
     monkeypatch.setattr("govcrawl.stage.process_body", deep)
