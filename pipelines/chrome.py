@@ -43,11 +43,19 @@ def is_chrome(line: str) -> bool:
     return bare in chrome_lines() or bare.startswith(chrome_labels())
 
 
+@cache
+def breadcrumb_markers() -> re.Pattern:
+    return re.compile("|".join(re.escape(marker) for marker in chrome_data()["breadcrumb_markers"]))
+
+
+@cache
+def breadcrumb_separators() -> re.Pattern:
+    return re.compile("|".join(re.escape(separator) for separator in chrome_data()["breadcrumb_separators"]))
+
+
 def is_breadcrumb(line: str) -> bool:
     data = chrome_data()
-    if any(marker in line for marker in data["breadcrumb_markers"]):
-        return True
-    if sum(line.count(separator) for separator in data["breadcrumb_separators"]) >= 2:
+    if breadcrumb_markers().search(line) or len(breadcrumb_separators().findall(line)) >= 2:
         return True
     # separated by spaces: 梅州市人民政府门户网站 梅州市人社局 政府信息公开年报 <title>
     words = line.split()

@@ -38,13 +38,13 @@ TRIM = " |\t\u3000"
 
 def page_title(root: etree._Element | None, text: str) -> str | None:
     markup = markup_candidates(root) if root is not None else []
+    for title in markup:
+        if TITLE_WORDS.search(title) and not is_column_name(title):
+            return title
     lines = head_lines(text)
     printed = line_candidates(lines)
     dated = [title for title in printed if YEAR.search(title) and not is_column_name(title)]
     a_list = len(set(dated)) >= 3  # a column page listing reports: its own name is its title
-    for title in markup:
-        if TITLE_WORDS.search(title) and not is_column_name(title):
-            return title
     if not a_list:
         undated = [title for title in printed if not is_column_name(title)]
         if dated or undated:
@@ -101,8 +101,9 @@ def title_like(line: str) -> bool:
 def line_candidates(lines: list[str]) -> list[str]:
     """Lines, and runs of two or three lines, that end as a document's title does."""
     found = []
+    like = [title_like(line) for line in lines]
     for i, line in enumerate(lines):
-        if not title_like(line):
+        if not like[i]:
             continue
         if TITLE_END.search(line):
             found.append(line)
@@ -110,9 +111,9 @@ def line_candidates(lines: list[str]) -> list[str]:
         if is_column_name(line):
             continue
         joined, about = line, line.endswith(OPEN_ENDED)
-        for following in lines[i + 1 : i + 3]:
+        for j, following in enumerate(lines[i + 1 : i + 3], i + 1):
             complete = YEAR.search(following) and TITLE_END.search(following)
-            if not title_like(following) or (complete and not about):
+            if not like[j] or (complete and not about):
                 break
             joined += following
             if TITLE_END.search(joined):
