@@ -78,6 +78,15 @@ def on_content_farm(url: str | None) -> bool:
     return any(host == farm or host.endswith("." + farm) for farm in chrome_data()["content_farm_hosts"])
 
 
+HEAD_CHARS = 1500  # where a document-sharing site prints its boilerplate
+
+
+def essay_page(text: str) -> bool:
+    """The page prints a document-sharing site's boilerplate (由会员分享, 加入Vip免费下载…)."""
+    head = text[:HEAD_CHARS]
+    return any(marker in head for marker in chrome_data()["essay_markers"])
+
+
 def report_url(url: str | None) -> bool:
     """The URL is in a report column (…/zfxxgknb/…, xxgkAnnualReport.jsp, …/2020ndgb/…)."""
     if not url:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 
-from pipelines.chrome import on_content_farm, report_url
-from pipelines.titles import HEADING, TITLE_END, YEAR
+from pipelines.chrome import essay_page, on_content_farm, report_url
+from pipelines.titles import HEADING, QUALIFIER, TITLE_END, YEAR
 
 DOC_KINDS = ("annual_report", "work_summary", "notice", "template_essay", "other")
 ESSAY = re.compile(r"范文|范本|汇编|精选\d*篇|(?<!\d)\d+篇|篇[1-9一二三四五六七八九十]\b")
@@ -22,7 +22,6 @@ REPORT_END = re.compile(r"(?:年度报告|年报|工作报告|信息公开报告
 REPORT = re.compile(r"年度报告|年报|工作报告")
 DISCLOSURE = re.compile(r"信息公开|政务公开|公开政府信息|政府信息")
 SUMMARY_END = re.compile(r"(?:工作总结|工作情况总结|工作小结|工作情况的报告|工作情况报告)$")
-TRAILING = " \t|）)】]"
 OPENING_CHARS = 3000
 # The opening of a report: its statement about itself.
 REPORT_OPENING = re.compile(
@@ -40,8 +39,8 @@ SECTION_WORDS = re.compile(
 
 
 def classify(title: str | None, text: str, value_count: int, url: str | None = None) -> str:
-    title = (title or "").rstrip(TRAILING)
-    if ESSAY.search(title) or len(ESSAY_LINE.findall(text)) >= 2 or on_content_farm(url):
+    title = QUALIFIER.sub("", (title or "").rstrip(" \t|"))
+    if ESSAY.search(title) or on_content_farm(url) or essay_page(text) or len(ESSAY_LINE.findall(text)) >= 2:
         return "template_essay"
     if NOTICE_END.search(title):
         return "notice" if REPORT.search(title) or DISCLOSURE.search(title) else "other"

@@ -47,7 +47,7 @@ def read_metadata(tree: etree._Element | None, text: str, url: str | None = None
     return Metadata(
         title=title,
         agency=agency_of(title) or agency_in_opening(text),
-        report_year=report_year(title, text, published, url),
+        report_year=report_year(title, text, url),
         published_date=published.isoformat() if published else None,
         source=source,
     )

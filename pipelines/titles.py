@@ -25,6 +25,8 @@ TITLE_END = re.compile(
     r"\d篇|篇[)）])$"
 )
 YEAR = re.compile(r"(?:19|20)\d{2}\s*年")
+# A qualifier after the kind of document: …工作规则（试行）, …年度报告（摘要）.
+QUALIFIER = re.compile(r"[（(](?:试行|暂行|草案|征求意见稿|修订|修订稿|摘要|全文|第[一二三四五六七八九十\d]{1,2}号)[）)]$")
 HEADING = re.compile(r"^(?:[一二三四五六七八九十]{1,3}\s*[、.．\s]|[（(][一二三四五六七八九十\d]{1,3}[）)]|第[一二三四五六七八九十\d]{1,3}[章条节部]|\d{1,2}\s*[、.．])")
 # A title line that cannot end there: 贺州市人民政府办公室关于公布 / …年度报告的通知.
 OPEN_ENDED = ("关于", "关于公布", "关于印发", "关于转发", "关于做好", "印发", "转发", "公布")
@@ -105,7 +107,7 @@ def line_candidates(lines: list[str]) -> list[str]:
     for i, line in enumerate(lines):
         if not like[i]:
             continue
-        if TITLE_END.search(line):
+        if ends_as_title(line):
             found.append(line)
             continue
         if is_column_name(line):
@@ -116,11 +118,16 @@ def line_candidates(lines: list[str]) -> list[str]:
             if not like[j] or (complete and not about):
                 break
             joined += following
-            if TITLE_END.search(joined):
+            if ends_as_title(joined):
                 if YEAR.search(joined):
                     found.append(joined)
                 break
     return found
+
+
+def ends_as_title(line: str) -> bool:
+    """The line ends with a kind of document, perhaps qualified: …制度（试行）."""
+    return bool(TITLE_END.search(QUALIFIER.sub("", line)))
 
 
 def plain_title(lines: list[str]) -> str | None:

@@ -2,13 +2,13 @@
 the title's year; the statistics period (统计期限为 / 统计期为 / 统计时限为 / 统计期限自 …
 YYYY年1月1日); the opening statement (现将我局2019年…报告如下, 现公布…2022年…报告); a
 sentence opening with the year (`2022年，`, `2019年度我局`); the URL (…/2019n/…, 2020ndgb,
-n2021n.htm, fbtime=2018); last, the year before the publish date.
+n2021n.htm, fbtime=2018). Nothing else: a year guessed from the publish date would be wrong for
+a late report and for every notice, so a page without evidence has none.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date
 
 from pipelines.chrome import report_url
 from pipelines.titles import YEAR
@@ -33,7 +33,7 @@ OPENING_YEAR = re.compile(
 URL_YEAR = re.compile(r"(?<![0-9])((?:19|20)\d{2})(?=n|年)|(?:fbtime|timeframe|year|nd)=((?:19|20)\d{2})(?![0-9])", re.I)
 
 
-def report_year(title: str | None, text: str, published: date | None, url: str | None = None) -> int | None:
+def report_year(title: str | None, text: str, url: str | None = None) -> int | None:
     match = YEAR.search(title or "")
     if match:
         return int(match.group()[:4])
@@ -42,10 +42,7 @@ def report_year(title: str | None, text: str, published: date | None, url: str |
         match = pattern.search(opening)
         if match:
             return int(next(group for group in match.groups() if group))
-    from_url = url_year(url)
-    if from_url:
-        return from_url
-    return published.year - 1 if published else None
+    return url_year(url)  # the publish date is no evidence: reports come late, notices early
 
 
 def url_year(url: str | None) -> int | None:
