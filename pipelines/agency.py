@@ -18,6 +18,8 @@ OPENING_CHARS = 1500  # the opening statement is at the top of the body
 MAX_TRIES = 20  # matches of one cue looked at
 # Words that end the agency in a year-first title or one whose year comes late.
 AFTER_AGENCY = re.compile(r"政府信息公开|政务公开|信息公开|依申请公开|政务信息公开")
+ISSUING_VERBS = ("关于", "印发", "转发")
+QUOTES = re.compile(r"[《》“”\"]")
 BRACKETED_PREFIX = re.compile(r"^[【\[][^】\]]{0,10}[】\]]")
 AGENCY = r"[\u4e00-\u9fff]{2,40}?"
 ALIAS = r"(?:[（(]以下简称[^）)]{1,12}[）)])?"
@@ -51,10 +53,10 @@ def agency_of(title: str | None) -> str | None:
     if not title:
         return None
     title = BRACKETED_PREFIX.sub("", title).strip()
-    about = title.find("关于")
+    about = issuing_verb(title)
     year = YEAR.search(title)
-    if about > 0 and (year is None or about < year.start()):
-        return title[:about].rstrip() or None
+    if about and (year is None or about < year.start()):
+        return whole(title[:about])
     if year is None:
         return None
     if year.start() == 0:  # year first: the agency follows the year
@@ -67,12 +69,27 @@ def agency_of(title: str | None) -> str | None:
     cut = AFTER_AGENCY.search(agency)
     if cut:
         agency = agency[: cut.start()]
-    return agency or None
+    return whole(agency)
+
+
+def issuing_verb(title: str) -> int:
+    """Where 关于 / 印发 / 转发 first stands outside a quoted title (《…关于…》 is not it); 0 if nowhere."""
+    depth = 0
+    for i, char in enumerate(title):
+        if char == "《":
+            depth += 1
+        elif char == "》":
+            depth = max(depth - 1, 0)
+        elif depth == 0 and i and title.startswith(ISSUING_VERBS, i):
+            return i
+    return 0
 
 
 def whole(agency: str) -> str | None:
     agency = agency.strip()
-    return agency if len(agency) >= 2 and not agency.startswith(DEICTIC) else None
+    if len(agency) < 2 or agency.startswith(DEICTIC) or QUOTES.search(agency):
+        return None
+    return agency
 
 
 def agency_in_opening(text: str) -> str | None:

@@ -31,7 +31,8 @@ def chrome_lines() -> frozenset[str]:
 
 @cache
 def chrome_labels() -> tuple[str, ...]:
-    return tuple(sorted(chrome_data()["chrome_labels"], key=len, reverse=True))
+    """Without their spaces: portals print 索 引 号, 标 题, 有 效 性."""
+    return tuple(sorted({label.replace(" ", "") for label in chrome_data()["chrome_labels"]}, key=len, reverse=True))
 
 
 def is_chrome(line: str) -> bool:
@@ -40,7 +41,7 @@ def is_chrome(line: str) -> bool:
     if line in chrome_lines() or not CJK.search(line):
         return True
     bare = LEADING_MARKS.sub("", line)
-    return bare in chrome_lines() or bare.startswith(chrome_labels())
+    return bare in chrome_lines() or bare.replace(" ", "").startswith(chrome_labels())
 
 
 @cache

@@ -86,7 +86,7 @@ def head_lines(text: str) -> list[str]:
         line = line.strip(TRIM)
         if not line:
             continue
-        if HEADING.match(line) or (len(line) >= 40 and sentence(line)):
+        if HEADING.match(line) or (len(line) >= 40 and sentence(line) and not is_chrome(line)):
             break
         out.append(line)
     return out
