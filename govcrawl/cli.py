@@ -126,7 +126,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
     if kind is not None:
         print(f"not a text page: {path} is {describe(kind)} ({len(body)} bytes); nothing parsed", file=sys.stderr)
         return UNREADABLE
-    page = process_page(body, args.content_type)
+    page = process_page(body, args.content_type, args.url)
     result = {"file": str(path), "url": args.url, **page.as_json()}
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
@@ -218,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         " not text (an image, a PDF, an archive, binary bytes: the type is named)",
     )
     parse.add_argument("file")
-    parse.add_argument("--url", help="where the page came from (recorded in the output)")
+    parse.add_argument("--url", help="where the page came from (recorded in the output, and evidence of its kind and year)")
     parse.add_argument("--content-type", help="the HTTP Content-Type it was served with, if known")
     parse.add_argument("--json", action="store_true")
     parse.set_defaults(func=cmd_parse)

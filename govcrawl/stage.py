@@ -77,16 +77,18 @@ class Work:
     content_type: str | None
     reprocessed: bool = False
     old_result_sha256: str | None = None
+    url: str | None = None  # the document's URL: evidence for its metadata
 
 
 PENDING = """
-SELECT v.id, v.body_sha256, f.headers FROM document_versions v
+SELECT v.id, v.body_sha256, f.headers, d.url FROM document_versions v
+JOIN documents d ON d.id = v.document_id
 LEFT JOIN document_texts t ON t.version_id = v.id LEFT JOIN fetches f ON f.id = v.fetch_id
 WHERE t.version_id IS NULL AND v.id > ? ORDER BY v.id
 """
 # Current versions processed by another processor (or, for --all, every current version).
 PROCESSED_AGAIN = """
-SELECT v.id, v.body_sha256, f.headers, t.result_sha256 FROM documents d
+SELECT v.id, v.body_sha256, f.headers, t.result_sha256, d.url FROM documents d
 JOIN document_versions v ON v.id = d.current_version_id JOIN document_texts t ON t.version_id = v.id
 LEFT JOIN fetches f ON f.id = v.fetch_id
 WHERE ? OR t.processor_version IS NOT ? ORDER BY v.id
@@ -109,13 +111,13 @@ def content_type(headers: str | None) -> str | None:
 
 
 def pending(db, after: int) -> list[Work]:
-    return [Work(v, sha, content_type(headers)) for v, sha, headers in db.execute(PENDING, [after])]
+    return [Work(v, sha, content_type(headers), url=url) for v, sha, headers, url in db.execute(PENDING, [after])]
 
 
 def processed_again(db, all_versions: bool) -> list[Work]:
     return [
-        Work(v, sha, content_type(headers), True, old)
-        for v, sha, headers, old in db.execute(PROCESSED_AGAIN, [all_versions, PROCESSOR_VERSION])
+        Work(v, sha, content_type(headers), True, old, url)
+        for v, sha, headers, old, url in db.execute(PROCESSED_AGAIN, [all_versions, PROCESSOR_VERSION])
     ]
 
 
@@ -163,11 +165,16 @@ def limit_memory(memory_mb: int) -> None:
 
 
 def process_stored(
-    path: str, sha: str, content_type: str | None, memory_mb: int, old_result_sha256: str | None = None
+    path: str,
+    sha: str,
+    content_type: str | None,
+    memory_mb: int,
+    old_result_sha256: str | None = None,
+    url: str | None = None,
 ) -> PreparedRows:
     """In a worker: one version's rows from its stored bytes (read here, not sent over a pipe),
     as the tuples the inserts take; only the digest when it equals the stored result's."""
-    rows = processed_rows(path, sha, content_type, memory_mb)
+    rows = processed_rows(path, sha, content_type, memory_mb, url)
     digest = rows.text.get("result_sha256")
     if old_result_sha256 is not None and digest == old_result_sha256:  # unchanged: nothing to send
         return PreparedRows({"result_sha256": digest, "processor_version": rows.text.get("processor_version")}, {})
@@ -177,12 +184,14 @@ def process_stored(
         return prepare(ProcessedRows.failed(processing_failure(error), PROCESSOR_VERSION))
 
 
-def processed_rows(path: str, sha: str, content_type: str | None, memory_mb: int) -> ProcessedRows:
+def processed_rows(
+    path: str, sha: str, content_type: str | None, memory_mb: int, url: str | None = None
+) -> ProcessedRows:
     if path not in _connections:
         _connections[path] = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
     peak_before = peak_address_space()
     try:
-        rows = process_body(read_body(_connections[path], sha), content_type)
+        rows = process_body(read_body(_connections[path], sha), content_type, url)
     except MemoryError:
         rows = ProcessedRows.failed("processing failed: MemoryError", PROCESSOR_VERSION)
     failed = "processing failed: " in (rows.failure or "") + rows.text.get("problems", "")
@@ -213,7 +222,7 @@ class PagePool:
     def submit(self, work: Work) -> Future:
         return self.pool.schedule(
             process_stored,
-            (self.path, work.body_sha256, work.content_type, self.memory_mb, work.old_result_sha256),
+            (self.path, work.body_sha256, work.content_type, self.memory_mb, work.old_result_sha256, work.url),
             timeout=self.timeout,
         )
 

@@ -68,17 +68,20 @@ class ParsedDocument:
         }
 
 
-def parse_document(document: str, is_html: bool, text: str, tree: etree._Element | None) -> ParsedDocument:
+def parse_document(
+    document: str, is_html: bool, text: str, tree: etree._Element | None, url: str | None = None
+) -> ParsedDocument:
     """`document`: the clean page (HTML or plain text); `text`: its plain text; `tree`: the
-    page's element tree (None for plain text, or HTML libxml2 could not build). The cell
-    reader marks line breaks in the tree, so metadata is read first."""
-    metadata = read_metadata(tree, text)
+    page's element tree (None for plain text, or HTML libxml2 could not build); `url`: where
+    it was fetched, evidence of its kind and year. The cell reader marks line breaks in the
+    tree, so metadata is read first."""
+    metadata = read_metadata(tree, text, url)
     if tree is not None:
         cells = html_cells(tree)
     else:
         cells = text_cells(tags_stripped(document) if is_html else document)
     reading = read_tables(cells)
-    kind = classify(metadata.title, text, len(reading.values))
+    kind = classify(metadata.title, text, len(reading.values), url)
     if kind not in REPORT_KINDS:
         return ParsedDocument(kind, metadata, None, split_sections(text))
     fmt = detect_format(reading, metadata.report_year)

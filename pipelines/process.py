@@ -161,7 +161,7 @@ def degarble_html(html: str) -> Degarbled:
     return Degarbled(page, degarbled.transforms)
 
 
-def process_page(body: bytes, content_type: str | None = None) -> ProcessedPage:
+def process_page(body: bytes, content_type: str | None = None, url: str | None = None) -> ProcessedPage:
     try:
         decoded = decode_page(body, content_type)
     except Exception as error:  # never seen; the page is kept as lossy UTF-8 with the error
@@ -169,17 +169,17 @@ def process_page(body: bytes, content_type: str | None = None) -> ProcessedPage:
         decoded = Decoded(text, "utf-8", None, None, None, None, 0.0, "lossy", text.count("\ufffd"))
         clean = clean_document(text)
         clean.problems.insert(0, failure(error))
-        return ProcessedPage(decoded, clean, parse_clean(clean))
+        return ProcessedPage(decoded, clean, parse_clean(clean, url))
     clean = clean_document(decoded.text)
-    return ProcessedPage(decoded, clean, parse_clean(clean))
+    return ProcessedPage(decoded, clean, parse_clean(clean, url))
 
 
-def parse_clean(clean: CleanDocument) -> ParsedDocument:
+def parse_clean(clean: CleanDocument, url: str | None = None) -> ParsedDocument:
     """Parse a clean document; a page the parser cannot handle is kept, with the error recorded,
     and every problem of cleaning and parsing is in the result's `problems`."""
     with collecting() as problems:
         try:
-            parsed = parse_document(clean.degarbled.text, clean.is_html, clean.text, clean.tree)
+            parsed = parse_document(clean.degarbled.text, clean.is_html, clean.text, clean.tree, url)
         except Exception as error:  # any parser bug must not cost the page
             parsed = ParsedDocument.unparsed(failure(error))
         finally:
@@ -196,13 +196,14 @@ def failure(error: Exception) -> str:
     return f"processing failed: {type(error).__name__}: {str(error)[:300]}"
 
 
-def process_body(body: bytes, content_type: str | None = None) -> ProcessedRows:
-    """The one composition the process stage stores: a version's raw bytes -> its rows.
+def process_body(body: bytes, content_type: str | None = None, url: str | None = None) -> ProcessedRows:
+    """The one composition the process stage stores: a version's raw bytes (fetched from
+    `url`, evidence for the metadata) -> its rows.
 
     Never raises: whatever goes wrong is in the rows' problems, or the version is stored
     unparsed with the reason."""
     try:
-        page = process_page(body, content_type)
+        page = process_page(body, content_type, url)
         return stored_rows(page.decoded, page.clean, page.parsed)
     except Exception as error:  # e.g. a value SQLite or JSON cannot hold
         return ProcessedRows.failed(failure(error), PROCESSOR_VERSION)

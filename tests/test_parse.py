@@ -258,7 +258,7 @@ def test_value_provenance_points_at_the_cell():
          2012, "2013-01-17", "平潭县人民政府", "legacy"),
         ("examples/2011.html", "annual_report", "平潭综合实验区2011年政府信息公开工作年度报告", "平潭综合实验区", 2011,
          "2012-04-11", "平潭综合实验区管委会办公室", "legacy"),
-        ("examples/notice-2014.html", "other", "关于2014年政府信息公开工作要点落实情况的函", None, 2014, "2014-12-10",
+        ("examples/notice-2014.html", "notice", "关于2014年政府信息公开工作要点落实情况的函", None, 2014, "2014-12-10",
          "平潭县人民政府", None),
         ("examples/list-index.html", "other", "政府信息公开年报", None, None, None, None, None),
         ("seeds/000_7f92e3a88d6a6801.txt", "work_summary", "攀枝花钒钛高新区管委会关于2018年度政务公开工作总结",

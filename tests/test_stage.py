@@ -37,9 +37,9 @@ def stored_rows(db, version_id: int) -> tuple:
     return tuple(text.fetchone() or ()), Counter(values.fetchall()), Counter(checks.fetchall())
 
 
-def inline_rows(body: bytes, content_type: str | None) -> tuple:
-    """The same, computed here from the bytes by the one processing entry point."""
-    rows = process_body(body, content_type)
+def inline_rows(body: bytes, content_type: str | None, url: str | None = None) -> tuple:
+    """The same, computed here from the bytes (and the document's URL) by the one processing entry point."""
+    rows = process_body(body, content_type, url)
     text = tuple(rows.text.get(name) for name in TEXT_COLUMNS)
     values = Counter(tuple(row.get(name) for name in VALUE_COLUMNS) for row in rows.values)
     checks = Counter(tuple(row.get(name) for name in CHECK_COLUMNS) for row in rows.validations)
@@ -51,13 +51,14 @@ def test_crawl_and_process_store_what_processing_each_page_inline_gives(crawled)
     process_body over its stored bytes (documents and versions checked by the crawl tests)."""
     db = sqlite3.connect(crawled.path)
     versions = db.execute(
-        "SELECT v.id, v.body_sha256, f.headers FROM document_versions v JOIN fetches f ON f.id = v.fetch_id"
+        "SELECT v.id, v.body_sha256, f.headers, d.url FROM document_versions v JOIN fetches f ON f.id = v.fetch_id"
+        " JOIN documents d ON d.id = v.document_id"
     ).fetchall()
     assert len(versions) > 100 and pending_counts(db) == (0, 0)
-    for version_id, sha, headers in versions:
-        expected = inline_rows(read_body(db, sha), content_type_of(json.loads(headers)))
+    for version_id, sha, headers, url in versions:
+        expected = inline_rows(read_body(db, sha), content_type_of(json.loads(headers)), url)
         assert stored_rows(db, version_id) == expected, version_id
-    assert sum(len(stored_rows(db, v)[1]) for v, _, _ in versions) > 1000  # values, not only empty rows
+    assert sum(len(stored_rows(db, v)[1]) for v, _, _, _ in versions) > 1000  # values, not only empty rows
     indexed = db.execute("SELECT count(*) FROM document_texts_fts").fetchone()[0]
     assert indexed == len(versions)  # the full-text index has every processed version
 
@@ -90,7 +91,7 @@ def test_pending_versions_are_processed_once_and_counted_in_stats(tmp_path, caps
     assert (summary["processed"], summary["unparsed"], summary["pending"]) == (6, 0, 0)
     db = sqlite3.connect(path)
     for url, version_id in ids.items():
-        assert stored_rows(db, version_id) == inline_rows(pages[url], "text/html; charset=utf-8")
+        assert stored_rows(db, version_id) == inline_rows(pages[url], "text/html; charset=utf-8", url)
     again = run_stage(path, settings=StageSettings(workers=2))
     assert again["versions"] == 0  # nothing pending: nothing done twice
     kinds = db.execute("SELECT kind, status FROM crawl_runs ORDER BY id").fetchall()
@@ -177,7 +178,7 @@ def test_the_command_line(tmp_path, capsys, name):
 
 
 def test_an_exception_in_a_worker_stores_the_page_unparsed_and_counts_it(tmp_path, monkeypatch):
-    def deep(body, content_type):  # a bug in processing, in the worker (forked with this patch)
+    def deep(body, content_type, url=None):  # a bug in processing, in the worker (forked with this patch)
         raise RecursionError("maximum recursion depth exceeded")
 
     monkeypatch.setattr("govcrawl.stage.process_body", deep)

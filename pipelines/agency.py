@@ -1,0 +1,112 @@
+"""The issuing agency: from the title, else from the opening sentences that name it.
+
+Titles print the agency before the year (攀枝花市东区2019年…), after it (2022年上海市政府信息
+公开…), or before 关于 (贺州市人民政府办公室关于公布…的通知). Untitled pages name it in their
+opening: 现公布<机关><年>…年度报告, 特向社会公布<年>年度<机关>…报告, 本报告由<机关>…编制,
+<机关><年>…年度报告(以下简称年报). An agency read from a sentence must start with a place
+(…省, …市, …区, …县, …镇, …街道): 我局, 区政府办公室 or 为做好 are fragments, and a fragment
+is left out rather than stored.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pipelines.titles import YEAR
+
+OPENING_CHARS = 1500  # the opening statement is at the top of the body
+MAX_TRIES = 20  # matches of one cue looked at
+# Words that end the agency in a year-first title or one whose year comes late.
+AFTER_AGENCY = re.compile(r"政府信息公开|政务公开|信息公开|依申请公开|政务信息公开")
+ISSUING_VERBS = ("关于", "印发", "转发")
+QUOTES = re.compile(r"[《》“”\"]")
+BRACKETED_PREFIX = re.compile(r"^[【\[][^】\]]{0,10}[】\]]")
+AGENCY = r"[\u4e00-\u9fff]{2,40}?"
+ALIAS = r"(?:[（(]以下简称[^）)]{1,12}[）)])?"
+YEAR_AFTER = r"\s*(?:19|20)\d{2}\s*年"
+# What an opening does with the report it names: 现公布 / 特向社会公布 / 向社会公开 / 制定 / 编制 …
+VERBS = r"现公布|现发布|现予公布|现向社会公布|特向社会公布|特向社会公开|特公布|向社会公开|向社会公布|现编制|编制|制定|形成"
+OPENING_CUES = {  # a dict, so that tests/test_regex_linear.py finds each pattern
+    # 现公布清远市清新区人民政府办公室(以下简称区政府办公室)2022年政府信息公开工作年度报告
+    "publishes": re.compile(r"(?:" + VERBS + r")《?(?P<agency>" + AGENCY + ")" + ALIAS + YEAR_AFTER),
+    # 特向社会公布2024年度永安市卫生健康局信息公开年度报告
+    "year_first": re.compile(r"(?:" + VERBS + r")\s*(?:19|20)\d{2}\s*年度?(?P<agency>" + AGENCY + r")(?:政府)?信息公开"),
+    # 2023年,杭州市人力资源和社会保障局根据…编制
+    "year_then_agency": re.compile(r"(?:^|\n)[ \t]*(?:19|20)\d{2}\s*年度?[，,](?P<agency>" + AGENCY + r")(?:根据|按照|依据|依照)[^。；\n]{0,80}?编制"),
+    # 本报告由保康县农业农村局编制 / 由武进区湖塘镇人民政府编制的2018年度… (cut at AGENCY_END)
+    "compiled_by": re.compile(r"由(?P<agency>[\u4e00-\u9fff]{2,60}?)编制"),
+    # 大竹县2009年政府信息公开工作年度报告(以下简称年报)
+    "named_at_opening": re.compile(r"(?:^|\n)(?P<agency>" + AGENCY + ")" + YEAR_AFTER + r"度?[^。；，,\n]{0,24}?(?:年度报告|年报)[（(]以下简称"),
+}
+# Words after the agency in 由<机关>结合有关统计数据编制 and the like.
+AGENCY_END = re.compile(r"结合|根据|按照|依据|汇总|综合|在总结")
+# A whole agency name: a place first (one or more characters before its level).
+PLACE = re.compile(r"^[\u4e00-\u9fff]{1,12}?(?:自治州|自治县|新区|街道|省|市|区|县|州|旗|盟|镇|乡)|^国家")
+DEICTIC = ("我", "本", "该", "其", "各")
+# Words no agency name holds: a match that holds one is a piece of a sentence.
+NOT_AGENCY = re.compile(r"(?<!信息)公开|公布|发布|编制|制定|印发|报告|根据|按照|依据|依照|要求|规定")
+
+
+def agency_of(title: str | None) -> str | None:
+    """The issuer as the title prints it: 攀枝花市东区2019年… -> 攀枝花市东区,
+    2022年上海市政府信息公开… -> 上海市, 贺州市人民政府办公室关于公布… -> 贺州市人民政府办公室."""
+    if not title:
+        return None
+    title = BRACKETED_PREFIX.sub("", title).strip()
+    about = issuing_verb(title)
+    year = YEAR.search(title)
+    if about and (year is None or about < year.start()):
+        return whole(title[:about])
+    if year is None:
+        return None
+    if year.start() == 0:  # year first: the agency follows the year
+        rest = title[year.end() :].lstrip("度 ")
+        cut = AFTER_AGENCY.search(rest)
+        return whole(rest[: cut.start()] if cut else "")
+    agency = title[: year.start()].rstrip()
+    while agency.endswith("关于"):  # by hand: a pattern anchored at the end backtracks on long runs
+        agency = agency[:-2].rstrip()
+    cut = AFTER_AGENCY.search(agency)
+    if cut:
+        agency = agency[: cut.start()]
+    return whole(agency)
+
+
+def issuing_verb(title: str) -> int:
+    """Where 关于 / 印发 / 转发 first stands outside a quoted title (《…关于…》 is not it); 0 if nowhere."""
+    depth = 0
+    for i, char in enumerate(title):
+        if char == "《":
+            depth += 1
+        elif char == "》":
+            depth = max(depth - 1, 0)
+        elif depth == 0 and i and title.startswith(ISSUING_VERBS, i):
+            return i
+    return 0
+
+
+def whole(agency: str) -> str | None:
+    agency = agency.strip()
+    if len(agency) < 2 or agency.startswith(DEICTIC) or QUOTES.search(agency):
+        return None
+    return agency
+
+
+def agency_in_opening(text: str) -> str | None:
+    """The agency an untitled page names in its opening sentences, when it is a whole name."""
+    opening = text[:OPENING_CHARS]
+    found = []
+    for cue in OPENING_CUES.values():
+        position = 0
+        for _ in range(MAX_TRIES):  # overlapping: 编制并向社会公开<机关> is tried again at 向社会公开
+            match = cue.search(opening, position)
+            if match is None:
+                break
+            agency = match.group("agency")
+            cut = AGENCY_END.search(agency)
+            agency = agency[: cut.start()] if cut else agency
+            if PLACE.match(agency) and not agency.startswith(DEICTIC) and not NOT_AGENCY.search(agency):
+                found.append((match.start("agency"), agency))
+                break
+            position = match.start() + 1
+    return min(found)[1] if found else None
