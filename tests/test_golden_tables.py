@@ -1,0 +1,73 @@
+"""Real reports' facts (tests/golden/reports), rendered by our generator in every shape real
+reports are printed in, read back by the parser: every value emitted and right, or left out
+with a recorded problem, never a wrong one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from pipelines.process import process_page
+from tests.golden_render import SHAPES, cases, render
+
+
+@dataclass
+class Tally:
+    right: int = 0
+    wrong: list[str] = field(default_factory=list)
+    left_out_recorded: int = 0
+    left_out_silent: list[str] = field(default_factory=list)
+
+    @property
+    def expected(self) -> int:
+        return self.right + len(self.wrong) + self.left_out_recorded + len(self.left_out_silent)
+
+
+def parsed_page(case: dict, shape: str):
+    page, is_html = render(case, shape)
+    return process_page(page.encode("utf-8"), "text/html; charset=utf-8" if is_html else "text/plain; charset=utf-8").parsed
+
+
+def tally(case: dict, shape: str, into: Tally) -> Tally:
+    parsed = parsed_page(case, shape)
+    for key, expected in case["values"].items():
+        got = parsed.values.get(key)
+        if got is None:
+            if parsed.problems:
+                into.left_out_recorded += 1
+            else:
+                into.left_out_silent.append(key)
+        elif float(got.value) == pytest.approx(expected):
+            into.right += 1
+        else:
+            into.wrong.append(f"{key}: {got.value} != {expected}")
+    return into
+
+
+def test_golden_corpus_is_there():
+    found = cases()
+    assert len(found) >= 5
+    assert len({case["portal"] for case in found.values()}) >= 2
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_golden_values_in_every_shape(shape):
+    total = Tally()
+    for case in cases().values():
+        tally(case, shape, total)
+    emitted = total.right + len(total.wrong)
+    print(f"{shape}: {total.right}/{total.expected} emitted and right, {len(total.wrong)} wrong, "
+          f"{total.left_out_recorded} left out with a problem, {len(total.left_out_silent)} silently")
+    assert total.wrong == []
+    assert total.left_out_silent == []
+    assert total.right >= 0.995 * total.expected, (total.right, total.expected)
+    assert emitted > 0
+
+
+@pytest.mark.parametrize("name", sorted(cases()))
+def test_observed_shape_reads_every_value(name):
+    case = cases()[name]
+    parsed = parsed_page(case, None)
+    got = {key: float(v.value) for key, v in parsed.values.items()}
+    assert {key: got.get(key) for key in case["values"]} == pytest.approx(case["values"])
