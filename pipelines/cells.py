@@ -22,7 +22,8 @@ from functools import lru_cache
 from lxml import etree
 
 from pipelines.limits import MAX_PAGE_CELLS, MAX_SPAN, MAX_TABLE_CELLS, note
-from pipelines.schema import no_data_cells, squeeze, units
+from pipelines.printed import header_word_cores, page_footer
+from pipelines.schema import core, no_data_cells, squeeze, units
 from pipelines.text import text_content
 
 NUMBER = re.compile(
@@ -225,8 +226,47 @@ def line_cells(line: str, number: int) -> list[Cell]:
         if row:
             row[-1].row_end = True
         return row
+    stripped = line.strip(" \t\r\n\u3000")
+    if SPACE_RUN.search(stripped):
+        spaced = spaced_row(stripped, number)
+        if spaced is not None:
+            return spaced
+    elif page_footer().match(stripped):
+        return []  # a PDF's page footer (— 4 —) printed inside a table is no cell
     cell = make_cell(line, line=number)
     return [cell] if cell is not None else []
+
+
+SPACE_RUN = re.compile(r"[ \u3000]+")
+
+
+def spaced_row(line: str, number: int) -> list[Cell] | None:
+    """A table row extracted from a PDF, one row per line with its cells spaced apart: a label
+    followed by numbers (`行政许可 97`, `（一）予以公开 27 0 0 2 0 1 30`), numbers only, or
+    header words only. None for any other line (prose keeps its spaces)."""
+    if page_footer().match(line):
+        return []
+    tokens = SPACE_RUN.split(line)
+    readings = [read_short_cell(token) if len(token) <= SHORT_CELL else None for token in tokens]
+    first_number = len(tokens)
+    while first_number > 0 and (r := readings[first_number - 1]) is not None and r[1] != "label":
+        first_number -= 1
+    if first_number == len(tokens):  # no number at the end: a header row, or prose
+        if all(core(token) in header_word_cores() for token in tokens):
+            texts = tokens
+        else:
+            return None
+    elif first_number == 0:
+        texts = tokens
+    elif any(readings[i] is None or readings[i][1] != "label" for i in range(first_number)):
+        return None  # numbers inside the label: prose, not a row
+    else:
+        texts = [" ".join(tokens[:first_number]), *tokens[first_number:]]
+    row = [make_cell(text, line=number, col=c) for c, text in enumerate(texts)]
+    cells = [cell for cell in row if cell is not None]
+    if cells:
+        cells[-1].row_end = True
+    return cells
 
 
 def split_row(line: str) -> list[str]:

@@ -1,0 +1,52 @@
+"""How real reports print table headers and chrome (pipelines/data/printed_labels.yaml).
+
+The spec (report_schema.yaml) holds canonical keys, identities and one label each; the
+printed variants real reports use are facts harvested from real reports and live apart from
+it, so the parser and the replica's printer read the same catalogue.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from pipelines.schema import (
+    active_column_cores,
+    application_column_labels,
+    core,
+    review_label_cores,
+    schema,
+)
+
+CATALOGUE = Path(__file__).parent / "data" / "printed_labels.yaml"
+
+
+@cache
+def catalogue() -> dict:
+    return yaml.safe_load(CATALOGUE.read_text(encoding="utf-8"))
+
+
+@cache
+def header_word_cores() -> frozenset[str]:
+    """Cores of every word printed in a header row of tables 二, 三 and 四."""
+    words = [*catalogue()["header_words"], *application_column_labels().values()]
+    return frozenset(
+        [core(word) for word in words] + list(active_column_cores()) + list(review_label_cores())
+        + [core(schema()["applications"]["header_note"])]
+    )  # fmt: skip
+
+
+@cache
+def page_footer() -> re.Pattern:
+    return re.compile(catalogue()["page_footer"])
+
+
+@cache
+def review_sub_table_cores() -> dict[str, str]:
+    """core of a label printed above one 5-cell sub-table of table 四 -> its group."""
+    return {
+        core(label): group for group, labels in catalogue()["review_sub_table_labels"].items() for label in labels
+    }
