@@ -251,6 +251,8 @@ def spaced_row(line: str, number: int) -> list[Cell] | None:
     first_number = len(tokens)
     while first_number > 0 and (r := readings[first_number - 1]) is not None and r[1] != "label":
         first_number -= 1
+    if all(r is not None and r[1] == "blank" for r in readings):
+        return None  # spaces between non-breaking spaces: a run of empty cells
     if first_number == len(tokens):  # no number at the end: a header row, or prose
         if all(core(token) in header_word_cores() for token in tokens):
             texts = tokens

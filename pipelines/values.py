@@ -16,6 +16,9 @@ from functools import cache
 
 from pipelines.cells import Cell
 from pipelines.limits import implausible, shown
+from pipelines.printed import review_sub_table_plain
+from pipelines.reviews import ReviewLayout, confirmed_by_identities, fused_header, plain
+from pipelines.run_together import label_and_digits, row_total_holds, unique_split
 from pipelines.schema import (
     FORMATS,
     ApplicationRow,
@@ -32,12 +35,14 @@ from pipelines.schema import (
     review_keys,
     review_label_cores,
     review_labels,
+    review_measures,
     schema,
 )
 
 YUAN_PER_10K = Decimal(10000)
 ACTIVE_HEADER = core("信息内容")
 LEGACY_HEADER = core("指标名称")
+TOTAL_CORE = core("总计")
 NOTE_CORE = core(schema()["applications"]["header_note"])
 
 
@@ -125,22 +130,18 @@ def read_tables(cells: list[Cell]) -> TableReading:
     collecting_columns = False
     parent: str | None = None  # current parent row of table 三, e.g. 不予公开
     in_reviews = False
+    review_layout = ReviewLayout()
     in_legacy = False
     i = 0
     while i < len(cells):
         cell = cells[i]
         if cell.kind != "label":
             if in_reviews:
-                got = row_cells(cells, i, len(review_keys()), cell)
-                in_reviews = False
+                got = review_row(reading, cells, i, review_layout)
                 if got is None:
-                    reading.problems.append(
-                        f"table 四: the data row at {cell.where()} does not have 15 cells"
-                    )
+                    in_reviews = False
                 else:
-                    for key, value_cell in zip(review_keys(), spread(got[0]), strict=True):
-                        add_value(reading, key, value_cell, *review_labels(key))
-                    i = got[1]
+                    i, in_reviews = got
                     continue
             i += 1
             continue
@@ -167,8 +168,11 @@ def read_tables(cells: list[Cell]) -> TableReading:
                         add_value(reading, key, value_cell, cell.raw, header.raw, measure_unit(item, measure))
                 i = got[1]
                 continue
-        elif label in review_label_cores() and (in_reviews or label not in app_column_cores):
-            in_reviews = True
+        elif in_reviews and review_layout.see(cell.raw):
+            pass
+        elif opens_reviews(cell.raw, label, reading, app_column_cores):
+            in_reviews, review_layout = True, ReviewLayout()
+            review_layout.see(cell.raw)
         elif label == LEGACY_HEADER:
             in_legacy = True
         elif in_legacy and label in legacy_table_map():
@@ -177,6 +181,10 @@ def read_tables(cells: list[Cell]) -> TableReading:
                 add_value(
                     reading, legacy_table_map()[label], number, cell.raw, "本年度", source="legacy_table"
                 )
+        elif (run := label_and_digits(cell.raw)) is not None and run_together_row(
+            reading, cell, run, parent, active_columns
+        ):
+            pass
         else:
             row = application_row(label, parent)
             if label in application_parent_cores():
@@ -207,6 +215,106 @@ def read_tables(cells: list[Cell]) -> TableReading:
     if any(key.endswith(".no_correction.total") for key in reading.values):
         reading.format_labels.add("2021")
     return reading
+
+
+def opens_reviews(raw: str, label: str, reading: TableReading, app_column_cores: set[str]) -> bool:
+    """A label that starts table 四: one of its headers that table 三 does not print, a
+    sub-table label, a fused header, or a bare 总计 once table 三 has been read."""
+    if label in review_label_cores() and label not in app_column_cores:
+        return True
+    if plain(raw) in review_sub_table_plain() or fused_header().match(label):
+        return True
+    return label == TOTAL_CORE and any(key.startswith("applications.carried_forward.") for key in reading.values)
+
+
+def review_row(reading: TableReading, cells: list[Cell], i: int, layout: ReviewLayout) -> tuple[int, bool] | None:
+    """Read table 四's numbers at cells[i]: a 15-cell data row, or one 5-cell sub-table.
+    Returns (index after them, whether more of the table follows); None when no row is there
+    (a problem is recorded)."""
+    cell = cells[i]
+    for width, keys, more in (
+        (15, layout.order_of_row(), False),
+        (5, layout.order_of_sub_table(), True),
+    ):
+        got = row_cells(cells, i, width, cell)
+        if got is None:
+            continue
+        if width == 5 and (layout.group is None or more_numbers_follow(cells, got[1], cell)):
+            continue  # a sub-table is 5 cells and no more: a short 15-cell row is no sub-table
+        value_cells = spread(got[0])
+        if keys is None:
+            keys = list(review_keys()) if width == 15 else [f"{layout.group}.{m}" for m in review_measures()]
+            numbers = [c.number if c.kind == "number" else Decimal(0) for c in value_cells]
+            if (layout.unreadable or layout.measures) and not confirmed_by_identities(keys, numbers):
+                reading.problems.append(
+                    f"table 四: headers at {cell.where()} name no order of its {width} cells, and the "
+                    "format's order does not add up; left out"
+                )
+                return got[1], more
+        for key, value_cell in zip(keys, value_cells, strict=True):
+            add_value(reading, key, value_cell, *review_labels(key))
+        layout.group = None
+        return got[1], more
+    reading.problems.append(f"table 四: the data row at {cell.where()} does not have 15 cells")
+    return None
+
+
+def run_together_row(
+    reading: TableReading,
+    cell: Cell,
+    run: tuple[str, str],
+    parent: str | None,
+    active_columns: list[tuple[str, Cell]],
+) -> bool:
+    """A row label with its numbers run on (`行政许可2293`): its values where the split is
+    unique, else a problem. False when the text before the digits names no row."""
+    label, digits = run
+    label_core = core(label)
+    row = application_row(label_core, parent)
+    if row is not None:
+        numbers = unique_split(digits, len(application_columns()), row_total_holds)
+        if numbers is None:
+            reading.problems.append(
+                f"table 三: row {label!r} printed with its cells run together ({digits!r}); no split"
+                " into 7 cells is certain; left out"
+            )
+            return True
+        for column, number in zip(application_columns(), numbers, strict=True):
+            add_number(reading, f"applications.{row.key}.{column}", number, cell, label, application_column_labels()[column])
+        return True
+    item = active_row_cores().get(label_core)
+    if item is None:
+        return False
+    if len(active_columns) != 1 or " " in digits:
+        reading.problems.append(
+            f"table 二: row {label!r} printed with its cells run together ({digits!r}); no split"
+            f" into {len(active_columns)} cells is certain; left out"
+        )
+        return True
+    measure, header = active_columns[0]
+    if measure in schema()["active"][item]:
+        add_number(reading, f"active.{item}.{measure}", Decimal(digits), cell, label, header.raw, measure_unit(item, measure))
+    return True
+
+
+def add_number(
+    reading: TableReading, key: str, number: Decimal, cell: Cell, row_label: str, col_label: str, unit: str = "件"
+) -> None:
+    """A value split out of a run-together cell (the cell's text is its raw)."""
+    if implausible(number, unit):
+        reading.problems.append(f"implausible number: {key} split out of {shown(cell.raw)}; left out")
+        return
+    reading.add(Value(key, number, source_of(cell), row_label, col_label, cell.raw, cell.where(), unit))
+
+
+def more_numbers_follow(cells: list[Cell], i: int, first: Cell) -> bool:
+    """Whether cells[i] continues the numbers that start at `first` (same row, or the next
+    cell of a flattened table)."""
+    if i >= len(cells) or cells[i].kind == "label":
+        return False
+    if first.table is not None or first.col is not None:
+        return (cells[i].table, cells[i].row, cells[i].line) == (first.table, first.row, first.line)
+    return True
 
 
 def next_has_number(cells: list[Cell], i: int) -> bool:

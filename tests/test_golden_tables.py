@@ -29,12 +29,16 @@ def parsed_page(case: dict, shape: str):
     return process_page(page.encode("utf-8"), "text/html; charset=utf-8" if is_html else "text/plain; charset=utf-8").parsed
 
 
+def table_of(key: str) -> str:
+    return "table 二" if key.startswith("active.") else "table 三" if key.startswith("applications.") else "table 四"
+
+
 def tally(case: dict, shape: str, into: Tally) -> Tally:
     parsed = parsed_page(case, shape)
     for key, expected in case["values"].items():
         got = parsed.values.get(key)
         if got is None:
-            if parsed.problems:
+            if any(table_of(key) in problem for problem in parsed.problems):
                 into.left_out_recorded += 1
             else:
                 into.left_out_silent.append(key)
@@ -51,16 +55,26 @@ def test_golden_corpus_is_there():
     assert len({case["portal"] for case in found.values()}) >= 2
 
 
+READ_WHOLE = tuple(shape for shape in SHAPES if shape != "run_together")
+
+
 @pytest.mark.parametrize("shape", SHAPES)
+def test_golden_values_never_wrong_never_silently_left_out(shape):
+    total = Tally()
+    for case in cases().values():
+        tally(case, shape, total)
+    print(f"{shape}: {total.right}/{total.expected} emitted and right, {len(total.wrong)} wrong, "
+          f"{total.left_out_recorded} left out with a problem, {len(total.left_out_silent)} silently")
+    assert total.wrong == []
+    assert total.left_out_silent == []
+
+
+@pytest.mark.parametrize("shape", READ_WHOLE)
 def test_golden_values_in_every_shape(shape):
     total = Tally()
     for case in cases().values():
         tally(case, shape, total)
     emitted = total.right + len(total.wrong)
-    print(f"{shape}: {total.right}/{total.expected} emitted and right, {len(total.wrong)} wrong, "
-          f"{total.left_out_recorded} left out with a problem, {len(total.left_out_silent)} silently")
-    assert total.wrong == []
-    assert total.left_out_silent == []
     assert total.right >= 0.995 * total.expected, (total.right, total.expected)
     assert emitted > 0
 
