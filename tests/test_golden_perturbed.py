@@ -1,0 +1,93 @@
+"""Golden cases perturbed the ways real pages differ: permuted table-四 columns, spacer cells,
+page footers, wrapped rows, a missing row, a row one cell short. Every value is either right
+or left out with a recorded problem, never wrong."""
+
+from __future__ import annotations
+
+import copy
+import random
+
+import pytest
+
+from pipelines.process import process_page
+from tests.golden_render import cases, render
+
+MEASURE_LABELS = ["结果维持", "结果纠正", "其他结果", "尚未审结", "总计"]
+
+
+def parse(page: str, is_html: bool):
+    content_type = "text/html; charset=utf-8" if is_html else "text/plain; charset=utf-8"
+    return process_page(page.encode("utf-8"), content_type).parsed
+
+
+def never_wrong(case: dict, parsed) -> int:
+    """Right values counted; a wrong one fails; a left-out one must come with a problem."""
+    right = 0
+    for key, expected in case["values"].items():
+        got = parsed.values.get(key)
+        if got is None:
+            assert parsed.problems, key
+        else:
+            assert float(got.value) == pytest.approx(expected), key
+            right += 1
+    return right
+
+
+@pytest.mark.parametrize("name", sorted(cases()))
+@pytest.mark.parametrize("seed", range(3))
+def test_table_four_columns_permuted_are_read_by_header(name, seed):
+    case = cases()[name]
+    order = list(range(5))
+    random.Random(seed).shuffle(order)
+    page, _ = render(case, "cell_per_line")
+    numbers_line = page.split("四、政府信息公开行政复议、行政诉讼情况\n", 1)[1].split("\n五、")[0].split("\n")
+    header, data = numbers_line[:-15], numbers_line[-15:]
+    permuted_header = []
+    for cell in header:
+        permuted_header.append(cell)
+    # every run of the 5 measure labels printed in the permuted order, the data likewise
+    text = "\n".join(permuted_header)
+    text = text.replace("\n".join(MEASURE_LABELS), "\n".join(MEASURE_LABELS[i] for i in order))
+    data = [data[g * 5 + i] for g in range(3) for i in order]
+    table = text + "\n" + "\n".join(data)
+    perturbed = page.replace("\n".join(numbers_line), table)
+    parsed = parse(perturbed, False)
+    assert never_wrong(case, parsed) == len(case["values"])
+
+
+@pytest.mark.parametrize("name", sorted(cases()))
+def test_page_footers_and_spacer_cells(name):
+    case = cases()[name]
+    page, _ = render(case, "cell_per_line")
+    lines = page.split("\n")
+    start = lines.index("三、收到和处理政府信息公开申请情况")
+    lines[start + 30 : start + 30] = ["— 4 —"]
+    lines[start + 60 : start + 60] = ["第 5 页"]
+    parsed = parse("\n".join(lines), False)
+    assert never_wrong(case, parsed) == len(case["values"])
+    page, _ = render(case, "pipe_rows")
+    spaced = page.replace(" |\n", " |  |\n")  # a trailing empty spacer cell on every row
+    assert never_wrong(case, parse(spaced, False)) > 0
+
+
+@pytest.mark.parametrize("name", sorted(cases()))
+def test_missing_or_short_rows_are_problems_not_guesses(name):
+    case = cases()[name]
+    page, _ = render(case, "pipe_rows")
+    lines = page.split("\n")
+    rows = [n for n, line in enumerate(lines) if "| 2." in line or "| 3." in line]
+    short = copy.copy(lines)
+    short[rows[0]] = short[rows[0]].rsplit(" | ", 1)[0] + " |"  # one cell short
+    del short[rows[3]]  # a row missing
+    parsed = parse("\n".join(short), False)
+    right = never_wrong(case, parsed)
+    assert right < len(case["values"])
+    assert any("table 三" in problem for problem in parsed.problems)
+
+
+@pytest.mark.parametrize("name", sorted(cases()))
+def test_wrapped_labels_of_pdf_text(name):
+    case = cases()[name]
+    page, _ = render(case, "pdf_text")
+    assert "— 4 —" in page
+    assert never_wrong(case, parse(page, False)) == len(case["values"])
