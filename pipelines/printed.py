@@ -62,3 +62,9 @@ def review_sub_table_plain() -> dict[str, str]:
         for group, labels in catalogue()["review_sub_table_labels"].items()
         for label in labels
     }
+
+
+@cache
+def header_openings() -> frozenset[str]:
+    """Cores of the labels printed above table 三's column headers (申请人情况)."""
+    return frozenset(core(label) for label in catalogue()["applications_header_openings"])

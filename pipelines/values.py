@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
 
+from pipelines.app_columns import ApplicationHeader
 from pipelines.cells import Cell
 from pipelines.limits import implausible, shown
-from pipelines.printed import review_sub_table_plain
+from pipelines.printed import header_openings, review_sub_table_plain
 from pipelines.reviews import ReviewLayout, confirmed_by_identities, fused_header, plain
 from pipelines.run_together import label_and_digits, row_total_holds, unique_split
 from pipelines.schema import (
@@ -131,6 +132,7 @@ def read_tables(cells: list[Cell]) -> TableReading:
     parent: str | None = None  # current parent row of table 三, e.g. 不予公开
     in_reviews = False
     review_layout = ReviewLayout()
+    app_header = ApplicationHeader()
     in_legacy = False
     i = 0
     while i < len(cells):
@@ -182,7 +184,7 @@ def read_tables(cells: list[Cell]) -> TableReading:
                     reading, legacy_table_map()[label], number, cell.raw, "本年度", source="legacy_table"
                 )
         elif (run := label_and_digits(cell.raw)) is not None and run_together_row(
-            reading, cell, run, parent, active_columns
+            reading, cell, run, parent, active_columns, app_header
         ):
             pass
         else:
@@ -191,13 +193,25 @@ def read_tables(cells: list[Cell]) -> TableReading:
                 parent = label
             if label in app_column_cores or label == NOTE_CORE:
                 in_reviews = False
+            if label == NOTE_CORE or label in header_openings():
+                app_header.reset()
             if row is not None:
                 in_reviews = False
                 got = row_cells(cells, i + 1, len(app_columns), cell)
                 if got is not None:
                     if row.key == "other.total" and label == parent:
                         parent = None  # 2019: （六）其他处理 is a row, not a parent
-                    for column, value_cell in zip(app_columns, spread(got[0]), strict=True):
+                    columns = app_header.order()
+                    if columns is None:
+                        if not app_header.reported:
+                            app_header.reported = True
+                            reading.problems.append(
+                                "table 三: its column headers name no order of the 7 columns"
+                                f" ({', '.join(app_header.seen)}); its rows left out"
+                            )
+                        i = got[1]
+                        continue
+                    for column, value_cell in zip(columns, spread(got[0]), strict=True):
                         add_value(
                             reading,
                             f"applications.{row.key}.{column}",
@@ -211,6 +225,10 @@ def read_tables(cells: list[Cell]) -> TableReading:
                     reading.problems.append(
                         f"table 三: row {cell.raw!r} does not have {len(app_columns)} cells"
                     )
+                else:
+                    app_header.see(label)
+            else:
+                app_header.see(label)
         i += 1
     if any(key.endswith(".no_correction.total") for key in reading.values):
         reading.format_labels.add("2021")
@@ -265,6 +283,7 @@ def run_together_row(
     run: tuple[str, str],
     parent: str | None,
     active_columns: list[tuple[str, Cell]],
+    app_header: ApplicationHeader,
 ) -> bool:
     """A row label with its numbers run on (`行政许可2293`): its values where the split is
     unique, else a problem. False when the text before the digits names no row."""
@@ -272,14 +291,15 @@ def run_together_row(
     label_core = core(label)
     row = application_row(label_core, parent)
     if row is not None:
+        columns = app_header.order()
         numbers = unique_split(digits, len(application_columns()), row_total_holds)
-        if numbers is None:
+        if numbers is None or columns is None or columns[-1] != "total":
             reading.problems.append(
                 f"table 三: row {label!r} printed with its cells run together ({digits!r}); no split"
                 " into 7 cells is certain; left out"
             )
             return True
-        for column, number in zip(application_columns(), numbers, strict=True):
+        for column, number in zip(columns, numbers, strict=True):
             add_number(reading, f"applications.{row.key}.{column}", number, cell, label, application_column_labels()[column])
         return True
     item = active_row_cores().get(label_core)

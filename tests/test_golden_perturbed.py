@@ -91,3 +91,43 @@ def test_wrapped_labels_of_pdf_text(name):
     page, _ = render(case, "pdf_text")
     assert "— 4 —" in page
     assert never_wrong(case, parse(page, False)) == len(case["values"])
+
+
+PERMUTED_TOPS = [["总计", "法人或其他组织", "自然人"], ["自然人", "法人或其他组织", "总计"]]
+PERMUTED_CHILDREN = [["其他", "科研机构", "商业企业", "法律服务机构", "社会公益组织"],
+                     ["商业企业", "社会公益组织", "科研机构", "法律服务机构", "其他"]]  # fmt: skip
+COLUMN_OF = {"自然人": "natural_person", "总计": "total", "商业企业": "commercial", "科研机构": "research",
+             "社会公益组织": "social_welfare", "法律服务机构": "legal_services", "其他": "other_org"}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(cases()))
+@pytest.mark.parametrize("shape", ["html_table", "cell_per_line", "pipe_rows"])
+@pytest.mark.parametrize("variant", range(2))
+def test_table_three_columns_permuted_are_read_by_header(name, shape, variant, monkeypatch):
+    import tests.golden_render as golden_render
+
+    case = copy.deepcopy(cases()[name])
+    tops, children = PERMUTED_TOPS[variant], PERMUTED_CHILDREN[variant]
+    headers = case["tables"]["applications"]["column_headers"]
+    case["tables"]["applications"]["column_headers"] = [headers[0], tops, children]
+    order = [COLUMN_OF[c] for t in tops for c in (children if t == "法人或其他组织" else [t])]
+    monkeypatch.setattr(golden_render, "COLUMNS", tuple(order))
+    page, is_html = render(case, shape)
+    assert never_wrong(case, parse(page, is_html)) == len(case["values"])
+
+
+@pytest.mark.parametrize("name", sorted(cases()))
+def test_table_three_header_naming_no_order_is_a_problem(name, monkeypatch):
+    import tests.golden_render as golden_render
+
+    case = copy.deepcopy(cases()[name])
+    headers = case["tables"]["applications"]["column_headers"]
+    # the children printed in an order, the numbers in another: the header is believed, so the
+    # values under a lost-and-reordered header must never be read by position
+    case["tables"]["applications"]["column_headers"] = [headers[0], ["自然人", "法人或其他组织"], ["科研机构", "商业企业"]]
+    monkeypatch.setattr(golden_render, "COLUMNS", golden_render.COLUMNS)
+    page, is_html = render(case, "cell_per_line")
+    parsed = parse(page, is_html)
+    never_wrong(case, parsed)
+    assert not any(key.startswith("applications.") for key in parsed.values)
+    assert any("table 三: its column headers name no order" in problem for problem in parsed.problems)
