@@ -55,7 +55,11 @@ def active_blocks(case: dict) -> list[tuple[list[str], list[list[str]]]]:
 
 def printed_active(case: dict, key: str) -> str:
     value = case["values"][key]
-    return f"{printed(value)}元" if key.endswith("centralized_procurement.total_amount") else printed(value)
+    if not key.endswith("centralized_procurement.total_amount"):
+        return printed(value)
+    if "万元" in case["layout"].get("units", ""):
+        return f"{printed(value / 10000)}万元"
+    return f"{printed(value)}元"
 
 
 ITEM_LABELS = {
@@ -103,6 +107,30 @@ def render(case: dict, shape: str | None = None) -> tuple[str, bool]:
 
 
 def text_rows(case: dict, shape: str) -> list[str]:
+    lines = table_lines(case, shape)
+    if shape == "cell_per_line" and case["layout"].get("zeros_empty"):
+        lines = empty_runs(lines, case["layout"]["zeros_empty"])
+    return lines
+
+
+def empty_runs(lines: list[str], tables: list[str]) -> list[str]:
+    """Zeros of the named tables printed as empty cells, a run of N of them as one line of N
+    non-breaking spaces (a flattened Word table)."""
+    out: list[str] = []
+    table, run = "", 0
+    for line in [*lines, ""]:
+        table = {"二、": "二", "三、": "三", "四、": "四"}.get(line[:2], table) if line.endswith("情况") else table
+        if line == "0" and table in tables:
+            run += 1
+            continue
+        if run:
+            out.append("\u00a0" * run)
+            run = 0
+        out.append(line)
+    return out[:-1]
+
+
+def table_lines(case: dict, shape: str) -> list[str]:
     out = ["二、主动公开政府信息情况"]
     for header, rows in active_blocks(case):
         out += row_lines(header, shape)
