@@ -39,6 +39,7 @@ from pipelines.schema import (
     review_measures,
     schema,
 )
+from pipelines.unlabelled import confirmed, missing_row
 
 YUAN_PER_10K = Decimal(10000)
 ACTIVE_HEADER = core("信息内容")
@@ -133,6 +134,8 @@ def read_tables(cells: list[Cell]) -> TableReading:
     in_reviews = False
     review_layout = ReviewLayout()
     app_header = ApplicationHeader()
+    last_row: str | None = None  # the table-三 row read last
+    guessed: list[str] = []  # rows placed by the format's order, their label lost
     in_legacy = False
     i = 0
     while i < len(cells):
@@ -144,6 +147,12 @@ def read_tables(cells: list[Cell]) -> TableReading:
                     in_reviews = False
                 else:
                     i, in_reviews = got
+                    continue
+            elif last_row not in (None, "carried_forward") and app_header.closed:
+                got = unlabelled_row(reading, cells, i, last_row, parent, app_header)
+                if got is not None:
+                    i, last_row = got
+                    guessed.append(last_row)
                     continue
             i += 1
             continue
@@ -211,6 +220,7 @@ def read_tables(cells: list[Cell]) -> TableReading:
                             )
                         i = got[1]
                         continue
+                    last_row = row.key
                     for column, value_cell in zip(columns, spread(got[0]), strict=True):
                         add_value(
                             reading,
@@ -230,6 +240,8 @@ def read_tables(cells: list[Cell]) -> TableReading:
             else:
                 app_header.see(label)
         i += 1
+    if guessed:
+        confirm_guessed_rows(reading, guessed)
     if any(key.endswith(".no_correction.total") for key in reading.values):
         reading.format_labels.add("2021")
     return reading
@@ -325,6 +337,49 @@ def add_number(
         reading.problems.append(f"implausible number: {key} split out of {shown(cell.raw)}; left out")
         return
     reading.add(Value(key, number, source_of(cell), row_label, col_label, cell.raw, cell.where(), unit))
+
+
+def unlabelled_row(
+    reading: TableReading, cells: list[Cell], i: int, previous: str, parent: str | None, header: ApplicationHeader
+) -> tuple[int, str] | None:
+    """Seven numbers at cells[i] with no label, after table-三 row `previous`: placed in the
+    one row the format prints next that was not read, if its own total adds up (the column
+    identities are checked once the table is read). None when they are no such row."""
+    got = row_cells(cells, i, len(application_columns()), cells[i])
+    if got is None or more_numbers_follow(cells, got[1], cells[i]):
+        return None
+    following = None
+    if got[1] < len(cells) and cells[got[1]].kind == "label":
+        row = application_row(core(cells[got[1]].raw), parent)
+        following = row.key if row is not None else None
+    read = {key.split(".", 1)[1].rsplit(".", 1)[0] for key in reading.values if key.startswith("applications.")}
+    candidate = missing_row(previous, following, read)
+    columns = header.order()
+    value_cells = spread(got[0])
+    numbers = [c.number if c.kind == "number" else Decimal(0) for c in value_cells]
+    if candidate is None or columns is None or not row_total_holds([numbers[columns.index(c)] for c in application_columns()]):
+        reading.problems.append(
+            f"table 三: 7 numbers without a label at {cells[i].where()} after row {previous!r}; no row"
+            " of the format is certain; left out"
+        )
+        return got[1], previous
+    for column, value_cell in zip(columns, value_cells, strict=True):
+        add_value(reading, f"applications.{candidate.key}.{column}", value_cell, "", application_column_labels()[column])
+    return got[1], candidate.key
+
+
+def confirm_guessed_rows(reading: TableReading, guessed: list[str]) -> None:
+    """Keep rows placed by the format's order only if the column identities then hold."""
+    plain = {key: v.value for key, v in reading.values.items()}
+    if confirmed(plain):
+        return
+    for row in guessed:
+        for key in [k for k in reading.values if k.startswith(f"applications.{row}.")]:
+            del reading.values[key]
+        reading.problems.append(
+            f"table 三: a row without its label read as {row!r} by the format's order, but the table's"
+            " column identities do not confirm it; left out"
+        )
 
 
 def more_numbers_follow(cells: list[Cell], i: int, first: Cell) -> bool:

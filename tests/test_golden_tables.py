@@ -5,6 +5,7 @@ with a recorded problem, never a wrong one."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
@@ -83,5 +84,18 @@ def test_golden_values_in_every_shape(shape):
 def test_observed_shape_reads_every_value(name):
     case = cases()[name]
     parsed = parsed_page(case, None)
+    got = {key: float(v.value) for key, v in parsed.values.items()}
+    assert {key: got.get(key) for key in case["values"]} == pytest.approx(case["values"])
+
+
+ROOT = Path(__file__).parent.parent
+
+
+@pytest.mark.parametrize("name", sorted(name for name, case in cases().items() if case.get("page_file")))
+def test_the_real_page_itself(name):
+    """Where the real page is kept in the repository (tests/data), the parser reads it whole."""
+    case = cases()[name]
+    path = ROOT / case["page_file"]
+    parsed = process_page(path.read_bytes(), "text/html" if path.suffix == ".html" else None).parsed
     got = {key: float(v.value) for key, v in parsed.values.items()}
     assert {key: got.get(key) for key in case["values"]} == pytest.approx(case["values"])
