@@ -12,6 +12,9 @@ reader on every layout:
   the next line, a page footer (`— 4 —`) inside table 三;
 - sub_tables: like cell_per_line, but table 四 printed as three 5-cell sub-tables, each under
   its group label;
+- fused_header: pipe rows, table 四's header fused (行政复议行政诉讼) and its measure words
+  split apart (`| 结果 | 维持 | 结果 | 纠正 | …`);
+- bare_total: one cell per line, table 四's header lost but for a bare 总计;
 - run_together: each row's cells run together with no separator (a third-party copy).
 """
 
@@ -22,7 +25,7 @@ import json
 from pathlib import Path
 
 GOLDEN = Path(__file__).parent / "golden" / "reports"
-SHAPES = ("html_table", "cell_per_line", "pipe_rows", "pdf_text", "sub_tables", "run_together")
+SHAPES = ("html_table", "cell_per_line", "pipe_rows", "pdf_text", "sub_tables", "fused_header", "bare_total", "run_together")
 COLUMNS = ("natural_person", "commercial", "research", "social_welfare", "legal_services", "other_org", "total")
 GROUPS = ("reviews", "litigation_direct", "litigation_after_review")
 MEASURES = ("maintained", "corrected", "other", "pending", "total")
@@ -149,16 +152,25 @@ def table_lines(case: dict, shape: str) -> list[str]:
             out += [label, "结果维持", "结果纠正", "其他结果", "尚未审结", "总计"]
             out += [printed(case["values"][f"{group}.{m}"]) for m in MEASURES]
         return out
+    if shape == "fused_header":
+        out += ["行政复议行政诉讼", "未经复议直接起诉复议后起诉"]
+        out += row_lines([word for _ in range(3) for word in FUSED_MEASURES], "pipe_rows")
+        return out + row_lines(review_numbers(case), "pipe_rows")
+    if shape == "bare_total":
+        return [*out, "总计", *review_numbers(case)]
     for header_row in case["tables"]["reviews_litigation"]["header_rows"]:
         out += row_lines(header_row, shape if shape not in ("run_together", "pdf_text") else "cell_per_line")
     out += row_lines(review_numbers(case), shape if shape != "run_together" else "pdf_text")
     return out
 
 
+FUSED_MEASURES = ("结果", "维持", "结果", "纠正", "其他", "结果", "尚未", "审结", "总计")
+
+
 def row_lines(cells: list[str], shape: str) -> list[str]:
-    if shape in ("cell_per_line", "sub_tables"):
+    if shape in ("cell_per_line", "sub_tables", "bare_total"):
         return list(cells)
-    if shape == "pipe_rows":
+    if shape in ("pipe_rows", "fused_header"):
         return ["| " + " | ".join(cells) + " |"]
     if shape == "run_together":
         return ["".join(cells)]

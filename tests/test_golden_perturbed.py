@@ -148,3 +148,17 @@ def test_a_row_whose_label_was_lost(name, lost):
         assert len(parsed.values) == len(case["values"])
     else:
         assert any("without its label" in problem or "without a label" in problem for problem in parsed.problems)
+
+
+@pytest.mark.parametrize("name", sorted(cases()))
+@pytest.mark.parametrize("shape", ["fused_header", "bare_total"])
+def test_table_four_without_readable_headers_needs_its_identities(name, shape):
+    """With no readable header, table 四 is read in the format's order only if each group's
+    results add up to its 总计; a report whose totals do not add up is left out, not guessed."""
+    case = copy.deepcopy(cases()[name])
+    case["values"]["reviews.total"] += 1  # printed total no longer the sum of its results
+    page, is_html = render(case, shape)
+    parsed = parse(page, is_html)
+    assert not any(key.startswith(("reviews.", "litigation_")) for key in parsed.values)
+    assert any("table 四" in problem for problem in parsed.problems)
+    never_wrong(case, parsed)
