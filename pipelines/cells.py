@@ -244,31 +244,37 @@ def spaced_row(line: str, number: int) -> list[Cell] | None:
     """A table row extracted from a PDF, one row per line with its cells spaced apart: a label
     followed by numbers (`行政许可 97`, `（一）予以公开 27 0 0 2 0 1 30`), numbers only, or
     header words only. None for any other line (prose keeps its spaces)."""
+    if len(line) > MAX_ROW_LINE:
+        return None
     if page_footer().match(line):
         return []
     tokens = SPACE_RUN.split(line)
-    readings = [read_short_cell(token) if len(token) <= SHORT_CELL else None for token in tokens]
-    first_number = len(tokens)
-    while first_number > 0 and (r := readings[first_number - 1]) is not None and r[1] != "label":
-        first_number -= 1
-    if all(r is not None and r[1] == "blank" for r in readings):
+    kinds = [kind_of(token) for token in tokens]
+    if "label" not in kinds and "number" not in kinds:
         return None  # spaces between non-breaking spaces: a run of empty cells
+    first_number = len(tokens)
+    while first_number > 0 and kinds[first_number - 1] in ("number", "blank"):
+        first_number -= 1
     if first_number == len(tokens):  # no number at the end: a header row, or prose
-        if all(core(token) in header_word_cores() for token in tokens):
-            texts = tokens
-        else:
+        if not all(core(token) in header_word_cores() for token in tokens):
             return None
-    elif first_number == 0:
         texts = tokens
-    elif any(readings[i] is None or readings[i][1] != "label" for i in range(first_number)):
+    elif any(kind != "label" for kind in kinds[:first_number]):
         return None  # numbers inside the label: prose, not a row
     else:
-        texts = [" ".join(tokens[:first_number]), *tokens[first_number:]]
-    row = [make_cell(text, line=number, col=c) for c, text in enumerate(texts)]
-    cells = [cell for cell in row if cell is not None]
+        texts = [" ".join(tokens[:first_number]), *tokens[first_number:]] if first_number else tokens
+    cells = [cell for c, text in enumerate(texts) if (cell := make_cell(text, line=number, col=c)) is not None]
     if cells:
         cells[-1].row_end = True
     return cells
+
+
+MAX_ROW_LINE = 300  # characters: a longer line is prose, not a table row
+
+
+def kind_of(token: str) -> str | None:
+    reading = read_short_cell(token) if len(token) <= SHORT_CELL else None
+    return reading[1] if reading is not None else None
 
 
 def split_row(line: str) -> list[str]:
