@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 
 from pipelines.printed import catalogue, review_sub_table_plain
 from pipelines.schema import core, review_groups, review_labels, review_measures, squeeze
@@ -43,7 +43,9 @@ def fused_header() -> re.Pattern:
     return re.compile(f"^(?:{alternation})(?:{alternation})+$")
 
 
+@lru_cache(maxsize=1 << 12)
 def plain(text: str) -> str:
+    """Word characters only, parentheticals kept (they name the sub-table's group)."""
     return NOT_WORD.sub("", squeeze(text))
 
 

@@ -17,9 +17,13 @@ from pipelines.schema import squeeze
 RUN = re.compile(r"^(?P<label>.*[^\d\s,.])(?P<digits>\d[\d ]*)$")
 MAX_DIGITS = 40  # a table-三 row of 7 numbers; longer runs are not tried
 MAX_SPLITS = 20000  # candidate splits tried per row
+MAX_RUN_LINE = 200  # characters: a longer text is prose, not a row
 
 
 def label_and_digits(raw: str) -> tuple[str, str] | None:
+    tail = raw.rstrip()[-1:]
+    if not ("0" <= tail <= "9" or "０" <= tail <= "９") or len(raw) > MAX_RUN_LINE:
+        return None
     match = RUN.match(squeeze(raw).replace("\u00a0", "") if " " not in raw else raw.strip())
     if match is None or len(match.group("digits")) > MAX_DIGITS:
         return None

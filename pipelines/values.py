@@ -45,6 +45,7 @@ YUAN_PER_10K = Decimal(10000)
 ACTIVE_HEADER = core("信息内容")
 LEGACY_HEADER = core("指标名称")
 TOTAL_CORE = core("总计")
+MAX_HEADER_LABEL = 40  # characters: table 四's header labels, fused ones included, are shorter
 NOTE_CORE = core(schema()["applications"]["header_note"])
 
 
@@ -252,6 +253,8 @@ def opens_reviews(raw: str, label: str, reading: TableReading, app_column_cores:
     sub-table label, a fused header, or a bare 总计 once table 三 has been read."""
     if label in review_label_cores() and label not in app_column_cores:
         return True
+    if len(raw) > MAX_HEADER_LABEL:
+        return False  # prose, not a table header
     if plain(raw) in review_sub_table_plain() or fused_header().match(label):
         return True
     return label == TOTAL_CORE and any(key.startswith("applications.carried_forward.") for key in reading.values)
