@@ -11,7 +11,7 @@ fixes it). Any other header names no order, and the table's rows are left out wi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 from pipelines.schema import application_columns, core, schema
 
@@ -55,15 +55,21 @@ class ApplicationHeader:
     def order(self) -> tuple[str, ...] | None:
         """The columns of the next row, left to right; None when the header names no order."""
         self.closed = True
-        spec = application_columns()
-        seen = list(dict.fromkeys(self.seen))
-        if not seen:
-            return spec
-        if GROUP in seen:
-            children = [c for c in seen if c in grouped()]
-            seen = [c for t in seen if t not in grouped() for c in (children if t == GROUP else [t])]
-        if sorted(seen) == sorted(spec):
-            return tuple(seen)
-        if seen == [c for c in spec if c in seen]:
-            return spec  # some header labels lost (a flattened page): the rest agree with the spec
-        return None
+        return column_order(tuple(self.seen))
+
+
+@lru_cache(maxsize=256)
+def column_order(seen_labels: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The column order a header's labels (in document order) give; see ApplicationHeader."""
+    spec = application_columns()
+    seen = list(dict.fromkeys(seen_labels))
+    if not seen:
+        return spec
+    if GROUP in seen:
+        children = [c for c in seen if c in grouped()]
+        seen = [c for t in seen if t not in grouped() for c in (children if t == GROUP else [t])]
+    if sorted(seen) == sorted(spec):
+        return tuple(seen)
+    if seen == [c for c in spec if c in seen]:
+        return spec  # some header labels lost (a flattened page): the rest agree with the spec
+    return None

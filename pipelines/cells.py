@@ -231,13 +231,14 @@ def line_cells(line: str, number: int) -> list[Cell]:
         spaced = spaced_row(stripped, number)
         if spaced is not None:
             return spaced
-    elif page_footer().match(stripped):
+    elif len(stripped) <= MAX_FOOTER and page_footer().match(stripped):
         return []  # a PDF's page footer (— 4 —) printed inside a table is no cell
     cell = make_cell(line, line=number)
     return [cell] if cell is not None else []
 
 
 SPACE_RUN = re.compile(r"[ \u3000]+")
+MAX_FOOTER = 16  # characters of a page footer (— 4 —, 第 4 页 共 12 页)
 
 
 def spaced_row(line: str, number: int) -> list[Cell] | None:
@@ -246,7 +247,7 @@ def spaced_row(line: str, number: int) -> list[Cell] | None:
     header words only. None for any other line (prose keeps its spaces)."""
     if len(line) > MAX_ROW_LINE:
         return None
-    if page_footer().match(line):
+    if len(line) <= MAX_FOOTER and page_footer().match(line):
         return []
     tokens = SPACE_RUN.split(line)
     kinds = [kind_of(token) for token in tokens]

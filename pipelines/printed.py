@@ -46,14 +46,6 @@ def page_footer() -> re.Pattern:
 
 
 @cache
-def review_sub_table_cores() -> dict[str, str]:
-    """core of a label printed above one 5-cell sub-table of table 四 -> its group."""
-    return {
-        core(label): group for group, labels in catalogue()["review_sub_table_labels"].items() for label in labels
-    }
-
-
-@cache
 def review_sub_table_plain() -> dict[str, str]:
     """A sub-table label of table 四 with only its word characters (the parenthetical names
     the group, so it is kept) -> its group."""

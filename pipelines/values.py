@@ -1,11 +1,14 @@
 """Read the standard statistics tables (二, 三, 四) off a page's cells into canonical keys.
 
 The reader walks the cell sequence of pipelines.cells once. A row label it recognises (by its
-core, see pipelines.schema.core) is followed by that row's cells: 7 in table 三, one per
-column header of the current sub-table in table 二, 15 in the data row of table 四. Empty
-cells count as 0. A row whose cells do not come out at the expected count is reported as a
-problem and left out, never guessed. The legacy 政府信息公开情况统计表 is read the same way,
-under the spec's loose map.
+core, see pipelines.schema.core) is followed by that row's cells: one per column header of
+the current sub-table in table 二, 7 in table 三 in the order its printed column headers give
+(pipelines.app_columns), 15 in table 四's data row or 5 in each of its sub-tables, in the
+order its printed headers give (pipelines.reviews). Empty cells count as 0. A row whose cells
+do not come out at the expected count, whose header names no column order, whose cells ran
+together with no certain split (pipelines.run_together) or whose label was lost and is not
+confirmed by the identities (pipelines.unlabelled) is reported as a problem and left out,
+never guessed. The legacy 政府信息公开情况统计表 is read the same way, under the spec's loose map.
 """
 
 from __future__ import annotations
@@ -253,8 +256,8 @@ def opens_reviews(raw: str, label: str, reading: TableReading, app_column_cores:
     sub-table label, a fused header, or a bare 总计 once table 三 has been read."""
     if label in review_label_cores() and label not in app_column_cores:
         return True
-    if len(raw) > MAX_HEADER_LABEL:
-        return False  # prose, not a table header
+    if len(raw) > MAX_HEADER_LABEL or not ("复议" in label or "诉讼" in label or label == TOTAL_CORE):
+        return False  # every other opening of table 四 names 复议 or 诉讼
     if plain(raw) in review_sub_table_plain() or fused_header().match(label):
         return True
     return label == TOTAL_CORE and any(key.startswith("applications.carried_forward.") for key in reading.values)
@@ -327,7 +330,9 @@ def run_together_row(
         )
         return True
     measure, header = active_columns[0]
-    if measure in schema()["active"][item]:
+    if measure not in schema()["active"][item]:
+        reading.problems.append(f"table 二: row {label!r} ({digits!r}) under a header it has no column of; left out")
+    else:
         add_number(reading, f"active.{item}.{measure}", Decimal(digits), cell, label, header.raw, measure_unit(item, measure))
     return True
 
