@@ -54,6 +54,7 @@ class ReviewLayout:
     measures: list[str] = field(default_factory=list)  # measure headers in printed order
     groups: list[str] = field(default_factory=list)  # group headers in printed order
     group: str | None = None  # the group of the sub-table being read
+    under_group: int = 0  # measure headers seen since that group's label
     unreadable: bool = False  # header words seen that name no single measure (fused headers)
 
     def see(self, raw: str) -> bool:
@@ -62,13 +63,14 @@ class ReviewLayout:
         sub_table = review_sub_table_plain().get(plain(raw))
         if label in measure_cores():
             self.measures.append(measure_cores()[label])
+            self.under_group += 1
         elif sub_table is not None and (raw.strip() != "行政复议" or not self.groups):
             self.groups.append(sub_table)
-            self.group = sub_table
+            self.group, self.under_group = sub_table, 0
         elif label in group_cores():
             self.groups.append(group_cores()[label])
         elif label == core("行政诉讼"):
-            pass
+            self.group = None  # the one-row layout: 行政复议 | 行政诉讼 are column groups
         elif fused_header().match(label) or label in {core(w) for w in catalogue()["header_words"]}:
             self.unreadable = True
         else:
@@ -92,7 +94,8 @@ class ReviewLayout:
         return [f"{g}.{m}" for g, chunk in zip(groups, chunks, strict=True) for m in chunk]
 
     def order_of_sub_table(self) -> list[str] | None:
-        if self.group is None:
+        """Keys of a 5-cell sub-table: its group label, its 5 measure headers, its numbers."""
+        if self.group is None or self.under_group != len(review_measures()):
             return None
         measures = self.measures[-5:]
         if self.unreadable or sorted(measures) != sorted(review_measures()):

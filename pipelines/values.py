@@ -275,13 +275,15 @@ def review_row(reading: TableReading, cells: list[Cell], i: int, layout: ReviewL
         got = row_cells(cells, i, width, cell)
         if got is None:
             continue
-        if width == 5 and (layout.group is None or more_numbers_follow(cells, got[1], cell)):
-            continue  # a sub-table is 5 cells and no more: a short 15-cell row is no sub-table
+        bare_sub_table = layout.group is not None and layout.under_group == 0  # its headers lost
+        if width == 5 and ((keys is None and not bare_sub_table) or more_numbers_follow(cells, got[1], cell)):
+            continue  # a sub-table is its label, its 5 headers and 5 cells: anything else is none
         value_cells = spread(got[0])
         if keys is None:
             keys = list(review_keys()) if width == 15 else [f"{layout.group}.{m}" for m in review_measures()]
             numbers = [c.number if c.kind == "number" else Decimal(0) for c in value_cells]
-            if (layout.unreadable or layout.measures) and not confirmed_by_identities(keys, numbers):
+            headed = layout.unreadable or layout.measures or width == 5
+            if headed and not confirmed_by_identities(keys, numbers):
                 reading.problems.append(
                     f"table 四: headers at {cell.where()} name no order of its {width} cells, and the "
                     "format's order does not add up; left out"

@@ -195,23 +195,30 @@ def cell(text: str, **spans: int) -> str:
     return f"<td{attributes}>{html.escape(text)}</td>"
 
 
+def blank(number: str, zeros_empty: bool) -> str:
+    return "\u00a0" if zeros_empty and number == "0" else number
+
+
 def html_page(case: dict, head: list[str]) -> str:
     body = [f"<p>{html.escape(line)}</p>" for line in head if line]
     body.append("<p>二、主动公开政府信息情况</p><table>")
     for block, (header, rows) in zip(case["tables"]["active"], active_blocks(case), strict=True):
         if block.get("caption"):
             body.append(f"<tr>{cell(block['caption'], colspan=len(header))}</tr>")
-        body.append("<tr>" + "".join(cell(c) for c in header) + "</tr>")
-        body += ["<tr>" + "".join(cell(c) for c in row) + "</tr>" for row in rows]
+        header_spans = block.get("header_spans", [1] * len(header))
+        row_spans = block.get("row_spans", [1] * len(header))
+        body.append("<tr>" + "".join(cell(c, colspan=n) for c, n in zip(header, header_spans, strict=True)) + "</tr>")
+        body += ["<tr>" + "".join(cell(c, colspan=n) for c, n in zip(row, row_spans, strict=True)) + "</tr>" for row in rows]
+    empty = case["layout"].get("zeros_empty", [])
     body.append("</table><p>三、收到和处理政府信息公开申请情况</p><table>")
     headers = case["tables"]["applications"]["column_headers"]
     body += ["<tr>" + "".join(cell(c) for c in row) + "</tr>" for row in headers]
     for parts, numbers in application_rows(case):
         label_cells = "".join(cell(p, colspan=1) for p in parts)
-        body.append("<tr>" + label_cells + "".join(cell(n) for n in numbers) + "</tr>")
+        body.append("<tr>" + label_cells + "".join(cell(blank(n, "三" in empty)) for n in numbers) + "</tr>")
     body.append("</table><p>四、政府信息公开行政复议、行政诉讼情况</p><table>")
     for row in case["tables"]["reviews_litigation"]["header_rows"]:
         body.append("<tr>" + "".join(cell(c) for c in row) + "</tr>")
-    body.append("<tr>" + "".join(cell(n) for n in review_numbers(case)) + "</tr></table>")
+    body.append("<tr>" + "".join(cell(blank(n, "四" in empty)) for n in review_numbers(case)) + "</tr></table>")
     body += [f"<p>{line}</p>" for line in ("五、存在的主要问题及改进情况", FILLER, "六、其他需要报告的事项", "无。")]
     return f"<html><head><title>{html.escape(case['title'])}</title></head><body>{''.join(body)}</body></html>"

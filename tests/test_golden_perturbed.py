@@ -36,7 +36,8 @@ def never_wrong(case: dict, parsed) -> int:
 @pytest.mark.parametrize("name", sorted(cases()))
 @pytest.mark.parametrize("seed", range(3))
 def test_table_four_columns_permuted_are_read_by_header(name, seed):
-    case = cases()[name]
+    case = copy.deepcopy(cases()[name])
+    case["layout"].pop("zeros_empty", None)  # one cell per line, so the test can permute them
     order = list(range(5))
     random.Random(seed).shuffle(order)
     page, _ = render(case, "cell_per_line")
@@ -162,3 +163,19 @@ def test_table_four_without_readable_headers_needs_its_identities(name, shape):
     assert not any(key.startswith(("reviews.", "litigation_")) for key in parsed.values)
     assert any("table 四" in problem for problem in parsed.problems)
     never_wrong(case, parsed)
+
+
+@pytest.mark.parametrize("name", sorted(cases()))
+@pytest.mark.parametrize("cut", [4, 5, 10])
+def test_a_broken_data_row_of_table_four_is_no_sub_table(name, cut):
+    """The one-row layout's header names its groups too (未经复议直接起诉, 复议后起诉): a data row
+    broken by a stray line must not be read as a sub-table of the last group named."""
+    case = copy.deepcopy(cases()[name])
+    case["layout"].pop("zeros_empty", None)
+    page, _ = render(case, "cell_per_line")
+    lines = page.split("\n")
+    end = lines.index("五、存在的主要问题及改进情况")
+    lines.insert(end - 15 + cut, "注")
+    parsed = parse("\n".join(lines), False)
+    never_wrong(case, parsed)
+    assert any("table 四" in problem for problem in parsed.problems)
