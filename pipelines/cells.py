@@ -227,7 +227,7 @@ def line_cells(line: str, number: int) -> list[Cell]:
             row[-1].row_end = True
         return row
     stripped = line.strip(" \t\r\n\u3000")
-    if SPACE_RUN.search(stripped):
+    if (len(stripped) <= MAX_HEADER_ROW or "0" <= stripped[-1] <= "9") and SPACE_RUN.search(stripped):
         spaced = spaced_row(stripped, number)
         if spaced is not None:
             return spaced
@@ -271,6 +271,7 @@ def spaced_row(line: str, number: int) -> list[Cell] | None:
 
 
 MAX_ROW_LINE = 300  # characters: a longer line is prose, not a table row
+MAX_HEADER_ROW = 80  # characters: a longer line not ending in a number is no table row
 
 
 def kind_of(token: str) -> str | None:

@@ -21,7 +21,7 @@ MAX_RUN_LINE = 200  # characters: a longer text is prose, not a row
 
 
 def label_and_digits(raw: str) -> tuple[str, str] | None:
-    tail = raw.rstrip()[-1:]
+    tail = raw[-1:]  # a cell's text is trimmed
     if not ("0" <= tail <= "9" or "０" <= tail <= "９") or len(raw) > MAX_RUN_LINE:
         return None
     match = RUN.match(squeeze(raw).replace("\u00a0", "") if " " not in raw else raw.strip())

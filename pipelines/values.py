@@ -254,9 +254,11 @@ def read_tables(cells: list[Cell]) -> TableReading:
 def opens_reviews(raw: str, label: str, reading: TableReading, app_column_cores: set[str]) -> bool:
     """A label that starts table 四: one of its headers that table 三 does not print, a
     sub-table label, a fused header, or a bare 总计 once table 三 has been read."""
+    if len(raw) > MAX_HEADER_LABEL:
+        return False  # prose, not a table header
     if label in review_label_cores() and label not in app_column_cores:
         return True
-    if len(raw) > MAX_HEADER_LABEL or not ("复议" in label or "诉讼" in label or label == TOTAL_CORE):
+    if not ("复议" in label or "诉讼" in label or label == TOTAL_CORE):
         return False  # every other opening of table 四 names 复议 or 诉讼
     if plain(raw) in review_sub_table_plain() or fused_header().match(label):
         return True
