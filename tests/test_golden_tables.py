@@ -99,3 +99,16 @@ def test_the_real_page_itself(name):
     parsed = process_page(path.read_bytes(), "text/html" if path.suffix == ".html" else None).parsed
     got = {key: float(v.value) for key, v in parsed.values.items()}
     assert {key: got.get(key) for key in case["values"]} == pytest.approx(case["values"])
+
+
+def test_the_catalogue_holds_what_the_golden_reports_print():
+    """The replica prints from pipelines/data/printed_labels.yaml: every table-三 row label a
+    golden report prints (brackets aside) is one of the catalogue's variants for its row."""
+    from pipelines.printed import catalogue
+    from pipelines.schema import squeeze
+
+    variants = {key: {squeeze(v) for v in labels} for key, labels in catalogue()["application_row_labels"].items()}
+    for name, case in cases().items():
+        rows = list(dict.fromkeys(k.rsplit(".", 1)[0][len("applications."):] for k in case["values"] if k.startswith("applications.")))
+        for row, parts in zip(rows, case["tables"]["applications"]["row_labels"], strict=True):
+            assert squeeze(parts[-1]) in variants[row], (name, row, parts[-1])
