@@ -176,10 +176,9 @@ def applications_grid(values: dict[str, float], fmt: str) -> Grid:
     return grid
 
 
-def reviews_grid(values: dict[str, float]) -> Grid:
+def reviews_grid(values: dict[str, float], layout: str = "one_row") -> Grid:
     header = catalogue()["review_header"]
     labels, groups = header["measures"], header["groups"]
-    layout = pick(catalogue()["review_layouts"], values)
     if layout == "sub_tables":  # three 5-cell sub-tables, each under its group label
         sub_labels = catalogue()["review_sub_table_labels"]
         grid: Grid = []
@@ -285,4 +284,12 @@ def render_applications(
 
 
 def render_reviews(values: dict[str, float], style: str, blank_zeros: bool, rng: random.Random) -> str:
-    return render(reviews_grid(values), style, blank_zeros, rng)
+    """Table 四 in one of the layouts real reports print. The one-row table is always drawn
+    with the page's random stream, so that the rest of the replica stays as it was (its pages
+    and their faults); a sub-table layout is then drawn with a stream of its own."""
+    one_row = render(reviews_grid(values), style, blank_zeros, rng)
+    layout = pick(catalogue()["review_layouts"], values)
+    if layout == "one_row":
+        return one_row
+    own = random.Random(repr(sorted(values.items())))
+    return render(reviews_grid(values, layout), style, blank_zeros, own)
