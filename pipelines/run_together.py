@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from pipelines.schema import squeeze
 
-RUN = re.compile(r"^(?P<label>.*[^\d\s,.])(?P<digits>\d[\d ]*)$")
+RUN = re.compile(r"^(?P<label>.*[^\d\s,.])(?P<digits>\d[\d ]*(?:\.\d+)?)$")
 MAX_DIGITS = 40  # a table-三 row of 7 numbers; longer runs are not tried
 MAX_SPLITS = 20000  # candidate splits tried per row
 MAX_RUN_LINE = 200  # characters: a longer text is prose, not a row

@@ -165,6 +165,13 @@ def read_tables(cells: list[Cell]) -> TableReading:
         collecting_columns = collecting_columns and label in active_column_cores()
         if label == ACTIVE_HEADER:
             active_columns, collecting_columns, in_reviews = [], True, False
+        elif label.startswith(ACTIVE_HEADER) and (fused := fused_words(label[len(ACTIVE_HEADER) :])):
+            # a header row run together: 信息内容本年制发件数本年废止件数现行有效件数
+            active_columns, collecting_columns, in_reviews = [], False, False
+            for word in fused:
+                measure, fmt = active_column_cores()[word]
+                active_columns.append((measure, cell))
+                reading.format_labels |= {fmt} if word in format_markers()[fmt] else set()
         elif collecting_columns:
             measure, fmt = active_column_cores()[label]
             active_columns.append((measure, cell))
@@ -327,18 +334,39 @@ def run_together_row(
     item = active_row_cores().get(label_core)
     if item is None:
         return False
-    if len(active_columns) != 1 or " " in digits:
+    numbers = unique_split(digits, len(active_columns), lambda _: True) if "." not in digits else None
+    if len(active_columns) == 1 and " " not in digits and digits.count(".") <= 1:
+        numbers = [Decimal(digits)]
+    if numbers is None:
         reading.problems.append(
             f"table 二: row {label!r} printed with its cells run together ({digits!r}); no split"
             f" into {len(active_columns)} cells is certain; left out"
         )
         return True
-    measure, header = active_columns[0]
-    if measure not in schema()["active"][item]:
-        reading.problems.append(f"table 二: row {label!r} ({digits!r}) under a header it has no column of; left out")
-    else:
-        add_number(reading, f"active.{item}.{measure}", Decimal(digits), cell, label, header.raw, measure_unit(item, measure))
+    for measure, _header in active_columns:
+        if measure not in schema()["active"][item]:
+            reading.problems.append(f"table 二: row {label!r} ({digits!r}) under a header it has no column of; left out")
+            return True
+    for (measure, header), number in zip(active_columns, numbers, strict=True):
+        unit = measure_unit(item, measure)
+        add_number(reading, f"active.{item}.{measure}", number, cell, label, header.raw, unit)
     return True
+
+
+def fused_words(text: str) -> list[str] | None:
+    """Table 二's column headers run together, cut into the cores of its column labels; None
+    unless exactly one cut exists."""
+    words = active_column_cores()
+    cuts: list[list[str]] = []
+    stack: list[tuple[int, list[str]]] = [(0, [])]
+    while stack and len(cuts) < 2:
+        at, taken = stack.pop()
+        if at == len(text):
+            if taken:
+                cuts.append(taken)
+            continue
+        stack.extend((at + len(word), [*taken, word]) for word in words if text.startswith(word, at))
+    return cuts[0] if len(cuts) == 1 else None
 
 
 def add_number(

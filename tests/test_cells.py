@@ -126,3 +126,19 @@ def test_run_together_cells_split_only_where_unique():
     assert unique_split("120 000012", 7, row_total_holds) == [Decimal(n) for n in (12, 0, 0, 0, 0, 0, 12)]
     assert unique_split("1124", 3, lambda parts: True) is None  # three splits, no identity: none
     assert unique_split("1111", 3, row_total_holds) is None  # no split adds up
+
+
+def test_table_two_run_together_is_split_only_where_unique():
+    from pipelines.cells import text_cells
+
+    page = "\n".join([
+        "信息内容本年新制作数量本年新公开数量对外公开总数量", "规章005", "规范性文件7745",
+        "信息内容上一年项目数量本年增/减处理决定数量", "行政许可315201187",
+    ])  # fmt: skip
+    reading = read_tables(text_cells(page))
+    values = {key: float(v.value) for key, v in reading.values.items()}
+    # 005 into 3 cells: only 0, 0, 5; 7745 and 315201187: several cuts, no identity to choose
+    assert values == {"active.regulations.new_made": 0, "active.regulations.new_published": 0,
+                      "active.regulations.total_published": 5}  # fmt: skip
+    assert any("规范性文件" in p and "no split" in p for p in reading.problems)
+    assert any("行政许可" in p and "no split" in p for p in reading.problems)
