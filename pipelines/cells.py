@@ -22,7 +22,8 @@ from functools import lru_cache
 from lxml import etree
 
 from pipelines.limits import MAX_PAGE_CELLS, MAX_SPAN, MAX_TABLE_CELLS, note
-from pipelines.schema import no_data_cells, squeeze, units
+from pipelines.printed import header_word_cores, page_footer
+from pipelines.schema import core, no_data_cells, squeeze, units
 from pipelines.text import text_content
 
 NUMBER = re.compile(
@@ -225,8 +226,57 @@ def line_cells(line: str, number: int) -> list[Cell]:
         if row:
             row[-1].row_end = True
         return row
+    stripped = line.strip(" \t\r\n\u3000")
+    if (len(stripped) <= MAX_HEADER_ROW or "0" <= stripped[-1] <= "9") and SPACE_RUN.search(stripped):
+        spaced = spaced_row(stripped, number)
+        if spaced is not None:
+            return spaced
+    elif len(stripped) <= MAX_FOOTER and page_footer().match(stripped):
+        return []  # a PDF's page footer (— 4 —) printed inside a table is no cell
     cell = make_cell(line, line=number)
     return [cell] if cell is not None else []
+
+
+SPACE_RUN = re.compile(r"[ \u3000]+")
+MAX_FOOTER = 16  # characters of a page footer (— 4 —, 第 4 页 共 12 页)
+
+
+def spaced_row(line: str, number: int) -> list[Cell] | None:
+    """A table row extracted from a PDF, one row per line with its cells spaced apart: a label
+    followed by numbers (`行政许可 97`, `（一）予以公开 27 0 0 2 0 1 30`), numbers only, or
+    header words only. None for any other line (prose keeps its spaces)."""
+    if len(line) > MAX_ROW_LINE:
+        return None
+    if len(line) <= MAX_FOOTER and page_footer().match(line):
+        return []
+    tokens = SPACE_RUN.split(line)
+    kinds = [kind_of(token) for token in tokens]
+    if "label" not in kinds and "number" not in kinds:
+        return None  # spaces between non-breaking spaces: a run of empty cells
+    first_number = len(tokens)
+    while first_number > 0 and kinds[first_number - 1] in ("number", "blank"):
+        first_number -= 1
+    if first_number == len(tokens):  # no number at the end: a header row, or prose
+        if not all(core(token) in header_word_cores() for token in tokens):
+            return None
+        texts = tokens
+    elif any(kind != "label" for kind in kinds[:first_number]):
+        return None  # numbers inside the label: prose, not a row
+    else:
+        texts = [" ".join(tokens[:first_number]), *tokens[first_number:]] if first_number else tokens
+    cells = [cell for c, text in enumerate(texts) if (cell := make_cell(text, line=number, col=c)) is not None]
+    if cells:
+        cells[-1].row_end = True
+    return cells
+
+
+MAX_ROW_LINE = 300  # characters: a longer line is prose, not a table row
+MAX_HEADER_ROW = 80  # characters: a longer line not ending in a number is no table row
+
+
+def kind_of(token: str) -> str | None:
+    reading = read_short_cell(token) if len(token) <= SHORT_CELL else None
+    return reading[1] if reading is not None else None
 
 
 def split_row(line: str) -> list[str]:

@@ -1,11 +1,14 @@
 """Read the standard statistics tables (二, 三, 四) off a page's cells into canonical keys.
 
 The reader walks the cell sequence of pipelines.cells once. A row label it recognises (by its
-core, see pipelines.schema.core) is followed by that row's cells: 7 in table 三, one per
-column header of the current sub-table in table 二, 15 in the data row of table 四. Empty
-cells count as 0. A row whose cells do not come out at the expected count is reported as a
-problem and left out, never guessed. The legacy 政府信息公开情况统计表 is read the same way,
-under the spec's loose map.
+core, see pipelines.schema.core) is followed by that row's cells: one per column header of
+the current sub-table in table 二, 7 in table 三 in the order its printed column headers give
+(pipelines.app_columns), 15 in table 四's data row or 5 in each of its sub-tables, in the
+order its printed headers give (pipelines.reviews). Empty cells count as 0. A row whose cells
+do not come out at the expected count, whose header names no column order, whose cells ran
+together with no certain split (pipelines.run_together) or whose label was lost and is not
+confirmed by the identities (pipelines.unlabelled) is reported as a problem and left out,
+never guessed. The legacy 政府信息公开情况统计表 is read the same way, under the spec's loose map.
 """
 
 from __future__ import annotations
@@ -14,8 +17,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
 
+from pipelines.app_columns import ApplicationHeader
 from pipelines.cells import Cell
 from pipelines.limits import implausible, shown
+from pipelines.printed import header_openings, review_sub_table_plain
+from pipelines.reviews import ReviewLayout, confirmed_by_identities, fused_header, plain
+from pipelines.run_together import label_and_digits, row_total_holds, unique_split
 from pipelines.schema import (
     FORMATS,
     ApplicationRow,
@@ -32,12 +39,16 @@ from pipelines.schema import (
     review_keys,
     review_label_cores,
     review_labels,
+    review_measures,
     schema,
 )
+from pipelines.unlabelled import confirmed, missing_row
 
 YUAN_PER_10K = Decimal(10000)
 ACTIVE_HEADER = core("信息内容")
 LEGACY_HEADER = core("指标名称")
+TOTAL_CORE = core("总计")
+MAX_HEADER_LABEL = 40  # characters: table 四's header labels, fused ones included, are shorter
 NOTE_CORE = core(schema()["applications"]["header_note"])
 
 
@@ -125,22 +136,27 @@ def read_tables(cells: list[Cell]) -> TableReading:
     collecting_columns = False
     parent: str | None = None  # current parent row of table 三, e.g. 不予公开
     in_reviews = False
+    review_layout = ReviewLayout()
+    app_header = ApplicationHeader()
+    last_row: str | None = None  # the table-三 row read last
+    guessed: list[str] = []  # rows placed by the format's order, their label lost
     in_legacy = False
     i = 0
     while i < len(cells):
         cell = cells[i]
         if cell.kind != "label":
             if in_reviews:
-                got = row_cells(cells, i, len(review_keys()), cell)
-                in_reviews = False
+                got = review_row(reading, cells, i, review_layout)
                 if got is None:
-                    reading.problems.append(
-                        f"table 四: the data row at {cell.where()} does not have 15 cells"
-                    )
+                    in_reviews = False
                 else:
-                    for key, value_cell in zip(review_keys(), spread(got[0]), strict=True):
-                        add_value(reading, key, value_cell, *review_labels(key))
-                    i = got[1]
+                    i, in_reviews = got
+                    continue
+            elif last_row not in (None, "carried_forward") and app_header.closed:
+                got = unlabelled_row(reading, cells, i, last_row, parent, app_header)
+                if got is not None:
+                    i, last_row = got
+                    guessed.append(last_row)
                     continue
             i += 1
             continue
@@ -149,6 +165,13 @@ def read_tables(cells: list[Cell]) -> TableReading:
         collecting_columns = collecting_columns and label in active_column_cores()
         if label == ACTIVE_HEADER:
             active_columns, collecting_columns, in_reviews = [], True, False
+        elif label.startswith(ACTIVE_HEADER) and (fused := fused_words(label[len(ACTIVE_HEADER) :])):
+            # a header row run together: 信息内容本年制发件数本年废止件数现行有效件数
+            active_columns, collecting_columns, in_reviews = [], False, False
+            for word in fused:
+                measure, fmt = active_column_cores()[word]
+                active_columns.append((measure, cell))
+                reading.format_labels |= {fmt} if word in format_markers()[fmt] else set()
         elif collecting_columns:
             measure, fmt = active_column_cores()[label]
             active_columns.append((measure, cell))
@@ -167,8 +190,11 @@ def read_tables(cells: list[Cell]) -> TableReading:
                         add_value(reading, key, value_cell, cell.raw, header.raw, measure_unit(item, measure))
                 i = got[1]
                 continue
-        elif label in review_label_cores() and (in_reviews or label not in app_column_cores):
-            in_reviews = True
+        elif in_reviews and review_layout.see(cell.raw):
+            pass
+        elif opens_reviews(cell.raw, label, reading, app_column_cores):
+            in_reviews, review_layout = True, ReviewLayout()
+            review_layout.see(cell.raw)
         elif label == LEGACY_HEADER:
             in_legacy = True
         elif in_legacy and label in legacy_table_map():
@@ -177,19 +203,36 @@ def read_tables(cells: list[Cell]) -> TableReading:
                 add_value(
                     reading, legacy_table_map()[label], number, cell.raw, "本年度", source="legacy_table"
                 )
+        elif (run := label_and_digits(cell.raw)) is not None and run_together_row(
+            reading, cell, run, parent, active_columns, app_header
+        ):
+            pass
         else:
             row = application_row(label, parent)
             if label in application_parent_cores():
                 parent = label
             if label in app_column_cores or label == NOTE_CORE:
                 in_reviews = False
+            if label == NOTE_CORE or label in header_openings():
+                app_header.reset()
             if row is not None:
                 in_reviews = False
                 got = row_cells(cells, i + 1, len(app_columns), cell)
                 if got is not None:
                     if row.key == "other.total" and label == parent:
                         parent = None  # 2019: （六）其他处理 is a row, not a parent
-                    for column, value_cell in zip(app_columns, spread(got[0]), strict=True):
+                    columns = app_header.order()
+                    if columns is None:
+                        if not app_header.reported:
+                            app_header.reported = True
+                            reading.problems.append(
+                                "table 三: its column headers name no order of the 7 columns"
+                                f" ({', '.join(app_header.seen)}); its rows left out"
+                            )
+                        i = got[1]
+                        continue
+                    last_row = row.key
+                    for column, value_cell in zip(columns, spread(got[0]), strict=True):
                         add_value(
                             reading,
                             f"applications.{row.key}.{column}",
@@ -203,10 +246,190 @@ def read_tables(cells: list[Cell]) -> TableReading:
                     reading.problems.append(
                         f"table 三: row {cell.raw!r} does not have {len(app_columns)} cells"
                     )
+                else:
+                    app_header.see(label)
+            else:
+                app_header.see(label)
         i += 1
+    if guessed:
+        confirm_guessed_rows(reading, guessed)
     if any(key.endswith(".no_correction.total") for key in reading.values):
         reading.format_labels.add("2021")
     return reading
+
+
+def opens_reviews(raw: str, label: str, reading: TableReading, app_column_cores: set[str]) -> bool:
+    """A label that starts table 四: one of its headers that table 三 does not print, a
+    sub-table label, a fused header, or a bare 总计 once table 三 has been read."""
+    if len(raw) > MAX_HEADER_LABEL:
+        return False  # prose, not a table header
+    if label in review_label_cores() and label not in app_column_cores:
+        return True
+    if not ("复议" in label or "诉讼" in label or label == TOTAL_CORE):
+        return False  # every other opening of table 四 names 复议 or 诉讼
+    if plain(raw) in review_sub_table_plain() or fused_header().match(label):
+        return True
+    return label == TOTAL_CORE and any(key.startswith("applications.carried_forward.") for key in reading.values)
+
+
+def review_row(reading: TableReading, cells: list[Cell], i: int, layout: ReviewLayout) -> tuple[int, bool] | None:
+    """Read table 四's numbers at cells[i]: a 15-cell data row, or one 5-cell sub-table.
+    Returns (index after them, whether more of the table follows); None when no row is there
+    (a problem is recorded)."""
+    cell = cells[i]
+    for width, keys, more in (
+        (15, layout.order_of_row(), False),
+        (5, layout.order_of_sub_table(), True),
+    ):
+        got = row_cells(cells, i, width, cell)
+        if got is None:
+            continue
+        bare_sub_table = layout.group is not None and layout.under_group == 0  # its headers lost
+        if width == 5 and ((keys is None and not bare_sub_table) or more_numbers_follow(cells, got[1], cell)):
+            continue  # a sub-table is its label, its 5 headers and 5 cells: anything else is none
+        value_cells = spread(got[0])
+        if keys is None:
+            keys = list(review_keys()) if width == 15 else [f"{layout.group}.{m}" for m in review_measures()]
+            numbers = [c.number if c.kind == "number" else Decimal(0) for c in value_cells]
+            headed = layout.unreadable or layout.measures or width == 5
+            if headed and not confirmed_by_identities(keys, numbers):
+                reading.problems.append(
+                    f"table 四: headers at {cell.where()} name no order of its {width} cells, and the "
+                    "format's order does not add up; left out"
+                )
+                return got[1], more
+        for key, value_cell in zip(keys, value_cells, strict=True):
+            add_value(reading, key, value_cell, *review_labels(key))
+        layout.group = None
+        return got[1], more
+    reading.problems.append(f"table 四: the data row at {cell.where()} does not have 15 cells")
+    return None
+
+
+def run_together_row(
+    reading: TableReading,
+    cell: Cell,
+    run: tuple[str, str],
+    parent: str | None,
+    active_columns: list[tuple[str, Cell]],
+    app_header: ApplicationHeader,
+) -> bool:
+    """A row label with its numbers run on (`行政许可2293`): its values where the split is
+    unique, else a problem. False when the text before the digits names no row."""
+    label, digits = run
+    label_core = core(label)
+    row = application_row(label_core, parent)
+    if row is not None:
+        columns = app_header.order()
+        numbers = unique_split(digits, len(application_columns()), row_total_holds)
+        if numbers is None or columns is None or columns[-1] != "total":
+            reading.problems.append(
+                f"table 三: row {label!r} printed with its cells run together ({digits!r}); no split"
+                " into 7 cells is certain; left out"
+            )
+            return True
+        for column, number in zip(columns, numbers, strict=True):
+            add_number(reading, f"applications.{row.key}.{column}", number, cell, label, application_column_labels()[column])
+        return True
+    item = active_row_cores().get(label_core)
+    if item is None:
+        return False
+    numbers = unique_split(digits, len(active_columns), lambda _: True) if "." not in digits else None
+    if len(active_columns) == 1 and " " not in digits and digits.count(".") <= 1:
+        numbers = [Decimal(digits)]
+    if numbers is None:
+        reading.problems.append(
+            f"table 二: row {label!r} printed with its cells run together ({digits!r}); no split"
+            f" into {len(active_columns)} cells is certain; left out"
+        )
+        return True
+    for measure, _header in active_columns:
+        if measure not in schema()["active"][item]:
+            reading.problems.append(f"table 二: row {label!r} ({digits!r}) under a header it has no column of; left out")
+            return True
+    for (measure, header), number in zip(active_columns, numbers, strict=True):
+        unit = measure_unit(item, measure)
+        add_number(reading, f"active.{item}.{measure}", number, cell, label, header.raw, unit)
+    return True
+
+
+def fused_words(text: str) -> list[str] | None:
+    """Table 二's column headers run together, cut into the cores of its column labels; None
+    unless exactly one cut exists."""
+    words = active_column_cores()
+    cuts: list[list[str]] = []
+    stack: list[tuple[int, list[str]]] = [(0, [])]
+    while stack and len(cuts) < 2:
+        at, taken = stack.pop()
+        if at == len(text):
+            if taken:
+                cuts.append(taken)
+            continue
+        stack.extend((at + len(word), [*taken, word]) for word in words if text.startswith(word, at))
+    return cuts[0] if len(cuts) == 1 else None
+
+
+def add_number(
+    reading: TableReading, key: str, number: Decimal, cell: Cell, row_label: str, col_label: str, unit: str = "件"
+) -> None:
+    """A value split out of a run-together cell (the cell's text is its raw)."""
+    if implausible(number, unit):
+        reading.problems.append(f"implausible number: {key} split out of {shown(cell.raw)}; left out")
+        return
+    reading.add(Value(key, number, source_of(cell), row_label, col_label, cell.raw, cell.where(), unit))
+
+
+def unlabelled_row(
+    reading: TableReading, cells: list[Cell], i: int, previous: str, parent: str | None, header: ApplicationHeader
+) -> tuple[int, str] | None:
+    """Seven numbers at cells[i] with no label, after table-三 row `previous`: placed in the
+    one row the format prints next that was not read, if its own total adds up (the column
+    identities are checked once the table is read). None when they are no such row."""
+    got = row_cells(cells, i, len(application_columns()), cells[i])
+    if got is None or more_numbers_follow(cells, got[1], cells[i]):
+        return None
+    following = None
+    if got[1] < len(cells) and cells[got[1]].kind == "label":
+        row = application_row(core(cells[got[1]].raw), parent)
+        following = row.key if row is not None else None
+    read = {key.split(".", 1)[1].rsplit(".", 1)[0] for key in reading.values if key.startswith("applications.")}
+    candidate = missing_row(previous, following, read)
+    columns = header.order()
+    value_cells = spread(got[0])
+    numbers = [c.number if c.kind == "number" else Decimal(0) for c in value_cells]
+    if candidate is None or columns is None or not row_total_holds([numbers[columns.index(c)] for c in application_columns()]):
+        reading.problems.append(
+            f"table 三: 7 numbers without a label at {cells[i].where()} after row {previous!r}; no row"
+            " of the format is certain; left out"
+        )
+        return got[1], previous
+    for column, value_cell in zip(columns, value_cells, strict=True):
+        add_value(reading, f"applications.{candidate.key}.{column}", value_cell, "", application_column_labels()[column])
+    return got[1], candidate.key
+
+
+def confirm_guessed_rows(reading: TableReading, guessed: list[str]) -> None:
+    """Keep rows placed by the format's order only if the column identities then hold."""
+    plain = {key: v.value for key, v in reading.values.items()}
+    if confirmed(plain):
+        return
+    for row in guessed:
+        for key in [k for k in reading.values if k.startswith(f"applications.{row}.")]:
+            del reading.values[key]
+        reading.problems.append(
+            f"table 三: a row without its label read as {row!r} by the format's order, but the table's"
+            " column identities do not confirm it; left out"
+        )
+
+
+def more_numbers_follow(cells: list[Cell], i: int, first: Cell) -> bool:
+    """Whether cells[i] continues the numbers that start at `first` (same row, or the next
+    cell of a flattened table)."""
+    if i >= len(cells) or cells[i].kind == "label":
+        return False
+    if first.table is not None or first.col is not None:
+        return (cells[i].table, cells[i].row, cells[i].line) == (first.table, first.row, first.line)
+    return True
 
 
 def next_has_number(cells: list[Cell], i: int) -> bool:

@@ -105,3 +105,40 @@ def test_negative_counts_fail_the_non_negative_rule():
     values = {"applications.new_received.total": Decimal(-1), "applications.granted.total": Decimal(3)}
     (check,) = [c for c in validate(values, "2019") if c.rule == "non_negative"]
     assert not check.ok and check.subject == "applications.new_received.total"
+
+
+# -- rows as text extracted from PDFs, and rows run together ------------------------------------
+def test_a_pdf_row_on_one_line_gives_its_cells():
+    from pipelines.cells import text_cells
+
+    cells = text_cells("行政许可 97\n（一）予以公开 27 0 0 2 0 1 30\n— 4 —\n信息内容 本年制发件数 本年废止件数")
+    assert [(c.raw, c.kind) for c in cells[:2]] == [("行政许可", "label"), ("97", "number")]
+    assert [c.raw for c in cells[2:10]] == ["（一）予以公开", "27", "0", "0", "2", "0", "1", "30"]
+    assert [c.raw for c in cells[10:]] == ["信息内容", "本年制发件数", "本年废止件数"]  # no footer cell
+    prose = text_cells("截至 2020 年底 共有 3 人")
+    assert len(prose) == 1
+
+
+def test_run_together_cells_split_only_where_unique():
+    from pipelines.run_together import row_total_holds, unique_split
+
+    # 120 000012: first six add up to the seventh only as 12,0,0,0,0,0,12
+    assert unique_split("120 000012", 7, row_total_holds) == [Decimal(n) for n in (12, 0, 0, 0, 0, 0, 12)]
+    assert unique_split("1124", 3, lambda parts: True) is None  # three splits, no identity: none
+    assert unique_split("1111", 3, row_total_holds) is None  # no split adds up
+
+
+def test_table_two_run_together_is_split_only_where_unique():
+    from pipelines.cells import text_cells
+
+    page = "\n".join([
+        "信息内容本年新制作数量本年新公开数量对外公开总数量", "规章005", "规范性文件7745",
+        "信息内容上一年项目数量本年增/减处理决定数量", "行政许可315201187",
+    ])  # fmt: skip
+    reading = read_tables(text_cells(page))
+    values = {key: float(v.value) for key, v in reading.values.items()}
+    # 005 into 3 cells: only 0, 0, 5; 7745 and 315201187: several cuts, no identity to choose
+    assert values == {"active.regulations.new_made": 0, "active.regulations.new_published": 0,
+                      "active.regulations.total_published": 5}  # fmt: skip
+    assert any("规范性文件" in p and "no split" in p for p in reading.problems)
+    assert any("行政许可" in p and "no split" in p for p in reading.problems)

@@ -1,8 +1,11 @@
 """The standard statistics tables of a report: values under canonical keys, and their HTML.
 
-Labels and keys come from the project's schema (pipelines.schema), so the replica prints what
-the parser must read. Each table is built as a grid of cells with spans, then printed in one
-of several styles seen on real portals:
+Keys and identities come from the project's schema (pipelines.schema); labels, headers and
+layouts come from the catalogue of how real reports print them (pipelines/data/
+printed_labels.yaml, harvested from tests/golden/reports), not from the spec's wording, so the
+replica prints what real portals print. Table 四 is printed as one 15-cell row or as three
+5-cell sub-tables, both layouts of real reports. Each table is built as a grid of cells with
+spans, then printed in one of several styles seen on real portals:
 
 html    a clean <table> with rowspan/colspan and &nbsp; for empty cells
 word    a Word-exported <table>: digits split across <span>s, full-width digits, units in
@@ -18,9 +21,9 @@ import random
 from dataclasses import dataclass
 
 from pipelines import schema
+from pipelines.printed import catalogue
 
 STYLES = ("html", "word", "lines", "pipes")
-APPLICANT_GROUP = "法人或其他组织"
 FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 
 
@@ -115,12 +118,13 @@ def active_grids(values: dict[str, float], fmt: str) -> list[Grid]:
     grids = []
     for article, items in articles.items():
         measures = schema.active_measures(items[0], fmt)
+        headers = catalogue()["active_column_labels"][fmt]
         grid = [
             [GridCell(f"第二十条第{article}项", colspan=len(measures) + 1)],
-            [GridCell("信息内容")] + [GridCell(m.label.replace("新", "新\n", 1)) for m in measures],
+            [GridCell("信息内容")] + [GridCell(headers[m.measure].replace("新", "新\n", 1)) for m in measures],
         ]
         for item in items:
-            row = [GridCell(schema.active_row_label(item, fmt))]
+            row = [GridCell(catalogue()["active_row_labels"][fmt][item])]
             for m in measures:
                 value = values[f"active.{item}.{m.measure}"]
                 if m.measure == "total_amount" and int(value) % 100 == 0 and value >= 100000:
@@ -132,15 +136,22 @@ def active_grids(values: dict[str, float], fmt: str) -> list[Grid]:
     return grids
 
 
+def pick(variants: list[str], values: dict[str, float]) -> str:
+    """One printed variant of a label, chosen by the report's numbers (the replica's random
+    stream is left as it was)."""
+    return variants[int(sum(values.values())) % len(variants)]
+
+
 def applications_grid(values: dict[str, float], fmt: str) -> Grid:
-    labels = schema.application_column_labels()
-    org_cols = [c for c, spec in schema.schema()["applications"]["columns"].items() if spec.get("group")]
+    header = catalogue()["application_header"]
+    top, group = header["top"], header["group"]
     grid = [
-        [GridCell(schema.schema()["applications"]["header_note"], rowspan=3, colspan=3), GridCell("申请人情况", colspan=7)],
-        [GridCell(labels["natural_person"], rowspan=2), GridCell(APPLICANT_GROUP, colspan=5),
-         GridCell(labels["total"], rowspan=2)],
-        [GridCell(labels[c]) for c in org_cols],
+        [GridCell(schema.schema()["applications"]["header_note"], rowspan=3, colspan=3),
+         GridCell(header["opening"], colspan=len(top) - 1 + len(group))],
+        [GridCell(label, rowspan=2) if n != 1 else GridCell(label, colspan=len(group)) for n, label in enumerate(top)],
+        [GridCell(label) for label in group],
     ]  # fmt: skip
+    parents = catalogue()["application_parent_labels"]
     rows = application_rows(fmt)
     outcome_count = sum(
         1 for key, _ in rows if key not in ("new_received", "carried_over", "carried_forward")
@@ -148,32 +159,41 @@ def applications_grid(values: dict[str, float], fmt: str) -> Grid:
     parents_seen: set[str] = set()
     for key, spec in rows:
         numbers = [GridCell("", number=values[f"applications.{key}.{c}"]) for c in application_columns()]
-        label = spec["label"]
+        label = pick(catalogue()["application_row_labels"][key], values)
         if key in ("new_received", "carried_over", "carried_forward"):
             grid.append([GridCell(label, colspan=3), *numbers])
             continue
-        prefix = [GridCell("三、本年度办理结果", rowspan=outcome_count)] if key == "granted" else []
-        parent = spec.get("parent")
+        prefix = [GridCell(parents["results"], rowspan=outcome_count)] if key == "granted" else []
+        parent = parents[key.split(".")[0]] if spec.get("parent") else None
         if parent is None:
             grid.append([*prefix, GridCell(label, colspan=2), *numbers])
         elif parent in parents_seen:
             grid.append([GridCell(label), *numbers])
         else:
             parents_seen.add(parent)
-            siblings = sum(1 for _, s in rows if s.get("parent") == parent)
+            siblings = sum(1 for k, s in rows if s.get("parent") and k.split(".")[0] == key.split(".")[0])
             grid.append([*prefix, GridCell(parent, rowspan=siblings), GridCell(label), *numbers])
     return grid
 
 
-def reviews_grid(values: dict[str, float]) -> Grid:
-    spec = schema.schema()["reviews_litigation"]
-    labels = [m["label"] for m in spec["measures"].values()]
-    groups = spec["groups"]
+def reviews_grid(values: dict[str, float], layout: str = "one_row") -> Grid:
+    header = catalogue()["review_header"]
+    labels, groups = header["measures"], header["groups"]
+    if layout == "sub_tables":  # three 5-cell sub-tables, each under its group label
+        sub_labels = catalogue()["review_sub_table_labels"]
+        grid: Grid = []
+        for group in schema.review_groups():
+            grid += [
+                [GridCell(sub_labels[group][0], colspan=5)],
+                [GridCell(label) for label in labels],
+                [GridCell("", number=values[f"{group}.{m}"]) for m in schema.review_measures()],
+            ]
+        return grid
     return [
-        [GridCell(groups["reviews"]["label"], colspan=5), GridCell("行政诉讼", colspan=10)],
+        [GridCell(groups["reviews"], colspan=5), GridCell(groups["litigation"], colspan=10)],
         [GridCell(label, rowspan=2) for label in labels]
-        + [GridCell(groups["litigation_direct"]["label"], colspan=5),
-           GridCell(groups["litigation_after_review"]["label"], colspan=5)],
+        + [GridCell(groups["litigation_direct"], colspan=5),
+           GridCell(groups["litigation_after_review"], colspan=5)],
         [GridCell(label) for label in labels] * 2,
         [GridCell("", number=values[key]) for key in schema.review_keys()],
     ]  # fmt: skip
@@ -264,4 +284,12 @@ def render_applications(
 
 
 def render_reviews(values: dict[str, float], style: str, blank_zeros: bool, rng: random.Random) -> str:
-    return render(reviews_grid(values), style, blank_zeros, rng)
+    """Table 四 in one of the layouts real reports print. The one-row table is always drawn
+    with the page's random stream, so that the rest of the replica stays as it was (its pages
+    and their faults); a sub-table layout is then drawn with a stream of its own."""
+    one_row = render(reviews_grid(values), style, blank_zeros, rng)
+    layout = pick(catalogue()["review_layouts"], values)
+    if layout == "one_row":
+        return one_row
+    own = random.Random(repr(sorted(values.items())))
+    return render(reviews_grid(values, layout), style, blank_zeros, own)

@@ -1,0 +1,76 @@
+"""Rows whose cells a copy ran together (`行政许可2293`, `规章005`, `本年新收…数量120 000012`).
+
+The digits after a row label are split into the row's cells only where the split is unique:
+a row of one cell takes all its digits; a table-三 row takes the one split into 7 numbers
+whose first six add up to the seventh (its 总计). Any other run is left out with a problem
+that says so. Hand-written: no library splits digit runs under a sum constraint.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+
+from pipelines.schema import squeeze
+
+RUN = re.compile(r"^(?P<label>.*[^\d\s,.])(?P<digits>\d[\d ]*(?:\.\d+)?)$")
+MAX_DIGITS = 40  # a table-三 row of 7 numbers; longer runs are not tried
+MAX_SPLITS = 20000  # candidate splits tried per row
+MAX_RUN_LINE = 200  # characters: a longer text is prose, not a row
+
+
+def label_and_digits(raw: str) -> tuple[str, str] | None:
+    tail = raw[-1:]  # a cell's text is trimmed
+    if not ("0" <= tail <= "9" or "０" <= tail <= "９") or len(raw) > MAX_RUN_LINE:
+        return None
+    match = RUN.match(squeeze(raw).replace("\u00a0", "") if " " not in raw else raw.strip())
+    if match is None or len(match.group("digits")) > MAX_DIGITS:
+        return None
+    return match.group("label").strip(), match.group("digits").strip()
+
+
+def unique_split(digits: str, count: int, holds: Callable[[list[Decimal]], bool]) -> list[Decimal] | None:
+    """The one way to cut `digits` (spaces are cuts already) into `count` numbers for which
+    `holds` is true; None when there is none or more than one."""
+    found: list[list[Decimal]] = []
+    for n, parts in enumerate(splits(digits.split(), count)):
+        if n >= MAX_SPLITS:
+            return None
+        numbers = [Decimal(p) for p in parts]
+        if holds(numbers):
+            found.append(numbers)
+            if len(found) > 1:
+                return None
+    return found[0] if found else None
+
+
+def splits(tokens: list[str], count: int) -> Iterator[list[str]]:
+    if not tokens:
+        if count == 0:
+            yield []
+        return
+    first, rest = tokens[0], tokens[1:]
+    for pieces in cuts(first, count - len(rest)):
+        for tail in splits(rest, count - len(pieces)):
+            yield pieces + tail
+
+
+def cuts(token: str, most: int) -> Iterator[list[str]]:
+    """Ways to cut one digit token into 1..most numbers (no leading zeros but a lone 0)."""
+    if most < 1:
+        return
+    if len(token) == 1 or token[0] != "0":
+        yield [token]
+    if most == 1:
+        return
+    for i in range(1, len(token)):
+        head = token[:i]
+        if len(head) > 1 and head[0] == "0":
+            break
+        for tail in cuts(token[i:], most - 1):
+            yield [head, *tail]
+
+
+def row_total_holds(numbers: list[Decimal]) -> bool:
+    return sum(numbers[:-1]) == numbers[-1]
