@@ -33,6 +33,9 @@ MAX_NESTING = 2000
 # count or amount a disclosure report prints; it is left out, never stored or summed.
 MAX_COUNT = Decimal(10) ** 9
 MAX_AMOUNT = Decimal(10) ** 12
+# Rows with their cells run together tried for a split on one page: a report's tables have
+# some 40 rows in all; a page with more such rows is no report table (and each try costs).
+MAX_RUN_TOGETHER_ROWS = 200
 # Problem lines noted for one page.
 MAX_PROBLEMS = 100
 

@@ -19,7 +19,7 @@ from functools import cache
 
 from pipelines.app_columns import ApplicationHeader
 from pipelines.cells import Cell
-from pipelines.limits import implausible, shown
+from pipelines.limits import MAX_RUN_TOGETHER_ROWS, implausible, note, shown
 from pipelines.printed import header_openings, review_sub_table_plain
 from pipelines.reviews import ReviewLayout, confirmed_by_identities, fused_header, plain
 from pipelines.run_together import label_and_digits, row_total_holds, unique_split
@@ -83,6 +83,7 @@ class TableReading:
     values: dict[str, Value] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     format_labels: set[str] = field(default_factory=set)  # formats whose own labels were seen
+    run_together_rows: int = 0  # tried for a split, at most MAX_RUN_TOGETHER_ROWS
 
     def add(self, value: Value) -> None:
         if value.key in self.values:  # a twin table further down (e.g. a summary): keep the first
@@ -203,7 +204,7 @@ def read_tables(cells: list[Cell]) -> TableReading:
                 add_value(
                     reading, legacy_table_map()[label], number, cell.raw, "本年度", source="legacy_table"
                 )
-        elif (run := label_and_digits(cell.raw)) is not None and run_together_row(
+        elif (run := run_together(reading, cell)) is not None and run_together_row(
             reading, cell, run, parent, active_columns, app_header
         ):
             pass
@@ -304,6 +305,20 @@ def review_row(reading: TableReading, cells: list[Cell], i: int, layout: ReviewL
         return got[1], more
     reading.problems.append(f"table 四: the data row at {cell.where()} does not have 15 cells")
     return None
+
+
+def run_together(reading: TableReading, cell: Cell) -> tuple[str, str] | None:
+    """The label and digits of a row printed with its cells run together, while the page's
+    budget of such rows lasts (one `limit:` problem when it runs out)."""
+    if reading.run_together_rows > MAX_RUN_TOGETHER_ROWS:
+        return None
+    run = label_and_digits(cell.raw)
+    if run is not None:
+        reading.run_together_rows += 1
+        if reading.run_together_rows > MAX_RUN_TOGETHER_ROWS:
+            note(f"limit: more than MAX_RUN_TOGETHER_ROWS ({MAX_RUN_TOGETHER_ROWS}) rows with their cells run together; the rest not split")
+            return None
+    return run
 
 
 def run_together_row(

@@ -60,6 +60,15 @@ def test_huge_table_is_read_up_to_the_cell_limit():
     assert "其他19999" in page.text  # the text is kept whole; only its cells are not all read
 
 
+def test_rows_run_together_are_tried_up_to_a_budget_per_page():
+    # a huge table read as text (its markup lost): 20,000 label-and-digits lines
+    text = "某某区2021年政府信息公开工作年度报告\n" + "".join(f"其他{i % 10}1111111\n" for i in range(20_000))
+    started = time.process_time()
+    page, _ = processed(text.encode())
+    assert time.process_time() - started < 5  # some 30 s without the budget
+    assert any("MAX_RUN_TOGETHER_ROWS" in p for p in limits_hit(page))
+
+
 def test_problem_lines_are_bounded():
     def row(n: int) -> str:  # every figure implausible and printed differently: a line each
         return "<tr><td>本年新收政府信息公开申请数量</td>" + f"<td>{10**13 + n}</td>" * 7 + "</tr>"
