@@ -25,6 +25,7 @@ from datetime import date, timedelta
 from functools import cache
 
 from pipelines.hanzi import HANZI, common_hanzi
+from pipelines.latin_view import repair_latin_view
 from pipelines.mojibake import cut_unresolved_mojibake, repair_mojibake
 
 # -- 2. pinyin annotations ---------------------------------------------------------------------
@@ -230,6 +231,7 @@ class Degarbled:
 
 
 TRANSFORMS: list[tuple[str, Callable[[str], tuple[str, int]]]] = [
+    ("latin_view", repair_latin_view),
     ("mojibake", repair_mojibake),
     ("mojibake_unresolved", cut_unresolved_mojibake),
     ("annotations", remove_annotations),
