@@ -85,11 +85,15 @@ def remove_annotations(text: str) -> tuple[str, int]:
     def strip(match: re.Match) -> str:
         nonlocal removed
         char, brackets = match.groups()
-        annotations = BRACKETED.findall(brackets)
-        if all(is_reading(char, a) for a in annotations):
-            removed += len(annotations)
-            return char
-        return match.group()
+        annotations = list(BRACKETED.finditer(brackets))
+        readings = 0
+        while readings < len(annotations) and is_reading(char, annotations[readings].group(1)):
+            readings += 1
+        if not readings:
+            return match.group()
+        removed += readings
+        rest = brackets[annotations[readings].start() :] if readings < len(annotations) else ""
+        return char + rest  # a bracket after the readings ((PPP)) is the page's own
 
     text = ANNOTATED.sub(strip, text)
     return ORPHAN_ANNOTATION.sub(orphan, text), removed

@@ -26,10 +26,21 @@ VIEW_CHARS = f"\u0080-\u07ff{CP1252_SPECIALS}\uac00-\ud7af"
 # A run starts at a view character; GBK and Big5 trail bytes include printable ASCII (Big5's
 # 政 is AC 46: `¬F`), so ASCII other than space and the tag mark <> continues it.
 VIEW_RUN = re.compile(f"[{VIEW_CHARS}][{VIEW_CHARS}\x21-\x3b\x3d\x3f-\x7e]*")
+# A lenient "UTF-8 else Latin-1" decoder also makes characters of U+0800 and beyond (common
+# hanzi among them: GBK's C2FE ... may be valid UTF-8), so on a page that shows its signature
+# (letters of U+0100-U+07FF other than pinyin's, or characters beyond the BMP) a run takes
+# every non-ASCII character; a run that swallowed real text does not read as Chinese and stays.
+PINYIN_LETTERS = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ"
+LENIENT_SIGN = re.compile(
+    "[^\\x00-\\xff" + re.escape(PINYIN_LETTERS + CP1252_SPECIALS) + "\\u0800-\\uffff]"
+)
+WIDE_RUN = re.compile("[^\\x00-\\x7f\\s][^\\x00-\\x20\\x7f<>\\s]*")
 # Two view characters in a row: the fast test of a page (clean Chinese text has none).
 SUSPECT = re.compile(f"[\u00a1-\u00ff{CP1252_SPECIALS}][\u00a1-\u00ff{CP1252_SPECIALS}]")
+NON_ASCII = re.compile(r"[^\x00-\x7f]")
 ENCODINGS = ("gbk", "big5", "utf-8")
 GOOD_SCORE = 0.9
+WHOLE_SCORE = 0.75
 ROUNDS = 3
 
 
@@ -62,10 +73,15 @@ def _view_set() -> frozenset[str]:
 
 
 def _readings(run: str) -> dict[str, tuple[str, float, int, int]]:
-    """encoding -> (text, score, hanzi, replacement characters), undoing up to ROUNDS views."""
-    found: dict[str, tuple[str, float, int, int]] = {}
-    current = run
+    """encoding -> (text, score, hanzi, replacement characters) of the best reading, undoing
+    up to ROUNDS views: a view of a view (`Ã•Ã¾` for `Õþ`) is read as UTF-8 first, and the
+    deeper reading wins where it reads better."""
+    best_round: dict[str, tuple[str, float, int, int]] = {}
+    current: str | None = run
     for _ in range(ROUNDS):
+        if current is None:
+            break
+        found: dict[str, tuple[str, float, int, int]] = {}
         next_round = None
         for prefer in (True, False):
             raw = view_bytes(current, prefer)
@@ -76,14 +92,32 @@ def _readings(run: str) -> dict[str, tuple[str, float, int, int]]:
                 if encoding == "utf-8" and not lost and _is_view(text):
                     next_round = next_round or text
                 best = found.get(encoding)
-                if hanzi and (best is None or score - lost / hanzi > best[1] - best[3] / best[2]):
+                if hanzi and (best is None or _merit((text, score, hanzi, lost)) > _merit(best)):
                     found[encoding] = (text, score, hanzi, lost)
-            if any(r[1] >= GOOD_SCORE for r in found.values()):
-                break
-        if any(r[1] >= GOOD_SCORE for r in found.values()) or next_round is None:
-            break
+            if all(ord(c) < 0x100 for c in current):
+                break  # no character of two readings: the second pass would read the same bytes
+        if _top(found) > _top(best_round):
+            best_round = found
         current = next_round
-    return found
+    return best_round
+
+
+def _merit(reading: tuple[str, float, int, int]) -> float:
+    _, score, hanzi, lost = reading
+    return score - lost / hanzi
+
+
+def _top(found: dict[str, tuple[str, float, int, int]]) -> float:
+    return max((_merit(r) for r in found.values() if _good(r)), default=-1.0)
+
+
+def _good(reading: tuple[str, float, int, int]) -> bool:
+    """Chinese: mostly common hanzi, with at most one lost byte in twenty hanzi. Bytes that
+    all decode are held to less (one rare character in a short run: 无障碍浏览)."""
+    _, score, hanzi, lost = reading
+    if not lost:
+        return score >= WHOLE_SCORE
+    return score >= GOOD_SCORE and lost <= max(1, hanzi // 20)
 
 
 def repair_latin_view(text: str) -> tuple[str, int]:
@@ -93,11 +127,12 @@ def repair_latin_view(text: str) -> tuple[str, int]:
         return text, 0
     runs = []
     votes = dict.fromkeys(ENCODINGS, 0)
-    for match in VIEW_RUN.finditer(text):
-        if len(match.group()) < 2:
-            continue
+    lenient = len(LENIENT_SIGN.findall(text[:20000])) >= 3
+    for match in (WIDE_RUN if lenient else VIEW_RUN).finditer(text):
+        if len(NON_ASCII.findall(match.group())) < 2:
+            continue  # one character: a tone mark (xìng), a sign (°C), not a whole GBK pair
         readings = _readings(match.group())
-        good = {e: r for e, r in readings.items() if r[1] >= GOOD_SCORE and r[3] <= max(1, r[2] // 20)}
+        good = {e: r for e, r in readings.items() if _good(r)}
         for encoding, reading in good.items():
             votes[encoding] += round(reading[1] * reading[2])
         runs.append((match, good))
