@@ -252,6 +252,10 @@ def _undo_rounds(run: str, after: str, budget: _Budget) -> _Decoded | None:
         first = first or result
         if result.certain_hanzi and result.score >= GOOD_SCORE:
             return result
+        for index, options in holes:
+            # A hole of an inner round: U+FFFD or € most likely (the outer round's decoder made
+            # them), else a character whose two GBK bytes the next round must guess.
+            chars[index] = next((ch for ch in "\ufffd€" if ch in options), "\ufffd\ufffd")
         current = "".join(chars)
     return first
 
