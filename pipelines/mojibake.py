@@ -198,7 +198,7 @@ def _utf8_with_holes(
     holes that leave a choice), or None if the bytes are not UTF-8."""
     out: list[str] = []
     holes: list[tuple[int, str]] = []
-    i = 0
+    i = invalid = 0
     while i < len(raw):
         byte = raw[i]
         if byte is not None and byte < 0x80:
@@ -207,7 +207,16 @@ def _utf8_with_holes(
             continue
         found = _char_candidates(raw, i, after, budget)
         if found is None:
-            return None
+            # Not UTF-8 here: a byte was lost before the GBK decoder saw the page (no U+FFFD
+            # marks it). UTF-8 resynchronises at the next lead byte: one character is lost.
+            invalid += 1
+            if invalid * 20 > len(raw):
+                return None  # not UTF-8 at all
+            out.append("\ufffd")
+            i += 1
+            while i < len(raw) and (raw[i] is None or 0x80 <= raw[i] < 0xC0):
+                i += 1
+            continue
         chars, length = found
         if len(chars) > 1:
             holes.append((len(out), chars))
@@ -341,7 +350,7 @@ def repair_mojibake(text: str) -> tuple[str, int]:
     budget = _Budget(browser="€" in text)
     for match in MOJIBAKE_RUN.finditer(text):
         run = match.group()
-        if not might_be_mojibake(run) or hanzi_score(run)[0] >= GOOD_SCORE:
+        if "\ufffd" not in run and (not might_be_mojibake(run) or hanzi_score(run)[0] >= GOOD_SCORE):
             looks_chinese.append(match)  # reads as Chinese already
             continue
         after = text[match.end() : match.end() + 1]
