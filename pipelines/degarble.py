@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
 
-from pipelines.hanzi import HANZI, common_hanzi
 from pipelines.latin_view import repair_latin_view
 from pipelines.mojibake import cut_unresolved_mojibake, repair_mojibake
+from pipelines.simplify import fix_stray_traditional, to_simplified
 
 # -- 2. pinyin annotations ---------------------------------------------------------------------
 TONE_MARKS = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
@@ -99,35 +99,7 @@ def remove_annotations(text: str) -> tuple[str, int]:
     return ORPHAN_ANNOTATION.sub(orphan, text), removed
 
 
-# -- 3. Traditional -> Simplified --------------------------------------------------------------
-TRADITIONAL_SHARE = 0.02  # of hanzi that only Traditional text uses; clean Simplified pages: 0
-SAMPLE = 10_000  # characters looked at to decide
-
-
-@cache
-def t2s():
-    import opencc
-
-    return opencc.OpenCC("t2s")
-
-
-@cache
-def traditional_only() -> re.Pattern:
-    """Matches a common character that t2s would change: only Traditional text uses it."""
-    chars = sorted(ch for ch in common_hanzi() if t2s().convert(ch) != ch)
-    return re.compile("[" + "".join(chars) + "]")
-
-
-def to_simplified(text: str) -> tuple[str, int]:
-    sample = text[:SAMPLE]
-    hanzi = len(HANZI.findall(sample))
-    if not hanzi or len(traditional_only().findall(sample)) < TRADITIONAL_SHARE * hanzi:
-        return text, 0
-    converted = t2s().convert(text)
-    if len(converted) != len(text):  # OpenCC maps characters one to one; never trust otherwise
-        return converted, sum(1 for _ in HANZI.finditer(text))
-    return converted, sum(a != b for a, b in zip(text, converted, strict=True))
-
+# -- 3. Traditional -> Simplified: pipelines.simplify ------------------------------------------
 
 # -- 4. noise ----------------------------------------------------------------------------------
 # Zero-width characters, and private-use ones (GBK user-defined areas: never real text).
@@ -240,6 +212,7 @@ TRANSFORMS: list[tuple[str, Callable[[str], tuple[str, int]]]] = [
     ("mojibake_unresolved", cut_unresolved_mojibake),
     ("annotations", remove_annotations),
     ("traditional", to_simplified),
+    ("stray_traditional", fix_stray_traditional),
     ("noise", remove_noise),
     ("dates", repair_dates),
 ]
