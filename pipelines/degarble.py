@@ -24,17 +24,22 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import cache
 
+from pipelines.debris import remove_debris
 from pipelines.latin_view import repair_latin_view
 from pipelines.mojibake import cut_unresolved_mojibake, repair_mojibake
 from pipelines.simplify import fix_stray_traditional, to_simplified
 
 # -- 2. pinyin annotations ---------------------------------------------------------------------
 TONE_MARKS = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
+# Farms also leave a space inside the brackets: (huì ), ( huì).
 ANNOTATED = re.compile(
-    rf"([\u3400-\u4dbf\u4e00-\u9fff])((?:[(（][a-zü{TONE_MARKS}:]{{1,7}}[1-5]?[)）])+)", re.IGNORECASE
+    rf"([\u3400-\u4dbf\u4e00-\u9fff])((?:[(（] ?[a-zü{TONE_MARKS}:]{{1,7}}[1-5]? ?[)）])+)", re.IGNORECASE
 )
-PINYIN_IN_BRACKETS = re.compile(rf"[(（][a-zA-ZüÜ{TONE_MARKS}:]{{1,7}}[1-5]?[)）]")
-BRACKETED = re.compile(r"[(（]([^()（）]*)[)）]")  # no bracket inside: linear
+PINYIN_IN_BRACKETS = re.compile(rf"[(（] ?[a-zA-ZüÜ{TONE_MARKS}:]{{1,7}}[1-5]? ?[)）]")
+BRACKETED = re.compile(r"[(（] ?([^()（） ]*) ?[)）]")  # no bracket inside: linear
+# A reading whose opening bracket was lost (动dòng)): removed when it is a reading of the
+# character before it.
+OPEN_LOST = re.compile(rf"([\u3400-\u4dbf\u4e00-\u9fff])([a-zü{TONE_MARKS}]{{1,7}}) ?[)）]")
 UNTONE = str.maketrans(
     {**{c: "aeiouü"[i // 4] if i < 24 else "nnnm"[i - 24] for i, c in enumerate(TONE_MARKS)}, "v": "ü"}
 )
@@ -67,7 +72,7 @@ def toned_syllables() -> frozenset[str]:
 # A tone-marked reading after something that is not a hanzi: the annotated character itself
 # was destroyed upstream (seen in seed 004: 網 -> "\ue47f\ue195W(wǎng)"). Real text never
 # puts tone-marked pinyin in brackets, so the annotation goes too.
-ORPHAN_ANNOTATION = re.compile(rf"(?<=[^\s\u3400-\u4dbf\u4e00-\u9fff])[(（]([a-zü{TONE_MARKS}]{{1,7}})[)）]")
+ORPHAN_ANNOTATION = re.compile(rf"(?<=[^\s\u3400-\u4dbf\u4e00-\u9fff])[(（] ?([a-zü{TONE_MARKS}]{{1,7}}) ?[)）]")
 
 
 def remove_annotations(text: str) -> tuple[str, int]:
@@ -95,7 +100,16 @@ def remove_annotations(text: str) -> tuple[str, int]:
         rest = brackets[annotations[readings].start() :] if readings < len(annotations) else ""
         return char + rest  # a bracket after the readings ((PPP)) is the page's own
 
+    def open_lost(match: re.Match) -> str:
+        nonlocal removed
+        char, letters = match.groups()
+        if is_reading(char, letters):
+            removed += 1
+            return char
+        return match.group()
+
     text = ANNOTATED.sub(strip, text)
+    text = OPEN_LOST.sub(open_lost, text) if removed else text
     return ORPHAN_ANNOTATION.sub(orphan, text), removed
 
 
@@ -214,6 +228,7 @@ TRANSFORMS: list[tuple[str, Callable[[str], tuple[str, int]]]] = [
     ("traditional", to_simplified),
     ("stray_traditional", fix_stray_traditional),
     ("noise", remove_noise),
+    ("debris", remove_debris),
     ("dates", repair_dates),
 ]
 
