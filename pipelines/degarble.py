@@ -21,13 +21,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from functools import cache
 
 from pipelines.debris import remove_debris
+from pipelines.farm import remove_farm_damage
+from pipelines.kangxi import unify_radicals
 from pipelines.latin_view import repair_latin_view
 from pipelines.mojibake import cut_unresolved_mojibake, repair_mojibake
 from pipelines.simplify import fix_stray_traditional, to_simplified
+from pipelines.squashed import published_date, repair_dates  # noqa: F401 (published_date: metadata reads it here)
 
 # -- 2. pinyin annotations ---------------------------------------------------------------------
 TONE_MARKS = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
@@ -153,62 +155,7 @@ def replace_outside_blank_cells(text: str, replacement: str) -> tuple[str, int]:
     return "".join([*out, part]), changes + n
 
 
-# -- 5. squashed dates -------------------------------------------------------------------------
-PUBLISHED = re.compile(
-    r"(?<![\u4e00-\u9fff])(?:发布|發布|更新)?(?:时间|時間|日期)\s*[:：]\s*(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})"
-)
-# Not inside a URL, a file name or an identifier (t20130117_80725.htm): no ASCII word
-# character, slash, dot or hyphen on either side.
-SQUASHED_DATE = re.compile(r"(?<![A-Za-z0-9_/.\-=])(20\d{2})(\d{2,4})(?![\d.A-Za-z_/\-])")
-
-
-def published_date(text: str) -> date | None:
-    """The page's own publish date, from its header line (发布时间:YYYY-MM-DD)."""
-    match = PUBLISHED.search(text)
-    if not match:
-        return None
-    try:
-        return date(*map(int, match.groups()))
-    except ValueError:
-        return None
-
-
-def date_readings(year: int, digits: str) -> list[date]:
-    out = []
-    for split in range(1, len(digits)):
-        month, day = digits[:split], digits[split:]
-        if len(month) > 2 or len(day) > 2 or month.startswith("0") and len(month) == 1:
-            continue
-        try:
-            out.append(date(year, int(month), int(day)))
-        except ValueError:
-            continue
-    return out
-
-
-def repair_dates(text: str, published: date | None = None) -> tuple[str, int]:
-    if not SQUASHED_DATE.search(text):
-        return text, 0
-    published = published or published_date(text)
-    if published is None:
-        return text, 0
-    earliest = published - timedelta(days=366)
-    repaired = 0
-
-    def fix(match: re.Match) -> str:
-        nonlocal repaired
-        if match.start() and (text[match.start() - 1].isdigit() or text[match.start() - 1] == "."):
-            return match.group()
-        year, digits = int(match.group(1)), match.group(2)
-        plausible = [d for d in date_readings(year, digits) if earliest <= d <= published]
-        if len(plausible) != 1:
-            return match.group()
-        repaired += 1
-        d = plausible[0]
-        return f"{d.year}年{d.month}月{d.day}日"
-
-    return SQUASHED_DATE.sub(fix, text), repaired
-
+# -- 5. squashed dates and document numbers: pipelines.squashed --------------------------------
 
 # -- the pipeline ------------------------------------------------------------------------------
 @dataclass
@@ -221,9 +168,11 @@ class Degarbled:
 
 
 TRANSFORMS: list[tuple[str, Callable[[str], tuple[str, int]]]] = [
+    ("radicals", unify_radicals),
     ("latin_view", repair_latin_view),
     ("mojibake", repair_mojibake),
     ("mojibake_unresolved", cut_unresolved_mojibake),
+    ("farm", remove_farm_damage),
     ("annotations", remove_annotations),
     ("traditional", to_simplified),
     ("stray_traditional", fix_stray_traditional),
