@@ -25,9 +25,11 @@ from functools import cache
 
 from pipelines.debris import remove_debris
 from pipelines.farm import remove_farm_damage
+from pipelines.japanese import japanese_reading
 from pipelines.kangxi import unify_radicals
+from pipelines.limits import note
 from pipelines.latin_view import repair_latin_view
-from pipelines.mojibake import cut_unresolved_mojibake, repair_mojibake
+from pipelines.mojibake import cut_unresolved_mojibake, might_be_mojibake, repair_mojibake
 from pipelines.simplify import fix_stray_traditional, to_simplified
 from pipelines.squashed import published_date, repair_dates  # noqa: F401 (published_date: metadata reads it here)
 
@@ -157,6 +159,14 @@ def replace_outside_blank_cells(text: str, replacement: str) -> tuple[str, int]:
 
 # -- 5. squashed dates and document numbers: pipelines.squashed --------------------------------
 
+def might_be_japanese(text: str) -> bool:
+    """Kana, or the rare hanzi of a mis-read page: the cheap test before the real one."""
+    return KANA.search(text) is not None or might_be_mojibake(text)
+
+
+KANA = re.compile(r"[\u3041-\u3096\u30a1-\u30fa]")
+
+
 # -- the pipeline ------------------------------------------------------------------------------
 @dataclass
 class Degarbled:
@@ -182,10 +192,24 @@ TRANSFORMS: list[tuple[str, Callable[[str], tuple[str, int]]]] = [
 ]
 
 
+# What a page that is not Chinese still gets: nothing that would read it as Chinese.
+NOT_CHINESE_TRANSFORMS = [(name, t) for name, t in TRANSFORMS if name in ("radicals", "noise")]
+
+
 def degarble(text: str) -> Degarbled:
-    """Run every transform in order; the record lists each with its number of changes."""
+    """Run every transform in order; the record lists each with its number of changes.
+
+    A Japanese page (pipelines.japanese) gets a problem line and only the transforms that do
+    not read it as Chinese; its record says `not_chinese`."""
     record = []
-    for name, transform in TRANSFORMS:
+    transforms = TRANSFORMS
+    if might_be_japanese(text):
+        reason = japanese_reading(text)
+        if reason:
+            note(reason)
+            record.append({"name": "not_chinese", "count": 1})
+            transforms = NOT_CHINESE_TRANSFORMS
+    for name, transform in transforms:
         text, count = transform(text)
         record.append({"name": name, "count": count})
     return Degarbled(text, record)
