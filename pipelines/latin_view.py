@@ -37,6 +37,8 @@ LENIENT_SIGN = re.compile(
 WIDE_RUN = re.compile("[^\\x00-\\x7f\\s][^\\x00-\\x20\\x7f<>\\s]*")
 # Two view characters in a row: the fast test of a page (clean Chinese text has none).
 SUSPECT = re.compile(f"[\u00a1-\u00ff{CP1252_SPECIALS}][\u00a1-\u00ff{CP1252_SPECIALS}]")
+# Characters real text puts beside ASCII: pinyin's letters, quotes and dashes.
+TEXT_MARKS = frozenset(PINYIN_LETTERS + "“”‘’–—…•")
 NON_ASCII = re.compile(r"[^\x00-\x7f]")
 ENCODINGS = ("gbk", "big5", "utf-8")
 GOOD_SCORE = 0.9
@@ -129,8 +131,9 @@ def repair_latin_view(text: str) -> tuple[str, int]:
     votes = dict.fromkeys(ENCODINGS, 0)
     lenient = len(LENIENT_SIGN.findall(text[:20000])) >= 3
     for match in (WIDE_RUN if lenient else VIEW_RUN).finditer(text):
-        if len(NON_ASCII.findall(match.group())) < 2:
-            continue  # one character: a tone mark (xìng), a sign (°C), not a whole GBK pair
+        non_ascii = NON_ASCII.findall(match.group())
+        if len(non_ascii) < 2 or all(ch in TEXT_MARKS for ch in non_ascii):
+            continue  # a tone mark (xìng), a sign (°C), pinyin before a quote (kāi)”
         readings = _readings(match.group())
         good = {e: r for e, r in readings.items() if _good(r)}
         for encoding, reading in good.items():
