@@ -27,8 +27,8 @@ from pipelines.debris import remove_debris
 from pipelines.farm import remove_farm_damage
 from pipelines.japanese import japanese_reading
 from pipelines.kangxi import unify_radicals
-from pipelines.limits import note
 from pipelines.latin_view import repair_latin_view
+from pipelines.limits import note
 from pipelines.mojibake import cut_unresolved_mojibake, might_be_mojibake, repair_mojibake
 from pipelines.simplify import fix_stray_traditional, to_simplified
 from pipelines.squashed import published_date, repair_dates  # noqa: F401 (published_date: metadata reads it here)
@@ -76,7 +76,9 @@ def toned_syllables() -> frozenset[str]:
 # A tone-marked reading after something that is not a hanzi: the annotated character itself
 # was destroyed upstream (seen in seed 004: 網 -> "\ue47f\ue195W(wǎng)"). Real text never
 # puts tone-marked pinyin in brackets, so the annotation goes too.
-ORPHAN_ANNOTATION = re.compile(rf"(?<=[^\s\u3400-\u4dbf\u4e00-\u9fff])[(（] ?([a-zü{TONE_MARKS}]{{1,7}}) ?[)）]")
+ORPHAN_ANNOTATION = re.compile(
+    rf"(?<=[^\s\u3400-\u4dbf\u4e00-\u9fff])[(（] ?([a-zü{TONE_MARKS}]{{1,7}}) ?[)）]"
+)
 
 
 def remove_annotations(text: str) -> tuple[str, int]:
@@ -158,6 +160,7 @@ def replace_outside_blank_cells(text: str, replacement: str) -> tuple[str, int]:
 
 
 # -- 5. squashed dates and document numbers: pipelines.squashed --------------------------------
+
 
 def might_be_japanese(text: str) -> bool:
     """Kana, or the rare hanzi of a mis-read page: the cheap test before the real one."""

@@ -20,11 +20,16 @@ SPAM_TERMS = re.compile(
     "高清|免费|app下载|一级|国语|小说|在线|网站|公司|大陆"
 )
 # Spam needs at least two of its own terms (网站, 公司, 在线 alone are ordinary words).
-SPAM_ONLY = re.compile("免费|app下载|国产|精品|一区|二区|久久|成人|亚洲|欧美|日韩|韩日|中文字幕|乱码|视频app|菠萝视频|激情|无码")
-GAMBLING = "(?:澳[門门](?:賭場|赌场|博彩|金沙|葡京|威尼斯人)|[賭赌]場|[賭赌]场|博彩|百家[樂乐]|[娛娱][樂乐]城)"
+SPAM_ONLY = re.compile(
+    "免费|app下载|国产|精品|一区|二区|久久|成人|亚洲|欧美|日韩|韩日|中文字幕|乱码|视频app|菠萝视频|激情|无码"
+)
+GAMBLING = (
+    "(?:澳[門门](?:賭場|赌场|博彩|金沙|葡京|威尼斯人)|[賭赌]場|[賭赌]场|博彩|百家[樂乐]|[娛娱][樂乐]城)"
+)
 GAMBLING_FOR_DISCLOSURE = re.compile(GAMBLING + "(?:推薦|推荐)")
 LONE_GAMBLING = re.compile(rf"^[ \t]*{GAMBLING}[ \t]*\n", re.M)
-LINE = re.compile(r"^[^\n]{1,200}$", re.M)
+# A line of text, or the text of one element (a <title>): between line ends and tag marks.
+LINE = re.compile(r"(?:(?<=\n)|(?<=>)|^)([^\n<>]{1,200})(?:\n|(?=<)|$)")
 
 
 def remove_farm_damage(text: str) -> tuple[str, int]:
@@ -33,12 +38,12 @@ def remove_farm_damage(text: str) -> tuple[str, int]:
 
         def spam(match: re.Match) -> str:
             nonlocal count
-            line = match.group()
+            line = match.group(1)
             if len(set(SPAM_ONLY.findall(line))) < 2:
-                return line
+                return match.group()
             covered = sum(len(m) for m in SPAM_TERMS.findall(line))
             if covered < 0.4 * len(line.replace("_", "").replace(" ", "")):
-                return line
+                return match.group()
             count += 1
             note(f"content farm: spam line removed: {line[:60]}")
             return ""

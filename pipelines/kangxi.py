@@ -25,7 +25,9 @@ SIDE_FORMS = {0x2EB0: "纟", 0x2EC8: "讠", 0x2ED0: "钅", 0x2EE0: "饣"}
 @cache
 def radical_map() -> dict[int, str]:
     mapping = {code: unicodedata.normalize("NFKC", chr(code)) for code in range(0x2F00, 0x2FD6)}
-    by_name = {unicodedata.name(chr(code)).removeprefix("KANGXI RADICAL "): text for code, text in mapping.items()}
+    by_name = {
+        unicodedata.name(chr(code)).removeprefix("KANGXI RADICAL "): text for code, text in mapping.items()
+    }
     from pipelines.simplify import t2s
 
     for code in range(0x2E80, 0x2EF4):

@@ -31,9 +31,7 @@ VIEW_RUN = re.compile(f"[{VIEW_CHARS}][{VIEW_CHARS}\x21-\x3b\x3d\x3f-\x7e]*")
 # (letters of U+0100-U+07FF other than pinyin's, or characters beyond the BMP) a run takes
 # every non-ASCII character; a run that swallowed real text does not read as Chinese and stays.
 PINYIN_LETTERS = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ"
-LENIENT_SIGN = re.compile(
-    "[^\\x00-\\xff" + re.escape(PINYIN_LETTERS + CP1252_SPECIALS) + "\\u0800-\\uffff]"
-)
+LENIENT_SIGN = re.compile("[^\\x00-\\xff" + re.escape(PINYIN_LETTERS + CP1252_SPECIALS) + "\\u0800-\\uffff]")
 WIDE_RUN = re.compile("[^\\x00-\\x7f\\s][^\\x00-\\x20\\x7f<>\\s]*")
 # Two view characters in a row: the fast test of a page (clean Chinese text has none).
 SUSPECT = re.compile(f"[\u00a1-\u00ff{CP1252_SPECIALS}][\u00a1-\u00ff{CP1252_SPECIALS}]")

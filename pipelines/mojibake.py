@@ -171,7 +171,9 @@ def _char_candidates(
 @cache
 def _lost_candidates(start: int, stop: int, following: int | None, browser: bool) -> tuple[int, ...]:
     """The bytes of range(start, stop) a GBK decoder would have lost before `following`."""
-    return tuple(b for b in range(start, stop) if _could_be_lost(b, following, browser)) or tuple(range(start, stop))
+    return tuple(b for b in range(start, stop) if _could_be_lost(b, following, browser)) or tuple(
+        range(start, stop)
+    )
 
 
 # The same holes come back from run to run and page to page. Each entry is at most
@@ -290,7 +292,9 @@ def _fill_holes(decoded: _Decoded, before: str, after: str, pairs: Counter, seen
         tied = _first_best(options, [1000 * pairs.get((l1, ch), 0) + get(l1 + ch, 0) + get(l2 + ch, 0)
                                      + get(l1 + ch + r1, 0) for ch in options])  # fmt: skip
         if len(tied) > 1:
-            tied = _first_best(tied, [1000 * pairs.get((ch, r1), 0) + get(ch + r1, 0) + get(ch + r2, 0) for ch in tied])
+            tied = _first_best(
+                tied, [1000 * pairs.get((ch, r1), 0) + get(ch + r1, 0) + get(ch + r2, 0) for ch in tied]
+            )
         if len(tied) > 1:
             tied = _first_best(tied, [seen.get(ch, 0) for ch in tied])
         if len(tied) > 1:
@@ -365,7 +369,12 @@ def repair_mojibake(text: str) -> tuple[str, int]:
     # mojibake almost never re-encodes to valid UTF-8.
     for match in looks_chinese:
         decoded = _undo_rounds(match.group(), "", budget) if not _never_utf8(match.group()) else None
-        if decoded is not None and not decoded.holes and decoded.certain_hanzi and decoded.score >= GOOD_SCORE:
+        if (
+            decoded is not None
+            and not decoded.holes
+            and decoded.certain_hanzi
+            and decoded.score >= GOOD_SCORE
+        ):
             found.append((match, decoded))
     found.sort(key=lambda item: item[0].start())
     seen = Counter(ch for _, d in judged for ch in d.certain)

@@ -56,6 +56,7 @@ def facts() -> dict:
     return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(FACTS.glob("*.json"))}
 
 
+@cache
 def clean_sources() -> list[tuple[str, str]]:
     """(name, clean text) of clean Simplified report pages."""
     from pipelines.text import html_to_text
@@ -132,8 +133,16 @@ def garblers() -> list[tuple[str, str, object]]:
         ("G1", "gbk as windows-1252", lambda t, r: view(t, "gbk", "windows-1252")),
         ("G1", "gbk as utf-8 else latin-1", lambda t, r: view(t, "gbk", "utf8")),
         ("G1", "big5 as latin-1", lambda t, r: view(garble.to_taiwan(t, phrases=False), "big5", "latin-1")),
-        ("G1", "big5 as windows-1252", lambda t, r: view(garble.to_taiwan(t, phrases=False), "big5", "windows-1252")),
-        ("G1", "gbk as latin-1, twice", lambda t, r: view(view(t, "gbk", "latin-1"), "utf-8", "windows-1252")),
+        (
+            "G1",
+            "big5 as windows-1252",
+            lambda t, r: view(garble.to_taiwan(t, phrases=False), "big5", "windows-1252"),
+        ),
+        (
+            "G1",
+            "gbk as latin-1, twice",
+            lambda t, r: view(view(t, "gbk", "latin-1"), "utf-8", "windows-1252"),
+        ),
         ("G1", "part of the page", lambda t, r: _paragraphs(t, r, lambda p: view(p, "gbk", "latin-1"))),
         ("G1", "lost bytes", lambda t, r: lose(t.encode("gbk", "replace"), r).decode("latin-1")),
         ("G3", "browser gbk", lambda t, r: garble.utf8_read_as_gbk(t)),
@@ -141,7 +150,11 @@ def garblers() -> list[tuple[str, str, object]]:
         ("G3", "part of the page", lambda t, r: _paragraphs(t, r, garble.utf8_read_as_gbk)),
         ("G3", "lost bytes", lambda t, r: garble.browser_gbk_decode(lose(t.encode("utf-8"), r))),
         ("G3", "python gbk codec", lambda t, r: t.encode("utf-8").decode("gbk", "replace")),
-        ("G4", "toned over traditional", lambda t, r: garble.annotate_text(garble.to_traditional(t), r, True)),
+        (
+            "G4",
+            "toned over traditional",
+            lambda t, r: garble.annotate_text(garble.to_traditional(t), r, True),
+        ),
         ("G4", "toneless, repeated", lambda t, r: garble.annotate_text(t, r, False, repeats=4)),
         ("G5", "s2tw", lambda t, r: garble.to_taiwan(t, phrases=False)),
         ("G5", "s2twp", lambda t, r: garble.to_taiwan(t)),
@@ -155,12 +168,13 @@ def garblers() -> list[tuple[str, str, object]]:
 
 
 @cache
-def corpus() -> tuple[Sample, ...]:
+def corpus(per_source: int = 2) -> tuple[Sample, ...]:
+    """Every garbler over `per_source` passages of each clean source."""
     samples = []
     sources = clean_sources()
     for kind, variant, damage in garblers():
         for name, text in sources:
-            for n, passage in enumerate(passages(text, limit=1 if kind in ("G6", "G8") else 2)):
+            for n, passage in enumerate(passages(text, limit=per_source)):
                 rng = random.Random(f"{variant}/{name}/{n}")
                 samples.append(Sample(kind, variant, name, passage, damage(passage, rng)))
     return tuple(samples)
@@ -179,7 +193,23 @@ def japanese_pages() -> list[tuple[str, str]]:
     return [(enc, garble.japanese_read_as_gbk(text, enc)) for enc in ("euc-jp", "shift_jis")]
 
 
-# -- measuring ---------------------------------------------------------------------------------
+# -- measuring ---
+def measure(samples, repair) -> dict[tuple[str, str], tuple[float, int]]:
+    """(kind, variant) -> (character accuracy pooled over its samples, characters)."""
+    totals: dict[tuple[str, str], list[float]] = {}
+    for sample in samples:
+        right = accuracy(sample.clean, repair(sample.garbled)) * len(sample.clean)
+        total = totals.setdefault((sample.kind, sample.variant), [0.0, 0])
+        total[0] += right
+        total[1] += len(sample.clean)
+    return {key: (right / size, size) for key, (right, size) in totals.items()}
+
+
+def pooled(figures: dict, kind: str | None = None) -> float:
+    chosen = [(a, n) for (k, _), (a, n) in figures.items() if kind in (None, k)]
+    return sum(a * n for a, n in chosen) / sum(n for _, n in chosen)
+
+
 def accuracy(expected: str, actual: str) -> float:
     """Characters right: those in order in both, over the longer of the two (so debris left
     in counts against it as much as text lost)."""

@@ -152,7 +152,9 @@ def utf8_read_as_gbk(html: str) -> str:
 def windows_1252_decode(data: bytes) -> str:
     """The WHATWG windows-1252 decoder (what browsers use for "latin1" and "iso-8859-1"): the
     five bytes cp1252 leaves undefined become the C1 controls of the same value."""
-    return "".join(chr(b) if b in (0x81, 0x8D, 0x8F, 0x90, 0x9D) else bytes([b]).decode("cp1252") for b in data)
+    return "".join(
+        chr(b) if b in (0x81, 0x8D, 0x8F, 0x90, 0x9D) else bytes([b]).decode("cp1252") for b in data
+    )
 
 
 def utf8_else_latin1_decode(data: bytes) -> str:

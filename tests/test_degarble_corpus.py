@@ -1,0 +1,119 @@
+"""De-garbling on the garbled corpus made by the real mechanisms (tests/garbled_corpus.py):
+per kind of damage, character accuracy against the clean original, beside the naive baseline
+(regex removal of `(pinyin)` + OpenCC t2s)."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from functools import cache
+
+import pytest
+
+from pipelines.degarble import degarble
+from pipelines.limits import collecting
+from tests.garbled_corpus import clean_sources, corpus, japanese_pages, measure, naive, passages, pooled
+
+# Each kind has its own floor (one pooled threshold would hide a weak kind); measured figures
+# are in the module docstring of bench/degarble_cost.py's per-kind table.
+FLOOR = {"G1": 0.985, "G3": 0.975, "G4": 0.999, "G5": 0.99, "G6": 0.995, "G7": 0.995, "G8": 0.99, "K": 0.999}
+OVERALL = 0.99
+PINYIN_DEBRIS = re.compile(r"[(（]? ?[a-zü]*[āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ][a-zü]* ?[)）]")
+GENUINE = re.compile(
+    r"[(（](?:[一二三四五六七八九十]+|\d{1,2}|试行|暂行|以下简称[^)）]{1,12}|[\u4e00-\u9fff]{2,12})[)）]"
+)
+# Kinds whose every byte is still there: no genuine parenthetical may go missing.
+LOSSLESS = {"G1": ("gbk as latin-1", "gbk as windows-1252", "big5 as latin-1", "part of the page"),
+            "G4": None, "G5": None, "G6": None, "G7": None, "G8": None, "K": None}  # fmt: skip
+
+
+@cache
+def samples():
+    return corpus(per_source=1)
+
+
+@cache
+def outputs() -> dict[int, str]:
+    return {id(s): degarble(s.garbled).text for s in samples()}
+
+
+@cache
+def figures():
+    ours = measure(samples(), lambda text: degarble(text).text)
+    baseline = measure(samples(), naive)
+    return ours, baseline
+
+
+@pytest.mark.parametrize("kind", sorted(FLOOR))
+def test_each_kind_beats_the_naive_baseline_and_its_floor(kind):
+    ours, baseline = figures()
+    mine, theirs = pooled(ours, kind), pooled(baseline, kind)
+    table = {v: (round(a, 4), round(baseline[(k, v)][0], 4)) for (k, v), (a, _) in ours.items() if k == kind}
+    assert mine >= FLOOR[kind], table
+    assert mine > theirs or mine == theirs == 1.0, table
+
+
+def test_overall_accuracy():
+    ours, baseline = figures()
+    assert pooled(ours) >= OVERALL
+    assert pooled(ours) > pooled(baseline)
+
+
+def test_no_annotation_or_pinyin_debris_left():
+    left = [
+        (s.kind, s.variant, m.group()) for s in samples() for m in PINYIN_DEBRIS.finditer(outputs()[id(s)])
+    ]
+    assert left == []
+
+
+def test_no_genuine_parenthetical_lost():
+    lost = []
+    for s in samples():
+        variants = LOSSLESS.get(s.kind, ())
+        if variants is not None and s.variant not in variants:
+            continue
+        have = Counter(GENUINE.findall(outputs()[id(s)]))
+        for bracket, count in Counter(GENUINE.findall(s.clean)).items():
+            if have[bracket] < count:
+                lost.append((s.kind, s.variant, s.source, bracket))
+    assert lost == []
+
+
+@pytest.mark.parametrize(("name", "text"), clean_sources(), ids=lambda x: x if len(x) < 40 else "")
+def test_clean_simplified_pages_pass_unchanged(name, text):
+    for passage in passages(text, limit=3):
+        result = degarble(passage)
+        assert result.text == passage
+        assert {t["name"]: t["count"] for t in result.transforms if t["count"]} == {}
+
+
+@pytest.mark.parametrize(("encoding", "page"), japanese_pages(), ids=lambda x: x if len(x) < 12 else "")
+def test_japanese_pages_are_flagged_not_repaired(encoding, page):
+    with collecting() as problems:
+        result = degarble(page)
+    assert result.text == page
+    assert result.count("not_chinese") == 1
+    assert any(p.startswith("not Chinese: Japanese") for p in problems)
+
+
+def test_what_is_cut_is_counted():
+    """Mojibake that does not read back (here: bytes lost in every run) is cut, and the
+    record counts every character cut; the text around it stays."""
+    junk = "\ufffd".join(["鏀垮簻淇℃", "锟斤拷锟斤", "瑙勪綋"])
+    page = f"一、总体情况\n{junk}\n二、主动公开"
+    result = degarble(page)
+    assert result.text == "一、总体情况\n\n二、主动公开"
+    assert result.count("mojibake_unresolved") == len(junk)
+
+
+def test_farm_and_squashed_facts_seen_on_real_pages():
+    """The strings of tests/golden/garbling/content_farm.json come out as the real page had them."""
+    from tests.garbled_corpus import facts
+
+    farm = facts()["content_farm"]
+    squashed = farm["squashed"]
+    page = f"{farm['spam_title_lines'][0]}\n{squashed['document_number']['as_printed']}\n发布时间:2021-09-29\n{squashed['date']['as_printed']}"
+    with collecting() as problems:
+        text = degarble(page).text
+    assert text.split("\n") == ["国办公开办函〔2021〕30号", "发布时间:2021-09-29", "2021年9月26日"]
+    assert any(p.startswith("content farm: spam line") for p in problems)
