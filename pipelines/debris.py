@@ -10,27 +10,30 @@ from __future__ import annotations
 
 import re
 
+DOUBLED_GATE = ("，，", ",,", "、、", "；；", ";;", "。。", "，、", ",、")
 DOUBLED = re.compile(r"([，,、；;。])\1+")
 COMMA_BEFORE_ENUMERATION = re.compile(r"[，,](?=、)")
-SPLIT_YEAR = re.compile(r"(?<![\d.])(\d{1,3}) (\d{1,3})(?=年)")
-BROKEN_TITLE = re.compile(r"《[ \t]*\n\s*|\s*\n[ \t]*(?=》)")
+SPLIT_YEAR = re.compile(r"(\d{1,3}) (\d{1,3})年")
+SPLIT_YEAR_GATE = re.compile(r" \d{1,3}年")  # starts with a literal: the engine skips ahead
+BROKEN_TITLE = re.compile(r"《[ \t]*\n[ \t\n]*|\n[ \t]*(?=》)")  # no \\s* before \\n: linear
 
 
 def remove_debris(text: str) -> tuple[str, int]:
     count = 0
-    if any(mark in text for mark in "，,、；;。"):
+    if any(pair in text for pair in DOUBLED_GATE):
         text, n = DOUBLED.subn(r"\1", text)
         count += n
         text, n = COMMA_BEFORE_ENUMERATION.subn("", text)
         count += n
-    if " " in text:
+    if SPLIT_YEAR_GATE.search(text):
 
         def join(match: re.Match) -> str:
             nonlocal count
             year = match.group(1) + match.group(2)
-            if len(year) == 4 and year[:2] in ("19", "20"):
+            before = text[match.start() - 1 : match.start()]
+            if len(year) == 4 and year[:2] in ("19", "20") and not (before.isdigit() or before == "."):
                 count += 1
-                return year
+                return year + "年"
             return match.group()
 
         text = SPLIT_YEAR.sub(join, text)

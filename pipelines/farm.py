@@ -32,9 +32,14 @@ LONE_GAMBLING = re.compile(rf"^[ \t]*{GAMBLING}[ \t]*\n", re.M)
 LINE = re.compile(r"(?:(?<=\n)|(?<=>)|^)([^\n<>]{1,200})(?:\n|(?=<)|$)")
 
 
+# Substring tests before any regex: a clean page pays a few microseconds.
+SPAM_GATE = ("国产", "精品", "视频", "久久")  # spam lines seen all hold one of these
+GAMBLING_GATE = ("澳", "賭", "赌", "博彩", "百家", "樂城", "乐城")
+
+
 def remove_farm_damage(text: str) -> tuple[str, int]:
     count = 0
-    if SPAM_ONLY.search(text):
+    if any(term in text for term in SPAM_GATE) and SPAM_ONLY.search(text):
 
         def spam(match: re.Match) -> str:
             nonlocal count
@@ -49,7 +54,7 @@ def remove_farm_damage(text: str) -> tuple[str, int]:
             return ""
 
         text = LINE.sub(spam, text)
-    if re.search(GAMBLING, text):
+    if any(term in text for term in GAMBLING_GATE) and re.search(GAMBLING, text):
         text, n = GAMBLING_FOR_DISCLOSURE.subn("政府信息公开", text)
         if n:
             note(f"content farm: a gambling keyword stood for 政府信息公开 {n} times")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from pipelines.hanzi import HANZI, hanzi_score
+from pipelines.hanzi import HANZI, common_hanzi, hanzi_score
 
 CP1252_SPECIALS = bytes(range(0x80, 0xA0)).decode("cp1252", "ignore")
 # Characters a Latin view makes of bytes 0x80-0xFF; valid UTF-8 pairs give U+0080-U+07FF, and
@@ -72,7 +72,7 @@ def _view_set() -> frozenset[str]:
     return frozenset(chr(c) for c in range(0x80, 0x800)) | frozenset(CP1252_SPECIALS)
 
 
-def _readings(run: str) -> dict[str, tuple[str, float, int, int]]:
+def _readings(run: str, lenient: bool = False) -> dict[str, tuple[str, float, int, int]]:
     """encoding -> (text, score, hanzi, replacement characters) of the best reading, undoing
     up to ROUNDS views: a view of a view (`Ã•Ã¾` for `Õþ`) is read as UTF-8 first, and the
     deeper reading wins where it reads better."""
@@ -83,8 +83,10 @@ def _readings(run: str) -> dict[str, tuple[str, float, int, int]]:
             break
         found: dict[str, tuple[str, float, int, int]] = {}
         next_round = None
-        for prefer in (True, False):
-            raw = view_bytes(current, prefer)
+        views = [view_bytes(current, True), view_bytes(current, False)]
+        if lenient:
+            views.append(lenient_gbk_bytes(current))
+        for raw in views:
             for encoding in ENCODINGS:
                 text = raw.decode(encoding, "replace")
                 lost = text.count("\ufffd")
@@ -94,12 +96,70 @@ def _readings(run: str) -> dict[str, tuple[str, float, int, int]]:
                 best = found.get(encoding)
                 if hanzi and (best is None or _merit((text, score, hanzi, lost)) > _merit(best)):
                     found[encoding] = (text, score, hanzi, lost)
-            if all(ord(c) < 0x100 for c in current):
-                break  # no character of two readings: the second pass would read the same bytes
         if _top(found) > _top(best_round):
             best_round = found
         current = next_round
     return best_round
+
+
+def lenient_gbk_bytes(run: str) -> bytes:
+    """The GBK bytes a "UTF-8 else Latin-1" view most likely read to show `run`.
+
+    There a character of U+0080-U+00FF (or one of cp1252's) is one byte the decoder could not
+    pair, or a UTF-8 pair C2/C3 xx it could (GBK's 录 is C2 BC, shown `¼`): each choice is
+    made so that the bytes read as GBK give the most common hanzi (a Viterbi search over
+    "is a lead byte waiting"), which is how the alignment of the pairs is kept."""
+    common = common_hanzi()
+    # state: the lead byte waiting for its trail (0: none) -> (score, bytes so far)
+    states: dict[int, tuple[float, bytes]] = {0: (0.0, b"")}
+    for char in run:
+        options = _byte_options(char)
+        nxt: dict[int, tuple[float, bytes]] = {}
+        for lead, (score, raw) in states.items():
+            for n, option in enumerate(options):
+                gained, waiting = _gbk_score(lead, option, common)
+                total = score + gained - TWO_BYTE_COST * n
+                if waiting not in nxt or nxt[waiting][0] < total:
+                    nxt[waiting] = (total, raw + option)
+        states = nxt
+    return max(states.values())[1]
+
+
+# A character read from a UTF-8 pair rather than one unpaired byte costs this much: unpaired
+# bytes are far more frequent, and the pair must earn its place by the hanzi it aligns.
+TWO_BYTE_COST = 0.9
+
+
+def _byte_options(char: str) -> tuple[bytes, ...]:
+    code = ord(char)
+    if code < 0x80:
+        return (bytes([code]),)
+    utf8 = char.encode("utf-8", "surrogatepass")
+    if code < 0x100:
+        return (bytes([code]), utf8)
+    if char in CP1252_SPECIALS:
+        return (bytes([_cp1252_byte(char)]), utf8)
+    return (utf8,)
+
+
+def _gbk_score(lead: int, option: bytes, common: frozenset[str]) -> tuple[float, int]:
+    """Score of reading `option` after a waiting lead byte (0: none): a common hanzi or CJK
+    mark +1, another character -1 (what misaligned pairs make), a pair GBK does not have -2;
+    and the lead left waiting."""
+    score = 0.0
+    for byte in option:
+        if lead:
+            try:
+                char = bytes([lead, byte]).decode("gbk")
+                score += 1.0 if char in common or "\u3000" <= char <= "\u303f" or "\uff00" <= char <= "\uffef" else -1.0
+            except UnicodeDecodeError:
+                score -= 2.0
+            lead = 0
+        elif 0x81 <= byte <= 0xFE:
+            lead = byte
+        elif byte >= 0x80:
+            score -= 2.0
+    return score, lead
 
 
 def _merit(reading: tuple[str, float, int, int]) -> float:
@@ -132,7 +192,7 @@ def repair_latin_view(text: str) -> tuple[str, int]:
         non_ascii = NON_ASCII.findall(match.group())
         if len(non_ascii) < 2 or all(ch in TEXT_MARKS for ch in non_ascii):
             continue  # a tone mark (xìng), a sign (°C), pinyin before a quote (kāi)”
-        readings = _readings(match.group())
+        readings = _readings(match.group(), lenient)
         good = {e: r for e, r in readings.items() if _good(r)}
         for encoding, reading in good.items():
             votes[encoding] += round(reading[1] * reading[2])

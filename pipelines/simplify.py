@@ -16,7 +16,7 @@ Traditional characters in Simplified pages.
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from pipelines.hanzi import HANZI, common_hanzi
@@ -69,15 +69,22 @@ def stray_traditional() -> re.Pattern:
     return re.compile("[" + "".join(chars) + "]")
 
 
+@lru_cache(maxsize=4)  # asked by to_simplified, then fix_stray_traditional, of the same text
 def is_traditional(text: str) -> bool:
     sample = text[:SAMPLE]
     hanzi = len(HANZI.findall(sample))
     return bool(hanzi) and len(traditional_only().findall(sample)) >= TRADITIONAL_SHARE * hanzi
 
 
+@lru_cache(maxsize=4)
+def has_traditional(text: str) -> bool:
+    """Any character Simplified text never has: the one scan a clean Simplified page pays."""
+    return stray_traditional().search(text) is not None
+
+
 def to_simplified(text: str) -> tuple[str, int]:
     """Convert a Traditional page (Taiwan-localised lines with tw2sp); counts the hanzi changed."""
-    if not is_traditional(text):
+    if not has_traditional(text) or not is_traditional(text):
         return text, 0
     taiwan = taiwan_vocabulary()
     lines = text.split("\n")
@@ -89,11 +96,9 @@ def to_simplified(text: str) -> tuple[str, int]:
 def fix_stray_traditional(text: str) -> tuple[str, int]:
     """On a Simplified page, convert the characters only Traditional text has, each with two
     neighbours on either side as context for OpenCC's phrases."""
-    if is_traditional(text):
+    if not has_traditional(text) or is_traditional(text):
         return text, 0
     strays = stray_traditional()
-    if not strays.search(text):
-        return text, 0
     count = 0
 
     def fix(match: re.Match) -> str:
