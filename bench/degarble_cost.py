@@ -91,7 +91,9 @@ def main(argv: list[str] | None = None) -> None:
         measures = {
             "govcrawl: encoding + de-garbling": timed(step),
             "govcrawl: encoding + cleaning (one parse, plain text)": timed(
-                lambda page=page, content_type=content_type: clean_document(decode_page(page.body, content_type).text)
+                lambda page=page, content_type=content_type: clean_document(
+                    decode_page(page.body, content_type).text
+                )
             ),
             "charset-normalizer from_bytes alone": timed(
                 lambda page=page: charset_normalizer.from_bytes(page.body).best()
@@ -140,7 +142,10 @@ def accuracy_table(per_source: int) -> dict:
         for (k, variant), (value, size) in ours.items():
             if k == kind:
                 print(f"| {kind} | {variant} | {size} | {value:.4f} | {baseline[(k, variant)][0]:.4f} |")
-                table[f"{kind}: {variant}"] = {"govcrawl": round(value, 4), "naive": round(baseline[(k, variant)][0], 4)}
+                table[f"{kind}: {variant}"] = {
+                    "govcrawl": round(value, 4),
+                    "naive": round(baseline[(k, variant)][0], 4),
+                }
         mine, theirs = pooled(ours, kind), pooled(baseline, kind)
         print(f"| **{kind}** | all | | **{mine:.4f}** | {theirs:.4f} |")
         table[kind] = {"govcrawl": round(mine, 4), "naive": round(theirs, 4)}

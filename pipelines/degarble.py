@@ -114,9 +114,35 @@ def remove_annotations(text: str) -> tuple[str, int]:
             return char
         return match.group()
 
+    def cut_off(match: re.Match) -> str:
+        nonlocal removed
+        if match.group(1) in syllable_prefixes():
+            removed += 1
+            return ""
+        return match.group()
+
     text = ANNOTATED.sub(strip, text)
     text = OPEN_LOST.sub(open_lost, text) if removed else text
-    return ORPHAN_ANNOTATION.sub(orphan, text), removed
+    text = ORPHAN_ANNOTATION.sub(orphan, text)
+    if removed >= CUT_OFF_EVIDENCE:  # a page full of readings: a cut-off one after debris goes too
+        text = CUT_OFF_READING.sub(cut_off, text)
+    return text, removed
+
+
+# A reading cut short after something that is not a hanzi ((sh) where 是(shì) lost its
+# character), on a page that shows many readings: two to six letters that begin a pinyin
+# syllable ((kg), (km) begin none).
+CUT_OFF_READING = re.compile(r"(?<=[^\s\u3400-\u4dbf\u4e00-\u9fff(（])[(（]([a-z]{2,6})[)）]")
+CUT_OFF_EVIDENCE = 5
+
+
+@cache
+def syllable_prefixes() -> frozenset[str]:
+    """Every beginning (two letters or more) of a toneless pinyin syllable."""
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    syllables = {s.translate(UNTONE) for readings in pinyin_dict.values() for s in readings.split(",")}
+    return frozenset(s[:n] for s in syllables for n in range(2, len(s) + 1))
 
 
 # -- 3. Traditional -> Simplified: pipelines.simplify ------------------------------------------

@@ -4,7 +4,9 @@
   mostly of spam terms is removed;
 - a gambling keyword put in place of 政府信息公开 (`2025年澳門賭場推薦工作年度报告`): put back,
   since that is the phrase those report titles and sentences carry;
-- a lone gambling heading (`澳門賭場`): removed.
+- a lone gambling heading (`澳門賭場`): removed;
+- the mirror's own domain put where the portal's address was (`网站(//m.example-mirror.com/)`):
+  flagged (the portal's address is not known here, so nothing is written in its place).
 Each is counted, and the page gets a problem line naming what was found, so a copy from a farm
 can be told from the portal's page.
 """
@@ -29,17 +31,24 @@ GAMBLING = (
 GAMBLING_FOR_DISCLOSURE = re.compile(GAMBLING + "(?:推薦|推荐)")
 LONE_GAMBLING = re.compile(rf"^[ \t]*{GAMBLING}[ \t]*\n", re.M)
 # A line of text, or the text of one element (a <title>): between line ends and tag marks.
+# The site named as the portal: "…网站(//host/)", "网址：http://host".
+PORTAL_URL = re.compile(r"(?:网站|网址|门户)[^\n<>]{0,12}?[(（:：]\s*(?:https?:)?//([A-Za-z0-9.-]+)")
+OFFICIAL_HOSTS = (".gov.cn", ".gov", ".org.cn", ".edu.cn")
+MAX_URL_SCAN = 200_000
 LINE = re.compile(r"(?:(?<=\n)|(?<=>)|^)([^\n<>]{1,200})(?:\n|(?=<)|$)")
 
 
 # Substring tests before any regex: a clean page pays a few microseconds.
+# Farms put their spam and keywords in the page's title and first lines: the gates look there.
+HEAD = 3000
 SPAM_GATE = ("国产", "精品", "视频", "久久")  # spam lines seen all hold one of these
 GAMBLING_GATE = ("澳", "賭", "赌", "博彩", "百家", "樂城", "乐城")
 
 
 def remove_farm_damage(text: str) -> tuple[str, int]:
     count = 0
-    if any(term in text for term in SPAM_GATE) and SPAM_ONLY.search(text):
+    head = text[:HEAD]
+    if any(term in head for term in SPAM_GATE) and SPAM_ONLY.search(text):
 
         def spam(match: re.Match) -> str:
             nonlocal count
@@ -54,7 +63,7 @@ def remove_farm_damage(text: str) -> tuple[str, int]:
             return ""
 
         text = LINE.sub(spam, text)
-    if any(term in text for term in GAMBLING_GATE) and re.search(GAMBLING, text):
+    if any(term in head for term in GAMBLING_GATE) and re.search(GAMBLING, text):
         text, n = GAMBLING_FOR_DISCLOSURE.subn("政府信息公开", text)
         if n:
             note(f"content farm: a gambling keyword stood for 政府信息公开 {n} times")
@@ -62,4 +71,9 @@ def remove_farm_damage(text: str) -> tuple[str, int]:
         if m:
             note("content farm: gambling heading removed")
         count += n + m
+    for match in PORTAL_URL.finditer(text[:MAX_URL_SCAN]):
+        host = match.group(1).lower()
+        if not host.endswith(OFFICIAL_HOSTS):
+            note(f"content farm: a site's address given as {host}, not a government host")
+            break
     return text, count

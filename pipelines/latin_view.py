@@ -151,7 +151,11 @@ def _gbk_score(lead: int, option: bytes, common: frozenset[str]) -> tuple[float,
         if lead:
             try:
                 char = bytes([lead, byte]).decode("gbk")
-                score += 1.0 if char in common or "\u3000" <= char <= "\u303f" or "\uff00" <= char <= "\uffef" else -1.0
+                score += (
+                    1.0
+                    if char in common or "\u3000" <= char <= "\u303f" or "\uff00" <= char <= "\uffef"
+                    else -1.0
+                )
             except UnicodeDecodeError:
                 score -= 2.0
             lead = 0

@@ -20,7 +20,9 @@ PUBLISHED = re.compile(
 )
 DOCUMENT_NUMBER = re.compile(r"〔(20\d{2})(\d{1,4}) ?(号|號)?(?![\d〕])")
 # Not inside a URL, a file name or an identifier (t20130117_80725.htm).
-MARKED_DATE = re.compile(r"(20(?<![A-Za-z0-9_/.\-=]20)\d{2})(?:(\d{1,2})月(\d{1,2})日|年?(\d{2,4})日)(?![\d])")
+MARKED_DATE = re.compile(
+    r"(20(?<![A-Za-z0-9_/.\-=]20)\d{2})(?:(\d{1,2})月(\d{1,2})日|年?(\d{2,4})日)(?![\d])"
+)
 SQUASHED_DATE = re.compile(r"(20(?<![A-Za-z0-9_/.\-=]20)\d{2})(\d{2,4})(?![\d.A-Za-z_/\-])")
 
 

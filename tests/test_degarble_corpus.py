@@ -117,3 +117,24 @@ def test_farm_and_squashed_facts_seen_on_real_pages():
         text = degarble(page).text
     assert text.split("\n") == ["国办公开办函〔2021〕30号", "发布时间:2021-09-29", "2021年9月26日"]
     assert any(p.startswith("content farm: spam line") for p in problems)
+
+
+def test_debris_of_readings_and_the_mirror_domain():
+    page = "区(qū)关(guān)务(wù)报(bào)告(gào) 网\ue47fW(sh)的 重量(kg) 见网站(//m.example-mirror.com/)"
+    with collecting() as problems:
+        text = degarble(page).text
+    assert text == "区关务报告 网W的 重量(kg) 见网站(//m.example-mirror.com/)"
+    assert problems == ["content farm: a site's address given as m.example-mirror.com, not a government host"]
+
+
+def test_publish_date_is_read_without_a_colon():
+    from pipelines.degarble import published_date
+
+    assert str(published_date("发布时间 2022-01-29 来源：区政府办")) == "2022-01-29"
+    assert degarble("发布时间 2022-01-29\n2022125日").text == "发布时间 2022-01-29\n2022年1月25日"
+
+
+def test_kangxi_radicals_become_characters():
+    from pipelines.kangxi import unify_radicals
+
+    assert unify_radicals("⽂件⻓期⼈民⻔户") == ("文件长期人民门户", 4)
