@@ -110,19 +110,36 @@ def lenient_gbk_bytes(run: str) -> bytes:
     made so that the bytes read as GBK give the most common hanzi (a Viterbi search over
     "is a lead byte waiting"), which is how the alignment of the pairs is kept."""
     common = common_hanzi()
-    # state: the lead byte waiting for its trail (0: none) -> (score, bytes so far)
-    states: dict[int, tuple[float, bytes]] = {0: (0.0, b"")}
+    # state: (GBK lead byte waiting for its trail or 0, continuation bytes that would complete
+    # the UTF-8 sequence the last unpaired bytes began) -> (score, bytes so far). The view's
+    # decoder pairs whatever is UTF-8, so an unpaired byte never completes such a sequence.
+    states: dict[tuple[int, int], tuple[float, bytes]] = {(0, 0): (0.0, b"")}
     for char in run:
         options = _byte_options(char)
-        nxt: dict[int, tuple[float, bytes]] = {}
-        for lead, (score, raw) in states.items():
+        nxt: dict[tuple[int, int], tuple[float, bytes]] = {}
+        for (lead, need), (score, raw) in states.items():
             for n, option in enumerate(options):
+                unpaired = len(option) == 1 and option[0] >= 0x80
+                still = _utf8_need(need, option[0]) if unpaired else 0
+                if still < 0:
+                    continue  # the decoder would have read these bytes as UTF-8
                 gained, waiting = _gbk_score(lead, option, common)
                 total = score + gained - TWO_BYTE_COST * n
-                if waiting not in nxt or nxt[waiting][0] < total:
-                    nxt[waiting] = (total, raw + option)
-        states = nxt
+                key = (waiting, still)
+                if key not in nxt or nxt[key][0] < total:
+                    nxt[key] = (total, raw + option)
+        states = nxt or states
     return max(states.values())[1]
+
+
+def _utf8_need(need: int, byte: int) -> int:
+    """After an unpaired byte: continuation bytes still missing for a UTF-8 sequence begun by
+    the unpaired bytes before (0: none begun), or -1 if this byte would complete one."""
+    if 0x80 <= byte < 0xC0:
+        if need == 1:
+            return -1
+        return need - 1 if need else 0
+    return 1 if 0xC2 <= byte < 0xE0 else 2 if 0xE0 <= byte < 0xF0 else 3 if 0xF0 <= byte < 0xF5 else 0
 
 
 # A character read from a UTF-8 pair rather than one unpaired byte costs this much: unpaired
