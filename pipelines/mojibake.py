@@ -281,7 +281,9 @@ def _fill_holes(decoded: _Decoded, before: str, after: str, pairs: Counter, seen
         options = _plausible(options)
         left = "".join(chars[max(0, index - 2) : index]) or before
         right = "".join(chars[index + 1 : index + 3]) or after
-        by_context = _by_context(options, left[-1:], right[:1])
+        by_context = _by_context(options, left[-1:], right[:1]) or _closing(
+            options, "".join(chars[max(0, index - 60) : index])
+        )
         if by_context:
             chars[index] = by_context
             continue
@@ -307,10 +309,24 @@ def _fill_holes(decoded: _Decoded, before: str, after: str, pairs: Counter, seen
 AFTER_DIGIT = "号年月日件个条人次项份家万元天期批类名位篇%"
 
 
+# The words of a portal page's chrome, which stand alone between tags and line ends, where a
+# byte is lost and no neighbour tells the word (jieba would prefer 首都, 打击, 关键).
+PAGE_CHROME = frozenset(
+    {"首页", "打印", "关闭", "返回", "登录", "注册", "注销", "搜索", "更多", "收藏", "分享", "字号"}
+)
+
+
 def _by_context(options: str, left: str, right: str) -> str | None:
     """The lost character where its neighbours leave one reading: a byte is mostly lost
     before ASCII, so beside digits, spaces and line ends; there the page's pairs and jieba's
     words (of hanzi) say nothing, while the layout of report text does."""
+    chrome = next((ch for ch in options if left + ch in PAGE_CHROME), None)
+    if chrome:
+        return chrome  # 首页 before a line end, not the commoner 首都
+    if left in "(（" and right in ")）" and left and right:
+        return next((ch for ch in "一二三四五六七八九十" if ch in options), None)  # 第(一)项
+    if right in "(（" and right and "第" in options:
+        return "第"
     if left.isdigit() and right.isdigit() and "〕" in options:
         return "〕"  # 〔2021〕30号
     if right.isdigit() and "〔" in options and not left.isdigit():
@@ -319,6 +335,14 @@ def _by_context(options: str, left: str, right: str) -> str | None:
         return next((ch for ch in AFTER_DIGIT if ch in options), None)
     if right in ("", "\n", " ", "<") and "。" in options:
         return "。"
+    return None
+
+
+def _closing(options: str, left: str) -> str | None:
+    """》 or 」 where the text before opened one and did not close it."""
+    for opening, closing in ("《》", "「」", "『』", "【】"):
+        if closing in options and left.rfind(opening) > left.rfind(closing):
+            return closing
     return None
 
 
