@@ -1,19 +1,26 @@
 """De-garbling: decoded page text -> clean Simplified text, with a record of every change.
 
-An ordered list of named transforms, each a pure function returning (text, changes):
+An ordered list of named transforms, each a pure function returning (text, changes); each
+kind of damage has its own module:
 
-1. mojibake       UTF-8 bytes that were decoded as GBK (once or twice) are re-encoded and
-                  decoded back; runs that still look like mojibake are cut out and counted
-                  (`mojibake_unresolved`) rather than kept in the clean text.
-2. annotations    pinyin readings inserted after characters by content farms — 區(qū),
-                  文(wen), 政(zheng)(zheng) — are removed only when the bracket holds a
-                  reading of the character before it, so (一) (试行) (2019) (fan) survive.
-3. traditional    Traditional -> Simplified with OpenCC t2s, only when the text is Traditional.
-4. noise          zero-width characters, runs of table pipes, non-breaking/full-width spaces.
-5. dates          dates squashed by mirrors ("2019312") rewritten as 2019年3月12日, only when
-                  the page's own publish date leaves exactly one reading.
+mojibake            UTF-8 read as GBK (a browser's decoder with `€` for 0x80, or a strict
+                    codec), once or twice: re-encoded and decoded back (pipelines.mojibake).
+radicals            Kangxi radicals of PDF text layers -> characters (pipelines.kangxi).
+latin_view          GBK/Big5 shown through a Latin-1 / windows-1252 / "UTF-8 else Latin-1"
+                    view, once or twice (pipelines.latin_view).
+mojibake_unresolved runs that still read as mojibake are cut out and counted.
+farm                content-farm spam lines and gambling keywords (pipelines.farm).
+annotations         pinyin readings after characters (區(qū), 文(wen), 政(zheng)(zheng), with
+                    inner spaces or a lost bracket), removed only when the bracket holds a
+                    reading of the character before it, so (一) (试行) (2019) (fan) survive.
+traditional         Traditional -> Simplified, Taiwan vocabulary only where a line shows it
+stray_traditional   and stray Traditional characters on Simplified pages (pipelines.simplify).
+noise               zero-width characters, runs of table pipes, non-breaking/full-width spaces.
+debris              doubled punctuation, split years, titles broken after 《 (pipelines.debris).
+dates               document numbers and dates whose marks a copy dropped (pipelines.squashed).
 
-Already-clean Simplified text passes through with 0 changes from transforms 1, 2, 3 and 5.
+A Japanese page read as GBK (pipelines.japanese) is flagged and gets only radicals and noise.
+Already-clean Simplified text passes through with 0 changes but spacing.
 """
 
 from __future__ import annotations
@@ -207,9 +214,9 @@ class Degarbled:
 
 
 TRANSFORMS: list[tuple[str, Callable[[str], tuple[str, int]]]] = [
+    ("mojibake", repair_mojibake),  # first: the record of every page starts with it
     ("radicals", unify_radicals),
     ("latin_view", repair_latin_view),
-    ("mojibake", repair_mojibake),
     ("mojibake_unresolved", cut_unresolved_mojibake),
     ("farm", remove_farm_damage),
     ("annotations", remove_annotations),
