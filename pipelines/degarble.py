@@ -5,10 +5,10 @@ kind of damage has its own module:
 
 mojibake            UTF-8 read as GBK (a browser's decoder with `€` for 0x80, or a strict
                     codec), once or twice: re-encoded and decoded back (pipelines.mojibake).
+mojibake_unresolved runs that still read as mojibake are cut out and counted.
 radicals            Kangxi radicals of PDF text layers -> characters (pipelines.kangxi).
 latin_view          GBK/Big5 shown through a Latin-1 / windows-1252 / "UTF-8 else Latin-1"
-                    view, once or twice (pipelines.latin_view).
-mojibake_unresolved runs that still read as mojibake are cut out and counted.
+                    view, once or twice (pipelines.latin_view); the cut leaves its runs alone.
 farm                content-farm spam lines and gambling keywords (pipelines.farm).
 annotations         pinyin readings after characters (區(qū), 文(wen), 政(zheng)(zheng), with
                     inner spaces or a lost bracket), removed only when the bracket holds a
@@ -214,10 +214,10 @@ class Degarbled:
 
 
 TRANSFORMS: list[tuple[str, Callable[[str], tuple[str, int]]]] = [
-    ("mojibake", repair_mojibake),  # first: the record of every page starts with it
+    ("mojibake", repair_mojibake),  # the record of every page starts with these two
+    ("mojibake_unresolved", cut_unresolved_mojibake),
     ("radicals", unify_radicals),
     ("latin_view", repair_latin_view),
-    ("mojibake_unresolved", cut_unresolved_mojibake),
     ("farm", remove_farm_damage),
     ("annotations", remove_annotations),
     ("traditional", to_simplified),

@@ -192,6 +192,11 @@ def _top(found: dict[str, tuple[str, float, int, int]]) -> float:
     return max((_merit(r) for r in found.values() if _good(r)), default=-1.0)
 
 
+def lenient_view_page(text: str) -> bool:
+    """The page shows a "UTF-8 else Latin-1" view (letters GBK and pinyin never make)."""
+    return len(LENIENT_SIGN.findall(text[:20000])) >= 3
+
+
 def _good(reading: tuple[str, float, int, int]) -> bool:
     """Chinese: mostly common hanzi, with at most one lost byte in twenty hanzi. Bytes that
     all decode are held to less (one rare character in a short run: 无障碍浏览)."""
@@ -208,7 +213,7 @@ def repair_latin_view(text: str) -> tuple[str, int]:
         return text, 0
     runs = []
     votes = dict.fromkeys(ENCODINGS, 0)
-    lenient = len(LENIENT_SIGN.findall(text[:20000])) >= 3
+    lenient = lenient_view_page(text)
     for match in (WIDE_RUN if lenient else VIEW_RUN).finditer(text):
         non_ascii = NON_ASCII.findall(match.group())
         if len(non_ascii) < 2 or all(ch in TEXT_MARKS for ch in non_ascii):

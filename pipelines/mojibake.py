@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 
 from pipelines.hanzi import common_hanzi, hanzi_score, uncommon_hanzi
+from pipelines.latin_view import LENIENT_SIGN, lenient_view_page
 from pipelines.limits import MAX_HOLE_CANDIDATES, MAX_PAGE_CANDIDATES, note
 
 # A run of non-ASCII characters is the unit of repair: UTF-8 read as GBK turns every non-ASCII
@@ -440,12 +441,15 @@ def cut_unresolved_mojibake(text: str) -> tuple[str, int]:
     removed = 0
 
     rare = rare_hanzi()
+    latin_page = lenient_view_page(text)
 
     def cut(match: re.Match) -> str:
         nonlocal removed
         run = match.group()
         if "\ufffd" not in run and not rare.search(run):
             return run  # its hanzi (if any) are all common: it scores 1 and stays
+        if latin_page and LENIENT_SIGN.search(run):
+            return run  # GBK through a Latin view, not UTF-8 read as GBK: latin_view's
         score, count = hanzi_score(run)
         if count >= 6 and score < 0.5 or "\ufffd" in run and score < GOOD_SCORE:
             removed += len(run)
