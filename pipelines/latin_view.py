@@ -31,7 +31,24 @@ VIEW_RUN = re.compile(f"[{VIEW_CHARS}][{VIEW_CHARS}\x21-\x3b\x3d\x3f-\x7e]*")
 # (letters of U+0100-U+07FF other than pinyin's, or characters beyond the BMP) a run takes
 # every non-ASCII character; a run that swallowed real text does not read as Chinese and stays.
 PINYIN_LETTERS = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ"
-LENIENT_SIGN = re.compile("[^\\x00-\\xff" + re.escape(PINYIN_LETTERS + CP1252_SPECIALS) + "\\u0800-\\uffff]")
+
+
+def _lenient_letters() -> str:
+    """Letters of U+0100-U+07FF that GBK has no code for (GBK has Greek, Cyrillic and pinyin's
+    letters, which UTF-8 read as GBK makes), less cp1252's: only a UTF-8 decode makes them."""
+    out = []
+    for code in range(0x100, 0x800):
+        char = chr(code)
+        if char in CP1252_SPECIALS or char in PINYIN_LETTERS:
+            continue
+        try:
+            char.encode("gbk")
+        except UnicodeEncodeError:
+            out.append(re.escape(char))
+    return "".join(out)
+
+
+LENIENT_SIGN = re.compile(f"[{_lenient_letters()}\\U00010000-\\U0010ffff]")
 WIDE_RUN = re.compile("[^\\x00-\\x7f\\s][^\\x00-\\x20\\x7f<>\\s]*")
 # Two view characters in a row: the fast test of a page (clean Chinese text has none).
 SUSPECT = re.compile(f"[\u00a1-\u00ff{CP1252_SPECIALS}][\u00a1-\u00ff{CP1252_SPECIALS}]")
