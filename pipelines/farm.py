@@ -34,7 +34,7 @@ LONE_GAMBLING = re.compile(rf"^[ \t]*{GAMBLING}[ \t]*\n", re.M)
 # The site named as the portal: "…网站(//host/)", "网址：http://host".
 PORTAL_URL = re.compile(r"(?:网站|网址|门户)[^\n<>]{0,12}?[(（:：]\s*(?:https?:)?//([A-Za-z0-9.-]+)")
 OFFICIAL_HOSTS = (".gov.cn", ".gov", ".org.cn", ".edu.cn")
-MAX_URL_SCAN = 200_000
+MAX_URLS = 200
 LINE = re.compile(r"(?:(?<=\n)|(?<=>)|^)([^\n<>]{1,200})(?:\n|(?=<)|$)")
 
 
@@ -71,9 +71,23 @@ def remove_farm_damage(text: str) -> tuple[str, int]:
         if m:
             note("content farm: gambling heading removed")
         count += n + m
-    for match in PORTAL_URL.finditer(text[:MAX_URL_SCAN]):
-        host = match.group(1).lower()
-        if not host.endswith(OFFICIAL_HOSTS):
-            note(f"content farm: a site's address given as {host}, not a government host")
-            break
+    host = mirror_host(text)
+    if host:
+        note(f"content farm: a site's address given as {host}, not a government host")
     return text, count
+
+
+def mirror_host(text: str) -> str | None:
+    """The first host named as the site's address that is not a government host. Looks only
+    where `//` is (str.find: a clean page pays microseconds), at most MAX_URLS of them."""
+    start = text.find("//")
+    for _ in range(MAX_URLS):
+        if start < 0:
+            return None
+        found = PORTAL_URL.search(text, max(0, start - 24), start + 256)
+        if found and found.start(1) == start + 2:
+            host = found.group(1).lower()
+            if not host.endswith(OFFICIAL_HOSTS):
+                return host
+        start = text.find("//", start + 2)
+    return None
