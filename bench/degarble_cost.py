@@ -12,9 +12,13 @@ UTF-8), in-process, it times per page:
 - `charset-normalizer`: from_bytes(body).best() alone, as a detector would be used;
 - `opencc t2s`: OpenCC's t2s over the decoded page alone.
 
-Prints median and p95 in milliseconds, overall and for the garbled copies, and writes
-bench/results/degarble_cost.json. Each module's one-time start-up (OpenCC dictionaries,
-pypinyin, jieba) is paid before timing.
+Prints median and p95 in milliseconds, overall, for the clean pages and for the garbled
+copies, and writes bench/results/degarble_cost.json. Each module's one-time start-up (OpenCC
+dictionaries, pypinyin, jieba) is paid before timing.
+
+Then, on the garbled corpus made by the real mechanisms (tests/garbled_corpus.py), it prints
+character accuracy per kind and variant of damage: de-garbling against the naive baseline
+(regex removal of `(pinyin)` + OpenCC t2s). `--accuracy` prints only that table.
 """
 
 from __future__ import annotations
@@ -30,10 +34,11 @@ from pathlib import Path
 import charset_normalizer
 import opencc
 
-from pipelines.degarble import degarble, t2s
+from pipelines.degarble import degarble
 from pipelines.encoding import decode_page
 from pipelines.mojibake import repair_mojibake
 from pipelines.process import clean_document, degarble_html
+from pipelines.simplify import t2s
 from pipelines.text import looks_like_html, strip_scripts
 from tests.replica.generator import build_portal
 
@@ -59,7 +64,12 @@ def summary(samples: list[float]) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=2000, help="replica size (pages)")
+    parser.add_argument("--accuracy", action="store_true", help="only the per-kind accuracy table")
+    parser.add_argument("--passages", type=int, default=2, help="garbled corpus: passages per clean source")
     args = parser.parse_args(argv)
+    accuracy = accuracy_table(args.passages)
+    if args.accuracy:
+        return
 
     pages = [p for p in build_portal(args.size).pages.values() if p.kind in ARTICLE_KINDS]
     converter = opencc.OpenCC("t2s")
@@ -68,7 +78,7 @@ def main(argv: list[str] | None = None) -> None:
     t2s()
     repair_mojibake("鏀�鏋濊姳甯傝")
 
-    rows: dict[str, dict[str, list[float]]] = {"all": {}, "garbled copies": {}}
+    rows: dict[str, dict[str, list[float]]] = {"all": {}, "clean pages": {}, "garbled copies": {}}
     for page in pages:
         content_type = page.headers()[0][1]
         decoded = decode_page(page.body, content_type)
@@ -81,7 +91,9 @@ def main(argv: list[str] | None = None) -> None:
         measures = {
             "govcrawl: encoding + de-garbling": timed(step),
             "govcrawl: encoding + cleaning (one parse, plain text)": timed(
-                lambda page=page, content_type=content_type: clean_document(decode_page(page.body, content_type).text)
+                lambda page=page, content_type=content_type: clean_document(
+                    decode_page(page.body, content_type).text
+                )
             ),
             "charset-normalizer from_bytes alone": timed(
                 lambda page=page: charset_normalizer.from_bytes(page.body).best()
@@ -89,7 +101,7 @@ def main(argv: list[str] | None = None) -> None:
             "opencc t2s alone": timed(lambda decoded=decoded: converter.convert(decoded.text)),
         }
         assert clean
-        for group in ("all", "garbled copies") if page.kind == "copy" else ("all",):
+        for group in ("all", "garbled copies") if page.kind == "copy" else ("all", "clean pages"):
             for name, value in measures.items():
                 rows[group].setdefault(name, []).append(value)
 
@@ -101,6 +113,7 @@ def main(argv: list[str] | None = None) -> None:
         "results": {
             group: {name: summary(v) for name, v in measures.items()} for group, measures in rows.items()
         },
+        "accuracy": accuracy,
     }
     print(
         f"{result['pages']} article pages of a {args.size}-page replica ({result['garbled_copies']} garbled copies)\n"
@@ -113,6 +126,32 @@ def main(argv: list[str] | None = None) -> None:
             )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2, ensure_ascii=False))
+
+
+def accuracy_table(per_source: int) -> dict:
+    """Character accuracy per kind of damage, ours and the naive baseline's; prints the table."""
+    from tests.garbled_corpus import corpus, measure, naive, pooled
+
+    samples = corpus(per_source=per_source)
+    ours = measure(samples, lambda text: degarble(text).text)
+    baseline = measure(samples, naive)
+    print(f"Garbled corpus: {len(samples)} passages made by the real mechanisms\n")
+    print("| kind | variant | characters | govcrawl | naive baseline |\n|---|---|---|---|---|")
+    table: dict = {}
+    for kind in dict.fromkeys(k for k, _ in ours):
+        for (k, variant), (value, size) in ours.items():
+            if k == kind:
+                print(f"| {kind} | {variant} | {size} | {value:.4f} | {baseline[(k, variant)][0]:.4f} |")
+                table[f"{kind}: {variant}"] = {
+                    "govcrawl": round(value, 4),
+                    "naive": round(baseline[(k, variant)][0], 4),
+                }
+        mine, theirs = pooled(ours, kind), pooled(baseline, kind)
+        print(f"| **{kind}** | all | | **{mine:.4f}** | {theirs:.4f} |")
+        table[kind] = {"govcrawl": round(mine, 4), "naive": round(theirs, 4)}
+    print(f"| **all** | | | **{pooled(ours):.4f}** | {pooled(baseline):.4f} |\n")
+    table["all"] = {"govcrawl": round(pooled(ours), 4), "naive": round(pooled(baseline), 4)}
+    return table
 
 
 if __name__ == "__main__":

@@ -1,19 +1,26 @@
 """De-garbling: decoded page text -> clean Simplified text, with a record of every change.
 
-An ordered list of named transforms, each a pure function returning (text, changes):
+An ordered list of named transforms, each a pure function returning (text, changes); each
+kind of damage has its own module:
 
-1. mojibake       UTF-8 bytes that were decoded as GBK (once or twice) are re-encoded and
-                  decoded back; runs that still look like mojibake are cut out and counted
-                  (`mojibake_unresolved`) rather than kept in the clean text.
-2. annotations    pinyin readings inserted after characters by content farms — 區(qū),
-                  文(wen), 政(zheng)(zheng) — are removed only when the bracket holds a
-                  reading of the character before it, so (一) (试行) (2019) (fan) survive.
-3. traditional    Traditional -> Simplified with OpenCC t2s, only when the text is Traditional.
-4. noise          zero-width characters, runs of table pipes, non-breaking/full-width spaces.
-5. dates          dates squashed by mirrors ("2019312") rewritten as 2019年3月12日, only when
-                  the page's own publish date leaves exactly one reading.
+mojibake            UTF-8 read as GBK (a browser's decoder with `€` for 0x80, or a strict
+                    codec), once or twice: re-encoded and decoded back (pipelines.mojibake).
+mojibake_unresolved runs that still read as mojibake are cut out and counted.
+radicals            Kangxi radicals of PDF text layers -> characters (pipelines.kangxi).
+latin_view          GBK/Big5 shown through a Latin-1 / windows-1252 / "UTF-8 else Latin-1"
+                    view, once or twice (pipelines.latin_view); the cut leaves its runs alone.
+farm                content-farm spam lines and gambling keywords (pipelines.farm).
+annotations         pinyin readings after characters (區(qū), 文(wen), 政(zheng)(zheng), with
+                    inner spaces or a lost bracket), removed only when the bracket holds a
+                    reading of the character before it, so (一) (试行) (2019) (fan) survive.
+traditional         Traditional -> Simplified, Taiwan vocabulary only where a line shows it
+stray_traditional   and stray Traditional characters on Simplified pages (pipelines.simplify).
+noise               zero-width characters, runs of table pipes, non-breaking/full-width spaces.
+debris              doubled punctuation, split years, titles broken after 《 (pipelines.debris).
+dates               document numbers and dates whose marks a copy dropped (pipelines.squashed).
 
-Already-clean Simplified text passes through with 0 changes from transforms 1, 2, 3 and 5.
+A Japanese page read as GBK (pipelines.japanese) is flagged and gets only radicals and noise.
+Already-clean Simplified text passes through with 0 changes but spacing.
 """
 
 from __future__ import annotations
@@ -21,19 +28,29 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from functools import cache
 
-from pipelines.hanzi import HANZI, common_hanzi
-from pipelines.mojibake import cut_unresolved_mojibake, repair_mojibake
+from pipelines.debris import remove_debris
+from pipelines.farm import remove_farm_damage
+from pipelines.japanese import japanese_reading
+from pipelines.kangxi import unify_radicals
+from pipelines.latin_view import repair_latin_view
+from pipelines.limits import note
+from pipelines.mojibake import cut_unresolved_mojibake, might_be_mojibake, repair_mojibake
+from pipelines.simplify import fix_stray_traditional, to_simplified
+from pipelines.squashed import published_date, repair_dates  # noqa: F401 (published_date: metadata reads it here)
 
 # -- 2. pinyin annotations ---------------------------------------------------------------------
 TONE_MARKS = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
+# Farms also leave a space inside the brackets: (huì ), ( huì).
 ANNOTATED = re.compile(
-    rf"([\u3400-\u4dbf\u4e00-\u9fff])((?:[(（][a-zü{TONE_MARKS}:]{{1,7}}[1-5]?[)）])+)", re.IGNORECASE
+    rf"([\u3400-\u4dbf\u4e00-\u9fff])((?:[(（] ?[a-zü{TONE_MARKS}:]{{1,7}}[1-5]? ?[)）])+)", re.IGNORECASE
 )
-PINYIN_IN_BRACKETS = re.compile(rf"[(（][a-zA-ZüÜ{TONE_MARKS}:]{{1,7}}[1-5]?[)）]")
-BRACKETED = re.compile(r"[(（]([^()（）]*)[)）]")  # no bracket inside: linear
+PINYIN_IN_BRACKETS = re.compile(rf"[(（] ?[a-zA-ZüÜ{TONE_MARKS}:]{{1,7}}[1-5]? ?[)）]")
+BRACKETED = re.compile(r"[(（] ?([^()（） ]*) ?[)）]")  # no bracket inside: linear
+# A reading whose opening bracket was lost (动dòng)): removed when it is a reading of the
+# character before it.
+OPEN_LOST = re.compile(rf"([\u3400-\u4dbf\u4e00-\u9fff])([a-zü{TONE_MARKS}]{{1,7}}) ?[)）]")
 UNTONE = str.maketrans(
     {**{c: "aeiouü"[i // 4] if i < 24 else "nnnm"[i - 24] for i, c in enumerate(TONE_MARKS)}, "v": "ü"}
 )
@@ -66,7 +83,9 @@ def toned_syllables() -> frozenset[str]:
 # A tone-marked reading after something that is not a hanzi: the annotated character itself
 # was destroyed upstream (seen in seed 004: 網 -> "\ue47f\ue195W(wǎng)"). Real text never
 # puts tone-marked pinyin in brackets, so the annotation goes too.
-ORPHAN_ANNOTATION = re.compile(rf"(?<=[^\s\u3400-\u4dbf\u4e00-\u9fff])[(（]([a-zü{TONE_MARKS}]{{1,7}})[)）]")
+ORPHAN_ANNOTATION = re.compile(
+    rf"(?<=[^\s\u3400-\u4dbf\u4e00-\u9fff])[(（] ?([a-zü{TONE_MARKS}]{{1,7}}) ?[)）]"
+)
 
 
 def remove_annotations(text: str) -> tuple[str, int]:
@@ -84,45 +103,56 @@ def remove_annotations(text: str) -> tuple[str, int]:
     def strip(match: re.Match) -> str:
         nonlocal removed
         char, brackets = match.groups()
-        annotations = BRACKETED.findall(brackets)
-        if all(is_reading(char, a) for a in annotations):
-            removed += len(annotations)
+        annotations = list(BRACKETED.finditer(brackets))
+        readings = 0
+        while readings < len(annotations) and is_reading(char, annotations[readings].group(1)):
+            readings += 1
+        if not readings:
+            return match.group()
+        removed += readings
+        rest = brackets[annotations[readings].start() :] if readings < len(annotations) else ""
+        return char + rest  # a bracket after the readings ((PPP)) is the page's own
+
+    def open_lost(match: re.Match) -> str:
+        nonlocal removed
+        char, letters = match.groups()
+        if is_reading(char, letters):
+            removed += 1
             return char
         return match.group()
 
+    def cut_off(match: re.Match) -> str:
+        nonlocal removed
+        if match.group(1) in syllable_prefixes():
+            removed += 1
+            return ""
+        return match.group()
+
     text = ANNOTATED.sub(strip, text)
-    return ORPHAN_ANNOTATION.sub(orphan, text), removed
+    text = OPEN_LOST.sub(open_lost, text) if removed else text
+    text = ORPHAN_ANNOTATION.sub(orphan, text)
+    if removed >= CUT_OFF_EVIDENCE:  # a page full of readings: a cut-off one after debris goes too
+        text = CUT_OFF_READING.sub(cut_off, text)
+    return text, removed
 
 
-# -- 3. Traditional -> Simplified --------------------------------------------------------------
-TRADITIONAL_SHARE = 0.02  # of hanzi that only Traditional text uses; clean Simplified pages: 0
-SAMPLE = 10_000  # characters looked at to decide
+# A reading cut short after something that is not a hanzi ((sh) where 是(shì) lost its
+# character), on a page that shows many readings: two to six letters that begin a pinyin
+# syllable ((kg), (km) begin none).
+CUT_OFF_READING = re.compile(r"(?<=[^\s\u3400-\u4dbf\u4e00-\u9fff(（])[(（]([a-z]{2,6})[)）]")
+CUT_OFF_EVIDENCE = 5
 
 
 @cache
-def t2s():
-    import opencc
+def syllable_prefixes() -> frozenset[str]:
+    """Every beginning (two letters or more) of a toneless pinyin syllable."""
+    from pypinyin.pinyin_dict import pinyin_dict
 
-    return opencc.OpenCC("t2s")
-
-
-@cache
-def traditional_only() -> re.Pattern:
-    """Matches a common character that t2s would change: only Traditional text uses it."""
-    chars = sorted(ch for ch in common_hanzi() if t2s().convert(ch) != ch)
-    return re.compile("[" + "".join(chars) + "]")
+    syllables = {s.translate(UNTONE) for readings in pinyin_dict.values() for s in readings.split(",")}
+    return frozenset(s[:n] for s in syllables for n in range(2, len(s) + 1))
 
 
-def to_simplified(text: str) -> tuple[str, int]:
-    sample = text[:SAMPLE]
-    hanzi = len(HANZI.findall(sample))
-    if not hanzi or len(traditional_only().findall(sample)) < TRADITIONAL_SHARE * hanzi:
-        return text, 0
-    converted = t2s().convert(text)
-    if len(converted) != len(text):  # OpenCC maps characters one to one; never trust otherwise
-        return converted, sum(1 for _ in HANZI.finditer(text))
-    return converted, sum(a != b for a, b in zip(text, converted, strict=True))
-
+# -- 3. Traditional -> Simplified: pipelines.simplify ------------------------------------------
 
 # -- 4. noise ----------------------------------------------------------------------------------
 # Zero-width characters, and private-use ones (GBK user-defined areas: never real text).
@@ -162,61 +192,15 @@ def replace_outside_blank_cells(text: str, replacement: str) -> tuple[str, int]:
     return "".join([*out, part]), changes + n
 
 
-# -- 5. squashed dates -------------------------------------------------------------------------
-PUBLISHED = re.compile(
-    r"(?<![\u4e00-\u9fff])(?:发布|發布|更新)?(?:时间|時間|日期)\s*[:：]\s*(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})"
-)
-# Not inside a URL, a file name or an identifier (t20130117_80725.htm): no ASCII word
-# character, slash, dot or hyphen on either side.
-SQUASHED_DATE = re.compile(r"(?<![A-Za-z0-9_/.\-=])(20\d{2})(\d{2,4})(?![\d.A-Za-z_/\-])")
+# -- 5. squashed dates and document numbers: pipelines.squashed --------------------------------
 
 
-def published_date(text: str) -> date | None:
-    """The page's own publish date, from its header line (发布时间:YYYY-MM-DD)."""
-    match = PUBLISHED.search(text)
-    if not match:
-        return None
-    try:
-        return date(*map(int, match.groups()))
-    except ValueError:
-        return None
+def might_be_japanese(text: str) -> bool:
+    """Kana, or the rare hanzi of a mis-read page: the cheap test before the real one."""
+    return KANA.search(text) is not None or might_be_mojibake(text)
 
 
-def date_readings(year: int, digits: str) -> list[date]:
-    out = []
-    for split in range(1, len(digits)):
-        month, day = digits[:split], digits[split:]
-        if len(month) > 2 or len(day) > 2 or month.startswith("0") and len(month) == 1:
-            continue
-        try:
-            out.append(date(year, int(month), int(day)))
-        except ValueError:
-            continue
-    return out
-
-
-def repair_dates(text: str, published: date | None = None) -> tuple[str, int]:
-    if not SQUASHED_DATE.search(text):
-        return text, 0
-    published = published or published_date(text)
-    if published is None:
-        return text, 0
-    earliest = published - timedelta(days=366)
-    repaired = 0
-
-    def fix(match: re.Match) -> str:
-        nonlocal repaired
-        if match.start() and (text[match.start() - 1].isdigit() or text[match.start() - 1] == "."):
-            return match.group()
-        year, digits = int(match.group(1)), match.group(2)
-        plausible = [d for d in date_readings(year, digits) if earliest <= d <= published]
-        if len(plausible) != 1:
-            return match.group()
-        repaired += 1
-        d = plausible[0]
-        return f"{d.year}年{d.month}月{d.day}日"
-
-    return SQUASHED_DATE.sub(fix, text), repaired
+KANA = re.compile(r"[\u3041-\u3096\u30a1-\u30fa]")
 
 
 # -- the pipeline ------------------------------------------------------------------------------
@@ -230,19 +214,38 @@ class Degarbled:
 
 
 TRANSFORMS: list[tuple[str, Callable[[str], tuple[str, int]]]] = [
-    ("mojibake", repair_mojibake),
+    ("mojibake", repair_mojibake),  # the record of every page starts with these two
     ("mojibake_unresolved", cut_unresolved_mojibake),
+    ("radicals", unify_radicals),
+    ("latin_view", repair_latin_view),
+    ("farm", remove_farm_damage),
     ("annotations", remove_annotations),
     ("traditional", to_simplified),
+    ("stray_traditional", fix_stray_traditional),
     ("noise", remove_noise),
+    ("debris", remove_debris),
     ("dates", repair_dates),
 ]
 
 
+# What a page that is not Chinese still gets: nothing that would read it as Chinese.
+NOT_CHINESE_TRANSFORMS = [(name, t) for name, t in TRANSFORMS if name in ("radicals", "noise")]
+
+
 def degarble(text: str) -> Degarbled:
-    """Run every transform in order; the record lists each with its number of changes."""
+    """Run every transform in order; the record lists each with its number of changes.
+
+    A Japanese page (pipelines.japanese) gets a problem line and only the transforms that do
+    not read it as Chinese; its record says `not_chinese`."""
     record = []
-    for name, transform in TRANSFORMS:
+    transforms = TRANSFORMS
+    if might_be_japanese(text):
+        reason = japanese_reading(text)
+        if reason:
+            note(reason)
+            record.append({"name": "not_chinese", "count": 1})
+            transforms = NOT_CHINESE_TRANSFORMS
+    for name, transform in transforms:
         text, count = transform(text)
         record.append({"name": name, "count": count})
     return Degarbled(text, record)

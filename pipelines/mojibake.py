@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 
 from pipelines.hanzi import common_hanzi, hanzi_score, uncommon_hanzi
+from pipelines.latin_view import LENIENT_SIGN, lenient_view_page
 from pipelines.limits import MAX_HOLE_CANDIDATES, MAX_PAGE_CANDIDATES, note
 
 # A run of non-ASCII characters is the unit of repair: UTF-8 read as GBK turns every non-ASCII
@@ -36,17 +37,53 @@ PLAUSIBLE_SYMBOL = re.compile(r"[\u00a0-\u00ff\u2010-\u2027\u3000-\u301f\uff01-\
 
 
 def _mojibake_bytes(run: str) -> list[int | None] | None:
-    """The bytes a GBK decoder read to produce `run`; each U+FFFD stands for one lost byte."""
+    """The bytes a GBK decoder read to produce `run`; each U+FFFD stands for one lost byte.
+
+    A browser's GBK decoder (WHATWG gb18030) and Windows' cp936 read byte 0x80 as `€`, which
+    GB18030 itself encodes as A2 E3; UTF-8 puts 0x80 after every character ending in it
+    (一 is E4 B8 80), so `€` stands for 0x80 here. Private-use characters (user-defined
+    pairs, which browsers keep) go back to their pairs through GB18030 as they should."""
     raw: list[int | None] = []
     for char in run:
         if char == "\ufffd":
             raw.append(None)
             continue
+        if char == "€":  # 0x80 or A2 E3: told apart by the UTF-8 around it (below)
+            raw.append(EURO)
+            continue
         try:
             raw.extend(char.encode("gb18030"))
         except UnicodeEncodeError:
             return None
-    return raw
+    return _resolve_euro(raw) if EURO in raw else raw
+
+
+EURO = -1  # a `€` not yet told apart
+
+
+def _resolve_euro(raw: list[int | None]) -> list[int | None]:
+    """Each `€` is byte 0x80 or the pair A2 E3 (GB18030's own €: a UTF-8 continuation byte,
+    then a lead). Both start with a continuation byte; the pair is the one that fits where one
+    continuation byte is missing and more continuation bytes follow."""
+    out: list[int | None] = []
+    need = 0  # continuation bytes the current UTF-8 character still needs
+    for i, byte in enumerate(raw):
+        if byte == EURO:
+            following = raw[i + 1] if i + 1 < len(raw) else None
+            next_continues = following == EURO or (following is not None and 0x80 <= following < 0xC0)
+            if need == 1 and next_continues:
+                out += [0xA2, 0xE3]
+                need = 2
+                continue
+            byte = 0x80
+        out.append(byte)
+        if byte is None:
+            need = max(0, need - 1)
+        elif 0x80 <= byte < 0xC0:
+            need = max(0, need - 1)
+        else:
+            need = 1 if 0xC0 <= byte < 0xE0 else 2 if 0xE0 <= byte < 0xF0 else 3 if 0xF0 <= byte < 0xF8 else 0
+    return out
 
 
 @cache
@@ -58,8 +95,11 @@ def _gbk_pair_valid(lead: int, trail: int) -> bool:
         return False
 
 
-def _could_be_lost(byte: int, following: int | None) -> bool:
-    """Would a GBK decoder have dropped `byte` (as U+FFFD) when `following` came next?"""
+def _could_be_lost(byte: int, following: int | None, browser: bool = False) -> bool:
+    """Would a GBK decoder have dropped `byte` (as U+FFFD) when `following` came next?
+    A browser's decoder never drops 0x80 (it reads it as `€`)."""
+    if browser and byte == 0x80:
+        return False
     if byte in (0x80, 0xFF) or following is None:
         return True
     return not _gbk_pair_valid(byte, following)
@@ -68,8 +108,9 @@ def _could_be_lost(byte: int, following: int | None) -> bool:
 class _Budget:
     """Candidate characters a page may still try."""
 
-    def __init__(self) -> None:
+    def __init__(self, browser: bool = False) -> None:
         self.left = MAX_PAGE_CANDIDATES
+        self.browser = browser  # the page was read by a browser's decoder (it shows `€`)
 
     def take(self, count: int) -> bool:
         if count > MAX_HOLE_CANDIDATES:
@@ -117,7 +158,7 @@ def _char_candidates(
     for j, span in enumerate(spans, start=i):
         if raw[j] is None:  # a hole: its span is a range
             following = raw[j + 1] if j + 1 < n else after
-            spans[j - i] = _lost_candidates(span.start, span.stop, following)
+            spans[j - i] = _lost_candidates(span.start, span.stop, following, budget.browser)
     count = 1
     for span in spans:
         count *= len(span)
@@ -129,9 +170,11 @@ def _char_candidates(
 
 
 @cache
-def _lost_candidates(start: int, stop: int, following: int | None) -> tuple[int, ...]:
+def _lost_candidates(start: int, stop: int, following: int | None, browser: bool) -> tuple[int, ...]:
     """The bytes of range(start, stop) a GBK decoder would have lost before `following`."""
-    return tuple(b for b in range(start, stop) if _could_be_lost(b, following)) or tuple(range(start, stop))
+    return tuple(b for b in range(start, stop) if _could_be_lost(b, following, browser)) or tuple(
+        range(start, stop)
+    )
 
 
 # The same holes come back from run to run and page to page. Each entry is at most
@@ -158,7 +201,7 @@ def _utf8_with_holes(
     holes that leave a choice), or None if the bytes are not UTF-8."""
     out: list[str] = []
     holes: list[tuple[int, str]] = []
-    i = 0
+    i = invalid = 0
     while i < len(raw):
         byte = raw[i]
         if byte is not None and byte < 0x80:
@@ -167,7 +210,16 @@ def _utf8_with_holes(
             continue
         found = _char_candidates(raw, i, after, budget)
         if found is None:
-            return None
+            # Not UTF-8 here: a byte was lost before the GBK decoder saw the page (no U+FFFD
+            # marks it). UTF-8 resynchronises at the next lead byte: one character is lost.
+            invalid += 1
+            if invalid * 20 > len(raw):
+                return None  # not UTF-8 at all
+            out.append("\ufffd")
+            i += 1
+            while i < len(raw) and (raw[i] is None or 0x80 <= raw[i] < 0xC0):
+                i += 1
+            continue
         chars, length = found
         if len(chars) > 1:
             holes.append((len(out), chars))
@@ -212,6 +264,10 @@ def _undo_rounds(run: str, after: str, budget: _Budget) -> _Decoded | None:
         first = first or result
         if result.certain_hanzi and result.score >= GOOD_SCORE:
             return result
+        for index, options in holes:
+            # A hole of an inner round: U+FFFD or € most likely (the outer round's decoder made
+            # them), else a character whose two GBK bytes the next round must guess.
+            chars[index] = next((ch for ch in "\ufffd€" if ch in options), "\ufffd\ufffd")
         current = "".join(chars)
     return first
 
@@ -226,6 +282,12 @@ def _fill_holes(decoded: _Decoded, before: str, after: str, pairs: Counter, seen
         options = _plausible(options)
         left = "".join(chars[max(0, index - 2) : index]) or before
         right = "".join(chars[index + 1 : index + 3]) or after
+        by_context = _by_context(options, left[-1:], right[:1]) or _closing(
+            options, "".join(chars[max(0, index - 60) : index])
+        )
+        if by_context:
+            chars[index] = by_context
+            continue
         l1, l2, r1, r2 = left[-1:], left[-2:], right[:1], right[:2]
         # The lost byte is mostly the last of a run, so the left neighbours say the most. Each
         # measure in turn decides among those the previous ones left tied, the first of the
@@ -233,13 +295,56 @@ def _fill_holes(decoded: _Decoded, before: str, after: str, pairs: Counter, seen
         tied = _first_best(options, [1000 * pairs.get((l1, ch), 0) + get(l1 + ch, 0) + get(l2 + ch, 0)
                                      + get(l1 + ch + r1, 0) for ch in options])  # fmt: skip
         if len(tied) > 1:
-            tied = _first_best(tied, [1000 * pairs.get((ch, r1), 0) + get(ch + r1, 0) + get(ch + r2, 0) for ch in tied])
+            tied = _first_best(
+                tied, [1000 * pairs.get((ch, r1), 0) + get(ch + r1, 0) + get(ch + r2, 0) for ch in tied]
+            )
         if len(tied) > 1:
             tied = _first_best(tied, [seen.get(ch, 0) for ch in tied])
         if len(tied) > 1:
             tied = _first_best(tied, [get(ch, 0) for ch in tied])
         chars[index] = tied[0]
     return "".join(chars)
+
+
+# What follows a number in a report: units, counters and date parts, most used first.
+AFTER_DIGIT = "号年月日件个条人次项份家万元天期批类名位篇%"
+
+
+# The words of a portal page's chrome, which stand alone between tags and line ends, where a
+# byte is lost and no neighbour tells the word (jieba would prefer 首都, 打击, 关键).
+PAGE_CHROME = frozenset(
+    {"首页", "打印", "关闭", "返回", "登录", "注册", "注销", "搜索", "更多", "收藏", "分享", "字号"}
+)
+
+
+def _by_context(options: str, left: str, right: str) -> str | None:
+    """The lost character where its neighbours leave one reading: a byte is mostly lost
+    before ASCII, so beside digits, spaces and line ends; there the page's pairs and jieba's
+    words (of hanzi) say nothing, while the layout of report text does."""
+    chrome = next((ch for ch in options if left + ch in PAGE_CHROME), None)
+    if chrome:
+        return chrome  # 首页 before a line end, not the commoner 首都
+    if left in "(（" and right in ")）" and left and right:
+        return next((ch for ch in "一二三四五六七八九十" if ch in options), None)  # 第(一)项
+    if right in "(（" and right and "第" in options:
+        return "第"
+    if left.isdigit() and right.isdigit() and "〕" in options:
+        return "〕"  # 〔2021〕30号
+    if right.isdigit() and "〔" in options and not left.isdigit():
+        return "〔"
+    if left.isdigit():
+        return next((ch for ch in AFTER_DIGIT if ch in options), None)
+    if right in ("", "\n", " ", "<") and "。" in options:
+        return "。"
+    return None
+
+
+def _closing(options: str, left: str) -> str | None:
+    """》 or 」 where the text before opened one and did not close it."""
+    for opening, closing in ("《》", "「」", "『』", "【】"):
+        if closing in options and left.rfind(opening) > left.rfind(closing):
+            return closing
+    return None
 
 
 @lru_cache(maxsize=512)  # options are the cached strings of _utf8_decodings
@@ -270,11 +375,13 @@ def repair_mojibake(text: str) -> tuple[str, int]:
     if not might_be_mojibake(text):
         return text, 0
     found = []
-    budget = _Budget()
+    looks_chinese = []
+    budget = _Budget(browser="€" in text)
     for match in MOJIBAKE_RUN.finditer(text):
         run = match.group()
-        if not might_be_mojibake(run) or hanzi_score(run)[0] >= GOOD_SCORE:
-            continue  # reads as Chinese already
+        if "\ufffd" not in run and (not might_be_mojibake(run) or hanzi_score(run)[0] >= GOOD_SCORE):
+            looks_chinese.append(match)  # reads as Chinese already
+            continue
         after = text[match.end() : match.end() + 1]
         decoded = _undo_rounds(run, after, budget)
         if decoded is not None:
@@ -282,6 +389,19 @@ def repair_mojibake(text: str) -> tuple[str, int]:
     judged = [(m, d) for m, d in found if d.certain_hanzi and d.score >= GOOD_SCORE]
     if not judged:
         return text, 0
+    # On a page of mojibake, a short run of common-looking characters (鎬昏 for 总计) is
+    # mojibake too when its bytes are whole UTF-8 of common hanzi: GBK text that is not
+    # mojibake almost never re-encodes to valid UTF-8.
+    for match in looks_chinese:
+        decoded = _undo_rounds(match.group(), "", budget) if not _never_utf8(match.group()) else None
+        if (
+            decoded is not None
+            and not decoded.holes
+            and decoded.certain_hanzi
+            and decoded.score >= GOOD_SCORE
+        ):
+            found.append((match, decoded))
+    found.sort(key=lambda item: item[0].start())
     seen = Counter(ch for _, d in judged for ch in d.certain)
     pairs: Counter = Counter()
     for match, decoded in judged:
@@ -301,6 +421,13 @@ def repair_mojibake(text: str) -> tuple[str, int]:
     return "".join(pieces) + text[last:], changed
 
 
+def _never_utf8(run: str) -> bool:
+    """A quick no: UTF-8 read as GBK never makes a first character whose lead byte is not a
+    UTF-8 lead byte (C2-F4)."""
+    first = run[0].encode("gb18030", "ignore")[:1]
+    return not first or not 0xC2 <= first[0] <= 0xF4
+
+
 @cache
 def rare_hanzi() -> re.Pattern:
     """A hanzi that lowers a run's hanzi_score: uncommon, or a compatibility ideograph."""
@@ -314,12 +441,15 @@ def cut_unresolved_mojibake(text: str) -> tuple[str, int]:
     removed = 0
 
     rare = rare_hanzi()
+    latin_page = lenient_view_page(text)
 
     def cut(match: re.Match) -> str:
         nonlocal removed
         run = match.group()
         if "\ufffd" not in run and not rare.search(run):
             return run  # its hanzi (if any) are all common: it scores 1 and stays
+        if latin_page and LENIENT_SIGN.search(run):
+            return run  # GBK through a Latin view, not UTF-8 read as GBK: latin_view's
         score, count = hanzi_score(run)
         if count >= 6 and score < 0.5 or "\ufffd" in run and score < GOOD_SCORE:
             removed += len(run)
