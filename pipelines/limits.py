@@ -33,6 +33,14 @@ MAX_NESTING = 2000
 # count or amount a disclosure report prints; it is left out, never stored or summed.
 MAX_COUNT = Decimal(10) ** 9
 MAX_AMOUNT = Decimal(10) ** 12
+# Files (PDF, Office, images; pipelines.file_dispatch): pages of a PDF read (a report has ~10-30;
+# the rest of a 500-page file is not read), pages given to OCR (seconds each), bytes a DOCX or
+# XLSX may inflate to (a zip bomb is refused before it is opened), and seconds for one external
+# program (pdftotext, tesseract on a page, LibreOffice converting a DOC).
+MAX_FILE_PAGES = 100
+MAX_OCR_PAGES = 30
+MAX_UNZIPPED_BYTES = 200 * 2**20
+SUBPROCESS_TIMEOUT = 60
 # Problem lines noted for one page.
 MAX_PROBLEMS = 100
 
