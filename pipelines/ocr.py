@@ -192,7 +192,13 @@ def dark_runs(ink: np.ndarray, min_length: int) -> list[tuple[int, int, int]]:
 
 def ruled_tables(pixels: np.ndarray) -> list:
     """The ruled tables of a page image, as pdfplumber Table objects (cells in pixels)."""
-    from pdfplumber.table import Table, cells_to_tables, edges_to_intersections, intersections_to_cells, merge_edges
+    from pdfplumber.table import (
+        Table,
+        cells_to_tables,
+        edges_to_intersections,
+        intersections_to_cells,
+        merge_edges,
+    )
 
     ink = pixels < DARK
     length = max(20, int(MIN_RULE * pixels.shape[1]))

@@ -38,11 +38,12 @@ def read_pdf(body: bytes) -> FileReading:
     reading = FileReading("pdfplumber")
     try:
         pdf = pdfplumber.open(io.BytesIO(body))
-    except PDFPasswordIncorrect:
-        reading.problems.append("unreadable file: the PDF is encrypted (a password is needed to open it)")
-        return reading
-    except Exception as error:
-        reading.problems.append(f"unreadable file: the PDF is damaged ({type(error).__name__}: {str(error)[:200]})")
+    except Exception as error:  # pdfplumber wraps pdfminer's errors: the cause tells
+        causes = [error, error.__cause__, *error.args]
+        if any(isinstance(cause, PDFPasswordIncorrect) for cause in causes):
+            reading.problems.append("unreadable file: the PDF is encrypted (a password is needed to open it)")
+        else:
+            reading.problems.append(f"unreadable file: the PDF is damaged ({type(error).__name__}: {str(error)[:200]})")
         return reading
     with pdf:
         pages = pdf.pages
