@@ -16,6 +16,7 @@ Bounded: MAX_OCR_PAGES pages, SUBPROCESS_TIMEOUT seconds per page.
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 
 import numpy as np
@@ -65,43 +66,39 @@ def ocr_image(body: bytes) -> FileReading:
 
 
 def ocr_page(reading: FileReading, image, page: int, to_points: float) -> None:
-    """One page image into the reading; boxes in PDF points (pixels for a plain image)."""
-    words = tesseract_words(image)
-    if words is None:
-        reading.problems.append(f"ocr: tesseract could not read page {page} (not installed, or over SUBPROCESS_TIMEOUT)")
-        return
+    """One page image into the reading; boxes in PDF points (pixels for a plain image).
+
+    Table cells are read apart from the page: their insides (inside the rules, which OCR
+    would read as strokes) are stacked on strips, one cell to a band, and read at once; a
+    cell with ink but no text is read again as figures. The page less its tables is read
+    for the text around them."""
+    from PIL import ImageDraw
+
     from pipelines.pdf_reader import lines_of
 
     pixels = np.asarray(image)
     tables = ruled_tables(pixels)
-    items = []
-    used: set[int] = set()
+    rest = image.copy()
     for table in tables:
-        rows: list[tuple[list, list]] = []
-        missed: list[tuple[int, int, tuple]] = []  # (row, column, box) of cells with unread ink
-        for row in table.rows:
-            texts, places = [], []
-            for box in row.cells:
-                if box is None:
-                    texts.append(None)
-                    places.append(None)
-                    continue
-                inside = [i for i, w in enumerate(words) if i not in used and centre_in(w, box)]
-                used.update(inside)
-                text = "".join(words[i]["text"] for i in sorted(inside, key=lambda i: (words[i]["line"], words[i]["x0"])))
-                if not text and inked(pixels, box):
-                    missed.append((len(rows), len(texts), box))
-                    text = UNREAD
-                texts.append(text)
-                places.append({"page": page, "bbox": [round(v * to_points, 1) for v in box]})
-            rows.append((texts, places))
-        for (r, c, _), text in zip(missed, figures(image, [box for _, _, box in missed]), strict=True):
-            if text:
-                rows[r][0][c] = text
-        items.append((table.bbox[1], "table", rows))
-    rest = [w for i, w in enumerate(words) if i not in used]
-    for line in lines_of(rest):
-        entries = [(w["text"], {"page": page, "bbox": [round(w[k] * to_points, 1) for k in ("x0", "top", "x1", "bottom")]})
+        ImageDraw.Draw(rest).rectangle(table.bbox, fill=255)
+    words = tesseract_words(rest)
+    if words is None:
+        reading.problems.append(f"ocr: tesseract could not read page {page} (not installed, or over SUBPROCESS_TIMEOUT)")
+        return
+    items = []
+    for table in tables:
+        boxes = [box for row in table.rows for box in row.cells if box is not None]
+        read = dict(zip(boxes, strip_texts(image, boxes), strict=True))
+        figures = [box for box in boxes if figure_like(read[box]) and inked(pixels, box)]
+        for box, text in zip(figures, strip_texts(image, figures, FIGURES, scale=2), strict=True):
+            read[box] = text if FIGURE.fullmatch(text) else UNREAD
+        rows = [([None if box is None else read[box] for box in row.cells],
+                 [None if box is None else {"page": page, "bbox": [round(v * to_points, 1) for v in box]}
+                  for box in row.cells]) for row in table.rows]  # fmt: skip
+        items.append((table.bbox[1] * to_points, "table", rows))
+    in_points = [{**w, **{k: w[k] * to_points for k in ("x0", "top", "x1", "bottom")}} for w in words]
+    for line in lines_of(in_points):
+        entries = [(w["text"], {"page": page, "bbox": [round(w[k], 1) for k in ("x0", "top", "x1", "bottom")]})
                    for w in line]  # fmt: skip
         items.append((line[0]["top"], "words", entries))
     for _, kind, item in sorted(items, key=lambda item: item[0]):
@@ -114,29 +111,48 @@ def ocr_page(reading: FileReading, image, page: int, to_points: float) -> None:
     reading.pages += 1
 
 
-def figures(image, boxes: list[tuple]) -> list[str]:
-    """Second look at cells whose ink the page's OCR read nothing from (a lone "0" in a ruled
-    cell is often dropped): the cells' insides stacked on one strip, read at once as figures.
-    "" for a cell still unread."""
+# Cells chi_sim read as figures, or as a character a lone figure is misread as, or as nothing
+# though inked, are read again by the English model limited to figures, at twice the size
+# (chi_sim reads "1" as 工 and "11" as 1 in common fonts; eng at that size reads them right).
+DIGIT_LOOKALIKES = "工丨|lI一口〇OoDQ业"
+FIGURE_LIKE = re.compile(rf"[\d.,\-{DIGIT_LOOKALIKES}]{{0,12}}")
+FIGURE = re.compile(r"-?\d+(?:\.\d+)?")
+FIGURES = ("eng", ("-c", "tessedit_char_whitelist=0123456789.-"))
+
+
+def figure_like(text: str) -> bool:
+    return FIGURE_LIKE.fullmatch(text) is not None
+STRIP_HEIGHT = 8000  # pixels of one strip of cells handed to tesseract
+
+
+def strip_texts(image, boxes: list[tuple], how: tuple[str, tuple] = (LANGUAGES, ()), scale: int = 1) -> list[str]:
+    """The text of each box, its inside (within the rules) read on a strip of cells, one cell
+    to a band with a blank gap around it; "" where nothing was read."""
     from PIL import Image
 
-    if not boxes:
-        return []
-    crops = [image.crop((int(x0) + 4, int(top) + 4, int(x1) - 3, int(bottom) - 3)) for x0, top, x1, bottom in boxes]
+    texts: list[str] = []
     gap = 30
-    strip = Image.new("L", (max(c.width for c in crops) + 2 * gap, sum(c.height + gap for c in crops) + gap), 255)
-    slots, y = [], gap
-    for crop in crops:
-        strip.paste(crop, (gap, y))
-        slots.append((y, y + crop.height))
-        y += crop.height + gap
-    words = tesseract_words(strip, languages="eng", psm="6", extra=("-c", "tessedit_char_whitelist=0123456789.-"))
-    texts = [""] * len(boxes)
-    for word in words or []:
-        middle = (word["top"] + word["bottom"]) / 2
-        for n, (top, bottom) in enumerate(slots):
-            if top - gap / 2 <= middle <= bottom + gap / 2:
-                texts[n] += word["text"]
+    batch: list = []
+    for n, (x0, top, x1, bottom) in enumerate(boxes):
+        crop = image.crop((int(x0) + 4, int(top) + 4, int(x1) - 3, int(bottom) - 3))
+        batch.append(crop if scale == 1 else crop.resize((crop.width * scale, crop.height * scale), Image.LANCZOS))
+        if n + 1 < len(boxes) and sum(c.height + gap for c in batch) < STRIP_HEIGHT:
+            continue
+        strip = Image.new("L", (max(c.width for c in batch) + 2 * gap, sum(c.height + gap for c in batch) + gap), 255)
+        slots, y = [], gap
+        for crop in batch:
+            strip.paste(crop, (gap, y))
+            slots.append((y, y + crop.height))
+            y += crop.height + gap
+        found = [""] * len(batch)
+        words = tesseract_words(strip, languages=how[0], extra=how[1]) or []
+        for word in sorted(words, key=lambda w: (w["line"], w["x0"])):
+            middle = (word["top"] + word["bottom"]) / 2
+            for k, (top_, bottom_) in enumerate(slots):
+                if top_ - gap / 2 <= middle <= bottom_ + gap / 2:
+                    found[k] += word["text"]
+        texts += found
+        batch = []
     return texts
 
 
@@ -208,6 +224,11 @@ def ruled_tables(pixels: np.ndarray) -> list:
               for c, s, e in dark_runs(ink.T, length)]  # fmt: skip
     if len(edges) > 20_000:  # a photo or a dark page, not rules
         return []
+    vertical = [e for e in edges if e["orientation"] == "v"]
+    if vertical:  # a table cut by a page break often lacks its closing rule: the verticals' ends stand in
+        left, right = min(e["x0"] for e in vertical), max(e["x0"] for e in vertical)
+        for y in (min(e["top"] for e in vertical), max(e["bottom"] for e in vertical)):
+            edges.append({"orientation": "h", "x0": left, "x1": right, "top": y, "bottom": y, "width": right - left, "height": 0})
     edges = merge_edges(edges, snap_x_tolerance=4, snap_y_tolerance=4, join_x_tolerance=4, join_y_tolerance=4)
     cells = intersections_to_cells(edges_to_intersections(edges, 3, 3))
     return [Table(None, group) for group in cells_to_tables(cells) if len(group) > 1]
