@@ -23,6 +23,7 @@ import numpy as np
 
 from pipelines.file_reading import FileReading
 from pipelines.limits import MAX_OCR_PAGES, SUBPROCESS_TIMEOUT
+from pipelines.pdf_reader import EDGE_BAND, assemble, lines_of
 
 OCR_DPI = 200
 DARK = 140  # grey level below which a pixel is ink
@@ -44,9 +45,11 @@ def ocr_pdf(body: bytes, pages: int) -> FileReading:
     if count > MAX_OCR_PAGES:
         reading.problems.append(f"limit: {count} pages need OCR; read the first MAX_OCR_PAGES ({MAX_OCR_PAGES})")
         count = MAX_OCR_PAGES
+    layout = []
     for n in range(count):
         image = document[n].render(scale=OCR_DPI / 72).to_pil().convert("L")
-        ocr_page(reading, image, n + 1, 72 / OCR_DPI)
+        layout.append(ocr_page(reading, image, n + 1, 72 / OCR_DPI))
+    assemble(reading, layout)
     return reading
 
 
@@ -60,21 +63,20 @@ def ocr_image(body: bytes) -> FileReading:
     except Exception as error:  # damaged image, or over Pillow's decompression-bomb limit
         reading.problems.append(f"unreadable file: the image cannot be decoded ({type(error).__name__}: {str(error)[:200]})")
         return reading
-    for n, frame in enumerate(frames):
-        ocr_page(reading, frame, n + 1, 1.0)
+    assemble(reading, [ocr_page(reading, frame, n + 1, 1.0) for n, frame in enumerate(frames)])
     return reading
 
 
-def ocr_page(reading: FileReading, image, page: int, to_points: float) -> None:
-    """One page image into the reading; boxes in PDF points (pixels for a plain image).
+def ocr_page(reading: FileReading, image, page: int, to_points: float) -> list[tuple[str, object, float]]:
+    """One page image's layout as pipelines.pdf_reader.page_layout gives it (tables, lines,
+    header and footer lines), boxes in PDF points (pixels for a plain image); `assemble` then
+    drops running headers and joins tables over page breaks as for a drawn PDF.
 
     Table cells are read apart from the page: their insides (inside the rules, which OCR
     would read as strokes) are stacked on strips, one cell to a band, and read at once; a
     cell with ink but no text is read again as figures. The page less its tables is read
     for the text around them."""
     from PIL import ImageDraw
-
-    from pipelines.pdf_reader import lines_of
 
     pixels = np.asarray(image)
     tables = ruled_tables(pixels)
@@ -84,31 +86,32 @@ def ocr_page(reading: FileReading, image, page: int, to_points: float) -> None:
     words = tesseract_words(rest)
     if words is None:
         reading.problems.append(f"ocr: tesseract could not read page {page} (not installed, or over SUBPROCESS_TIMEOUT)")
-        return
-    items = []
+        return []
+    items: list[tuple[str, object, float]] = []
     for table in tables:
         boxes = [box for row in table.rows for box in row.cells if box is not None]
         read = dict(zip(boxes, strip_texts(image, boxes), strict=True))
         figures = [box for box in boxes if figure_like(read[box]) and inked(pixels, box)]
         for box, text in zip(figures, strip_texts(image, figures, FIGURES, scale=2), strict=True):
             read[box] = text if FIGURE.fullmatch(text) else UNREAD
-        rows = [([None if box is None else read[box] for box in row.cells],
+        rows = [([None if box is None else label_numbering(read[box]) for box in row.cells],
                  [None if box is None else {"page": page, "bbox": [round(v * to_points, 1) for v in box]}
                   for box in row.cells]) for row in table.rows]  # fmt: skip
-        items.append((table.bbox[1] * to_points, "table", rows))
+        items.append(("table", rows, table.bbox[1] * to_points))
     in_points = [{**w, **{k: w[k] * to_points for k in ("x0", "top", "x1", "bottom")}} for w in words]
+    height = image.height * to_points
     for line in lines_of(in_points):
         entries = [(w["text"], {"page": page, "bbox": [round(w[k], 1) for k in ("x0", "top", "x1", "bottom")]})
                    for w in line]  # fmt: skip
-        items.append((line[0]["top"], "words", entries))
-    for _, kind, item in sorted(items, key=lambda item: item[0]):
-        if kind == "table":
-            reading.new_table()
-            for texts, places in item:
-                reading.row(texts, places)
-        else:
-            reading.words_row(item)
-    reading.pages += 1
+        edge = line[0]["top"] < EDGE_BAND * height or line[0]["bottom"] > (1 - EDGE_BAND) * height
+        items.append(("edge" if edge else "words", entries, line[0]["top"]))
+    return sorted(items, key=lambda item: item[2])
+
+
+def label_numbering(text: str) -> str:
+    """A label's numbering as OCR misreads it: "工." for "1.", "1申请人…" for "1.申请人…"."""
+    text = re.sub(r"^[工丨|lI]([.、．])", r"1\1", text)
+    return re.sub(r"^(\d)(?=[\u4e00-\u9fff]{5})", r"\1.", text)
 
 
 # Cells chi_sim read as figures, or as a character a lone figure is misread as, or as nothing

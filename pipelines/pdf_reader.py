@@ -106,9 +106,15 @@ def page_layout(page) -> list[tuple[str, object, float]]:
 
 
 def lines_of(words: list[dict]) -> list[list[dict]]:
-    """Words grouped into lines (tops within LINE_TOLERANCE) and joined where they touch."""
+    """Words grouped into lines (tops within LINE_TOLERANCE, or OCR's own line of each word)
+    and joined where they touch."""
     lines: list[list[dict]] = []
-    for word in sorted(words, key=lambda w: (round(w["top"]), w["x0"])):
+    if words and "line" in words[0]:  # OCR: the characters of a line differ in height
+        by_line: dict = {}
+        for word in words:
+            by_line.setdefault(word["line"], []).append(word)
+        lines = sorted(by_line.values(), key=lambda line: min(w["top"] for w in line))
+    for word in [] if lines else sorted(words, key=lambda w: (round(w["top"]), w["x0"])):
         if lines and abs(lines[-1][0]["top"] - word["top"]) < LINE_TOLERANCE:
             lines[-1].append(word)
         else:
