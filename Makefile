@@ -46,12 +46,13 @@ chromium:
 
 # Debian's programs the file readers run: poppler's pdftotext (second PDF reader), tesseract
 # with its Simplified Chinese data (scans), LibreOffice without a GUI (DOC, WPS, ET), a CJK font
-# (the replica's PDFs).
+# (the replica's PDFs), and LibreOffice's Python bridge (the replica's password-protected DOC).
 office-tools:
 	command -v pdftotext >/dev/null && command -v tesseract >/dev/null && command -v soffice >/dev/null \
-	  && tesseract --list-langs 2>/dev/null | grep -q chi_sim && fc-list :lang=zh | grep -q . || \
+	  && tesseract --list-langs 2>/dev/null | grep -q chi_sim && fc-list :lang=zh | grep -q . \
+	  && /usr/bin/python3 -c "import uno" 2>/dev/null || \
 	  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y poppler-utils tesseract-ocr \
-	    tesseract-ocr-chi-sim libreoffice-writer-nogui libreoffice-calc-nogui fonts-wqy-zenhei)
+	    tesseract-ocr-chi-sim libreoffice-writer-nogui libreoffice-calc-nogui python3-uno fonts-wqy-zenhei)
 
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .

@@ -177,6 +177,14 @@ def test_an_encrypted_office_document_is_a_recorded_problem():
 
 
 @needs_office
+def test_a_password_protected_doc_is_a_recorded_problem(report):
+    body = render_attachment("doc_password", report)
+    assert file_kind(body) == "DOC"
+    problems = problems_of(body)
+    assert any("password-protected" in p for p in problems), problems
+
+
+@needs_office
 def test_a_damaged_doc_is_a_recorded_problem():
     body = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 500 + "WordDocument".encode("utf-16-le") + b"\xff" * 3000
     assert any("LibreOffice could not open it" in p for p in problems_of(body))

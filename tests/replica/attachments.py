@@ -14,6 +14,7 @@ docx         python-docx, tables with merged cells
 doc / wps    the DOCX converted by LibreOffice to Word 97 (LibreOffice cannot write WPS; a
              .wps served by a portal is most often a Word 97 file, and so is ours)
 xlsx         openpyxl, one sheet per table, merged cells
+doc_password the DOC saved under a password (LibreOffice over UNO): no reader can open it
 
 The tables are the replica's own grids (tests.replica.tables), so labels and values are the
 schema's; the prose is our own filler.
@@ -31,7 +32,7 @@ from pathlib import Path
 
 from tests.replica import tables
 
-KINDS = ("pdf", "pdf_text", "pdf_cid", "pdf_scanned", "docx", "doc", "wps", "xlsx")
+KINDS = ("pdf", "pdf_text", "pdf_cid", "pdf_scanned", "docx", "doc", "wps", "xlsx", "doc_password")
 FONT_PATHS = (
     "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
     "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
@@ -61,6 +62,8 @@ def render_attachment(kind: str, report) -> bytes:
         return converted(docx_file(report), "docx", "doc")
     if kind == "xlsx":
         return xlsx_file(report)
+    if kind == "doc_password":
+        return password_doc(docx_file(report), "replica")
     raise ValueError(f"unknown attachment kind {kind!r}; one of {KINDS}")
 
 
@@ -293,3 +296,15 @@ def converted(body: bytes, suffix: str, to: str) -> bytes:
             check=True, capture_output=True, timeout=120,
         )  # fmt: skip
         return (Path(work) / f"report.{to}").read_bytes()
+
+
+def password_doc(docx: bytes, password: str) -> bytes:
+    """`docx` saved as a Word 97 file under `password`, by Debian's python3 with python3-uno."""
+    with tempfile.TemporaryDirectory() as work:
+        source, target = Path(work) / "report.docx", Path(work) / "locked.doc"
+        source.write_bytes(docx)
+        subprocess.run(
+            ["/usr/bin/python3", str(Path(__file__).with_name("office_password.py")), str(source), str(target), password],
+            check=True, capture_output=True, timeout=120,
+        )  # fmt: skip
+        return target.read_bytes()
