@@ -38,7 +38,7 @@ MAX_AMOUNT = Decimal(10) ** 12
 # XLSX may inflate to (a zip bomb is refused before it is opened), and seconds for one external
 # program (pdftotext, tesseract on a page, LibreOffice converting a DOC).
 MAX_FILE_PAGES = 100
-MAX_OCR_PAGES = 30
+MAX_OCR_PAGES = 12
 MAX_UNZIPPED_BYTES = 200 * 2**20
 SUBPROCESS_TIMEOUT = 60
 # Problem lines noted for one page.

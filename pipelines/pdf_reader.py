@@ -53,7 +53,10 @@ def read_pdf(body: bytes) -> FileReading:
             )
             pages = pages[:MAX_FILE_PAGES]
         try:
-            layout = [page_layout(page) for page in pages]
+            layout = []
+            for page in pages:
+                layout.append(page_layout(page))
+                page.close()  # its parsed objects freed: memory stays one page deep
         except Exception as error:
             reading.problems.append(f"unreadable file: the PDF is damaged ({type(error).__name__}: {str(error)[:200]})")
             return reading
@@ -74,6 +77,7 @@ def read_pdf(body: bytes) -> FileReading:
 def page_layout(page) -> list[tuple[str, object, float]]:
     """A page's content in reading order: ("table", rows, top) and ("words", words, top) items,
     headers and footers marked ("edge", text, top) for `assemble` to judge across pages."""
+    page = page.dedupe_chars()  # bold made by printing each glyph twice reads once
     height = page.height
     tops = [e["top"] for e in page.edges if e["orientation"] == "v"]
     bottoms = [e["bottom"] for e in page.edges if e["orientation"] == "v"]
@@ -107,7 +111,8 @@ def page_layout(page) -> list[tuple[str, object, float]]:
 
 def lines_of(words: list[dict]) -> list[list[dict]]:
     """Words grouped into lines (tops within LINE_TOLERANCE, or OCR's own line of each word)
-    and joined where they touch."""
+    and joined where they nearly touch (OCR and some PDFs place each hanzi apart), never
+    where a figure meets the gap: "3 0" is two cells, not 30."""
     lines: list[list[dict]] = []
     if words and "line" in words[0]:  # OCR: the characters of a line differ in height
         by_line: dict = {}
@@ -124,7 +129,8 @@ def lines_of(words: list[dict]) -> list[list[dict]]:
         line.sort(key=lambda w: w["x0"])
         merged = [dict(line[0])]
         for word in line[1:]:
-            if word["x0"] - merged[-1]["x1"] < WORD_GAP:
+            digit_junction = merged[-1]["text"][-1:].isdigit() or word["text"][:1].isdigit()
+            if word["x0"] - merged[-1]["x1"] < WORD_GAP and not digit_junction:  # "3 0" stays two figures
                 merged[-1]["text"] += word["text"]
                 merged[-1]["x1"] = word["x1"]
             else:
