@@ -104,7 +104,15 @@ ZIP_MEMBERS = (("word/document.xml", "DOCX"), ("xl/workbook.xml", "XLSX"), ("OFD
 
 def file_kind(body: bytes) -> str | None:
     """`binary_kind`, with containers told apart: DOC/WPS/XLS/ET for OLE2, DOCX/XLSX/OFD for ZIP."""
-    kind = binary_kind(body)
+    return signed_kind(body) or binary_kind(body)
+
+
+def signed_kind(body: bytes) -> str | None:
+    """The type a body's signature names, containers told apart; None when no signature
+    matches (text, or binary bytes of no known type). Cheap: the first bytes only, so the
+    process stage asks it of every page."""
+    head = body[:1024].lstrip()
+    kind = next((name for signature, name in SIGNATURES if head.startswith(signature)), None)
     if kind == "OLE2":
         return ole2_kind(body)
     if kind == "ZIP":

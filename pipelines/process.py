@@ -20,7 +20,7 @@ from pipelines.degarble import Degarbled, degarble
 from pipelines.encoding import Decoded, decode_page
 from pipelines.file_dispatch import KINDS as FILE_KINDS
 from pipelines.file_dispatch import read_and_parse
-from pipelines.filetype import file_kind
+from pipelines.filetype import signed_kind
 from pipelines.limits import MAX_PROBLEMS, MAX_TEXT_CHARS, collecting, note
 from pipelines.parse import ParsedDocument, parse_document
 from pipelines.store import ProcessedRows
@@ -165,7 +165,7 @@ def degarble_html(html: str) -> Degarbled:
 
 
 def process_page(body: bytes, content_type: str | None = None) -> ProcessedPage:
-    kind = file_kind(body)
+    kind = signed_kind(body)  # a PDF, Office file or scan has a signature; a page has none
     if kind in FILE_KINDS:
         return process_file(body, kind)
     try:
