@@ -233,3 +233,29 @@ def test_parse_command_reads_a_pdf(tmp_path, capsys, report):
     out = capsys.readouterr().out
     assert "kind: annual_report" in out and "file: PDF read by pdfplumber" in out
     assert f"values: {len(report.values)}" in out
+
+
+def test_file_reports_go_through_the_process_stage_into_reports_and_applications(tmp_path):
+    """Stored as a crawl stores them (served as text/html: the bytes decide), processed by the
+    stage's pool of workers: each file is a report like any other."""
+    import sqlite3
+
+    from govcrawl.stage import StageSettings, run_stage
+    from pipelines.store import Store
+    from tests.test_stage import pending_database
+
+    reports = {kind: make_report(seed=n, year=2021 + n) for n, kind in enumerate(["pdf", "docx", "xlsx"])}
+    for kind, one in reports.items():
+        one.agency = f"某某县{kind}局"
+        one.title = f"{one.agency}{one.year}年政府信息公开工作年度报告"
+    pages = {f"http://a/{kind}/report.{kind}": render_attachment(kind, one) for kind, one in reports.items()}
+    path = tmp_path / "g.db"
+    pending_database(path, pages)
+    summary = run_stage(path, settings=StageSettings(workers=2))
+    assert (summary["processed"], summary["unparsed"], summary["pending"]) == (3, 0, 0)
+    Store(path).close()  # the views
+    db = sqlite3.connect(path)
+    rows = db.execute("SELECT agency, report_year, validation_status, value_count, failed_checks FROM reports").fetchall()
+    assert sorted(rows) == sorted((one.agency, one.year, "ok", len(one.values), 0) for one in reports.values())
+    received = dict(db.execute("SELECT agency, received FROM applications").fetchall())
+    assert received == {one.agency: one.values["applications.new_received.total"] for one in reports.values()}
