@@ -259,3 +259,17 @@ def test_file_reports_go_through_the_process_stage_into_reports_and_applications
     assert sorted(rows) == sorted((one.agency, one.year, "ok", len(one.values), 0) for one in reports.values())
     received = dict(db.execute("SELECT agency, received FROM applications").fetchall())
     assert received == {one.agency: one.values["applications.new_received.total"] for one in reports.values()}
+
+
+def test_a_pdf_text_layer_of_kangxi_radicals_reads_as_the_hanzi_printed():
+    """Some PDF producers map 文, 二, 一 … to Kangxi radicals (⽂ ⼆ ⼀): the title and labels
+    must read as the unified ideographs, or no label matches."""
+    plain = make_report()
+    printed = make_report()
+    printed.title = plain.title.replace("工", "\u2f2f").replace("人", "\u2f08")  # ⼯ ⼈: Kangxi radicals
+    assert printed.title != plain.title
+    page = process_page(render_attachment("pdf", printed))
+    assert page.parsed.metadata.title == plain.title
+    assert "\u2f2f" not in page.text and "\u2f08" not in page.text
+    assert any("compatibility characters normalised" in p for p in page.parsed.problems)
+    assert wrong_and_missing(page, plain.values) == ([], [])
