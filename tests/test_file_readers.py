@@ -60,13 +60,33 @@ def test_every_value_of_a_file_report_is_read(report, kind, reader):
 
 
 @needs_office
-@pytest.mark.parametrize("kind", ["doc", "wps"])
-def test_word_97_files_are_read_through_libreoffice(report, kind):
-    body = render_attachment(kind, report)
+def test_word_97_files_are_read_through_libreoffice(report):
+    body = render_attachment("doc", report)  # the replica's .wps is the same Word 97 file
     assert file_kind(body) == "DOC"
     page = process_page(body)
     assert wrong_and_missing(page, report.values) == ([], [])
     assert page.decoded.method == "libreoffice+python-docx"
+
+
+@needs_office
+def test_excel_97_files_are_read_by_xlrd(report):
+    body = render_attachment("xls", report)
+    assert file_kind(body) == "XLS"
+    page = process_page(body)
+    assert wrong_and_missing(page, report.values) == ([], [])
+    assert page.decoded.method == "xlrd" and page.parsed.values["reviews.total"].where["sheet"] == "表3"
+
+
+def test_the_second_pdf_reader_reads_words_and_boxes_as_poppler_gives_them(report):
+    from pipelines.file_dispatch import parse_file
+    from pipelines.pdf_reader import pdftotext_reading
+
+    reading = pdftotext_reading(render_attachment("pdf_text", report), 2)
+    assert reading is not None and reading.reader == "pdftotext"
+    parsed = parse_file(reading)
+    got = {key: float(v.value) for key, v in parsed.values.items()}
+    assert got == {key: float(v) for key, v in report.values.items()}
+    assert {v.where["page"] for v in parsed.values.values()} <= {1, 2, 3}
 
 
 def test_pdf_values_carry_their_page_and_box_and_the_table_runs_over_the_break(report):
@@ -213,7 +233,7 @@ def test_a_scanned_report_is_read_by_ocr_and_never_gives_a_wrong_number(report):
     assert page.decoded.method == "ocr" and page.parsed.doc_kind == "annual_report"
     assert wrong == []
     right = len(report.values) - len(missing)
-    assert right >= 40, f"OCR read {right} of {len(report.values)} values"
+    assert right >= 0.8 * len(report.values), f"OCR read {right} of {len(report.values)} values"
     assert {v.source for v in page.parsed.values.values()} == {"ocr"}
     assert any(p.startswith("ocr: no text layer") for p in page.parsed.problems)
 

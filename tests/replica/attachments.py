@@ -14,6 +14,7 @@ docx         python-docx, tables with merged cells
 doc / wps    the DOCX converted by LibreOffice to Word 97 (LibreOffice cannot write WPS; a
              .wps served by a portal is most often a Word 97 file, and so is ours)
 xlsx         openpyxl, one sheet per table, merged cells
+xls          the XLSX converted by LibreOffice to Excel 97
 doc_password the DOC saved under a password (LibreOffice over UNO): no reader can open it
 
 The tables are the replica's own grids (tests.replica.tables), so labels and values are the
@@ -32,7 +33,7 @@ from pathlib import Path
 
 from tests.replica import tables
 
-KINDS = ("pdf", "pdf_text", "pdf_cid", "pdf_scanned", "docx", "doc", "wps", "xlsx", "doc_password")
+KINDS = ("pdf", "pdf_text", "pdf_cid", "pdf_scanned", "docx", "doc", "wps", "xlsx", "xls", "doc_password")
 FONT_PATHS = (
     "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
     "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
@@ -62,6 +63,8 @@ def render_attachment(kind: str, report) -> bytes:
         return converted(docx_file(report), "docx", "doc")
     if kind == "xlsx":
         return xlsx_file(report)
+    if kind == "xls":
+        return converted(xlsx_file(report), "xlsx", "xls")
     if kind == "doc_password":
         return password_doc(docx_file(report), "replica")
     raise ValueError(f"unknown attachment kind {kind!r}; one of {KINDS}")
