@@ -22,6 +22,7 @@ import re
 import subprocess
 from collections import Counter
 
+from pipelines.cells import make_cell
 from pipelines.file_reading import FileReading, readable_text
 from pipelines.limits import MAX_FILE_PAGES, SUBPROCESS_TIMEOUT
 
@@ -169,25 +170,45 @@ def assemble(reading: FileReading, layout: list[list[tuple[str, object, float]]]
 
 
 def join_break(reading: FileReading, rows: list) -> list:
-    """The first row of a table's part after a page break, when it carries on the row the break
-    cut (its cells fill in what that row left empty), joined to that row; cells of a merged
-    cell cut by the break that hold nothing are no cells of their own."""
+    """The first row of a table's part after a page break, joined to the table's last row when
+    it is the rest of that row cut by the break: either it fills only what that row left empty,
+    or one of the two holds no figure, the other's figure cells are empty (not merged away) in
+    it, and its text continues label cells (a label wrapped over the break: "2.其他法" /
+    "律行政法规禁止公开"). Cells of a merged cell cut by the break that hold nothing are no
+    cells of their own."""
     texts, places = rows[0]
-    previous = [c for c in reading.cells if c.table == reading.tables - 1 and c.row == reading.next_row - 1]
-    filled = {c.col for c in previous if c.raw}
-    complementary = previous and all(not (t or "").strip() or col not in filled for col, t in enumerate(texts))
-    has_number = any(c.kind == "number" for c in previous)
-    if complementary and not has_number:
-        for cell in previous:
+    previous = {c.col: c for c in reading.cells if c.table == reading.tables - 1 and c.row == reading.next_row - 1}
+    if previous and cut_row(previous, texts):
+        for cell in previous.values():
             reading.cells.remove(cell)
         reading.next_row -= 1
-        by_col = {c.col: c.raw for c in previous}
-        texts = [((by_col.get(col) or "") + (t or "")) if (t is not None or col in by_col) else None
+        texts = [((previous[col].raw if col in previous else "") + (t or "")) if (t is not None or col in previous) else None
                  for col, t in enumerate(texts)]  # fmt: skip
         return [(texts, places), *rows[1:]]
     leading = [None if (t is not None and not t.strip() and all(not (x or "").strip() for x in texts[:col])) else t
                for col, t in enumerate(texts)]  # fmt: skip
     return [(leading, places), *rows[1:]]
+
+
+def cut_row(previous: dict, texts: list[str | None]) -> bool:
+    """Whether `texts` (a part's first row) is the rest of the row whose cells are `previous`
+    (both by column; a column a merged cell covers is absent)."""
+    before = {col: cell_kind(cell.raw) for col, cell in previous.items()}
+    after = {col: cell_kind(text) for col, text in enumerate(texts) if text is not None}
+    if all(not after[col] or not before.get(col) for col in after):  # it fills only what was empty
+        return "number" not in before.values()
+    if "number" in before.values() and "number" in after.values():
+        return False  # two rows of figures
+    figures, words = (before, after) if "number" in before.values() else (after, before)
+    return all(words.get(col) == "" for col, kind in figures.items() if kind == "number") and all(
+        figures.get(col) == "label" for col, kind in words.items() if kind == "label"
+    )
+
+
+def cell_kind(text: str) -> str:
+    """"" (empty), "number" or "label", as the cell reader reads the text."""
+    cell = make_cell(text) if text.strip() else None
+    return "" if cell is None or cell.kind == "blank" else cell.kind
 
 
 # -- second reader: poppler's pdftotext ------------------------------------------------------

@@ -60,6 +60,15 @@ def test_every_value_of_a_file_report_is_read(report, kind, reader):
 
 
 @needs_office
+def test_a_pdf_exported_by_an_office_suite_with_rows_cut_by_page_breaks_is_read_whole(report):
+    body = render_attachment("pdf_office", report)
+    page = process_page(body)
+    assert wrong_and_missing(page, report.values) == ([], [])
+    pages = {v.where["page"] for key, v in page.parsed.values.items() if key.startswith("applications.")}
+    assert len(pages) >= 3  # table 三 over three pages or more, its cut rows joined
+
+
+@needs_office
 def test_word_97_files_are_read_through_libreoffice(report):
     body = render_attachment("doc", report)  # the replica's .wps is the same Word 97 file
     assert file_kind(body) == "DOC"

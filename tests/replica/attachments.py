@@ -6,6 +6,8 @@ published as a file, each kind a layout seen on real portals:
 
 pdf          ruled tables (reportlab, a CJK TrueType font) long enough to run over page breaks,
              a merged cell split by a break, a running header and a page-number footer
+pdf_office   the DOCX exported to PDF by LibreOffice, as agencies export from their word
+             processor: narrow label columns, rows cut in two by page breaks
 pdf_text     no rules: every row printed as one line of text, cells apart by gaps
 pdf_cid      the ruled PDF with its fonts' ToUnicode maps removed: the glyphs print, the text
              layer reads as garbage (as PDFs from some typesetters do)
@@ -33,7 +35,7 @@ from pathlib import Path
 
 from tests.replica import tables
 
-KINDS = ("pdf", "pdf_text", "pdf_cid", "pdf_scanned", "docx", "doc", "wps", "xlsx", "xls", "doc_password")
+KINDS = ("pdf", "pdf_office", "pdf_text", "pdf_cid", "pdf_scanned", "docx", "doc", "wps", "xlsx", "xls", "doc_password")
 FONT_PATHS = (
     "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
     "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
@@ -51,6 +53,8 @@ def render_attachment(kind: str, report) -> bytes:
     """The bytes of `report` published as a file of `kind` (one of KINDS)."""
     if kind == "pdf":
         return ruled_pdf(report)
+    if kind == "pdf_office":
+        return converted(docx_file(report), "docx", "pdf")
     if kind == "pdf_text":
         return text_pdf(report)
     if kind == "pdf_cid":
