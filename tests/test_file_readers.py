@@ -302,3 +302,21 @@ def test_a_pdf_text_layer_of_kangxi_radicals_reads_as_the_hanzi_printed():
     assert "\u2f2f" not in page.text and "\u2f08" not in page.text
     assert any("compatibility characters normalised" in p for p in page.parsed.problems)
     assert wrong_and_missing(page, plain.values) == ([], [])
+
+
+@needs_ocr
+def test_a_scanned_page_image_is_read_by_ocr(report):
+    """A PNG of the report's second page (table 四 whole on it): OCR reads its figures."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(render_attachment("pdf", report))
+    png = io.BytesIO()
+    document[1].render(scale=200 / 72).to_pil().convert("L").save(png, format="PNG")
+    assert file_kind(png.getvalue()) == "PNG"
+    page = process_page(png.getvalue())
+    reviews = {key: value for key, value in report.values.items() if key.startswith("reviews.")}
+    assert page.decoded.method == "ocr"
+    assert {key: float(page.parsed.values[key].value) for key in reviews if key in page.parsed.values} == {
+        key: float(value) for key, value in reviews.items()
+    }
+    assert all(v.source == "ocr" for v in page.parsed.values.values())
