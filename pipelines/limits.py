@@ -39,6 +39,10 @@ MAX_AMOUNT = Decimal(10) ** 12
 # program (pdftotext, tesseract on a page, LibreOffice converting a DOC).
 MAX_FILE_PAGES = 100
 MAX_OCR_PAGES = 12
+# Seconds of OCR for one file: pages are started only within it (a page takes 5-15 s on one
+# core), so a scanned report ends with what was read before the stage's per-page time limit
+# (GOVCRAWL_PROCESS_TIMEOUT, 60 s by default) would store it unparsed.
+MAX_OCR_SECONDS = 40
 MAX_UNZIPPED_BYTES = 200 * 2**20
 SUBPROCESS_TIMEOUT = 60
 # Problem lines noted for one page.

@@ -18,11 +18,12 @@ from __future__ import annotations
 import io
 import re
 import subprocess
+import time
 
 import numpy as np
 
 from pipelines.file_reading import FileReading
-from pipelines.limits import MAX_OCR_PAGES, SUBPROCESS_TIMEOUT
+from pipelines.limits import MAX_OCR_PAGES, MAX_OCR_SECONDS, SUBPROCESS_TIMEOUT
 from pipelines.pdf_reader import EDGE_BAND, assemble, lines_of
 
 OCR_DPI = 200
@@ -46,7 +47,11 @@ def ocr_pdf(body: bytes, pages: int) -> FileReading:
         reading.problems.append(f"limit: {count} pages need OCR; read the first MAX_OCR_PAGES ({MAX_OCR_PAGES})")
         count = MAX_OCR_PAGES
     layout = []
+    started = time.monotonic()
     for n in range(count):
+        if time.monotonic() - started > MAX_OCR_SECONDS:
+            reading.problems.append(f"limit: OCR stopped after MAX_OCR_SECONDS ({MAX_OCR_SECONDS} s); read {n} of {count} pages")
+            break
         image = document[n].render(scale=OCR_DPI / 72).to_pil().convert("L")
         layout.append(ocr_page(reading, image, n + 1, 72 / OCR_DPI))
     assemble(reading, layout)
