@@ -68,7 +68,14 @@ def ocr_image(body: bytes) -> FileReading:
     except Exception as error:  # damaged image, or over Pillow's decompression-bomb limit
         reading.problems.append(f"unreadable file: the image cannot be decoded ({type(error).__name__}: {str(error)[:200]})")
         return reading
-    assemble(reading, [ocr_page(reading, frame, n + 1, 1.0) for n, frame in enumerate(frames)])
+    layout = []
+    started = time.monotonic()
+    for n, frame in enumerate(frames):
+        if time.monotonic() - started > MAX_OCR_SECONDS:
+            reading.problems.append(f"limit: OCR stopped after MAX_OCR_SECONDS ({MAX_OCR_SECONDS} s); read {n} of {len(frames)} pages")
+            break
+        layout.append(ocr_page(reading, frame, n + 1, 1.0))
+    assemble(reading, layout)
     return reading
 
 
