@@ -19,6 +19,7 @@ import io
 import re
 import subprocess
 import time
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -46,15 +47,8 @@ def ocr_pdf(body: bytes, pages: int) -> FileReading:
     if count > MAX_OCR_PAGES:
         reading.problems.append(f"limit: {count} pages need OCR; read the first MAX_OCR_PAGES ({MAX_OCR_PAGES})")
         count = MAX_OCR_PAGES
-    layout = []
-    started = time.monotonic()
-    for n in range(count):
-        if time.monotonic() - started > MAX_OCR_SECONDS:
-            reading.problems.append(f"limit: OCR stopped after MAX_OCR_SECONDS ({MAX_OCR_SECONDS} s); read {n} of {count} pages")
-            break
-        image = document[n].render(scale=OCR_DPI / 72).to_pil().convert("L")
-        layout.append(ocr_page(reading, image, n + 1, 72 / OCR_DPI))
-    assemble(reading, layout)
+    images = (document[n].render(scale=OCR_DPI / 72).to_pil().convert("L") for n in range(count))
+    read_pages(reading, images, count, 72 / OCR_DPI)
     return reading
 
 
@@ -68,15 +62,20 @@ def ocr_image(body: bytes) -> FileReading:
     except Exception as error:  # damaged image, or over Pillow's decompression-bomb limit
         reading.problems.append(f"unreadable file: the image cannot be decoded ({type(error).__name__}: {str(error)[:200]})")
         return reading
+    read_pages(reading, frames, len(frames), 1.0)
+    return reading
+
+
+def read_pages(reading: FileReading, images: Iterable, count: int, to_points: float) -> None:
+    """OCR page by page, no page started after MAX_OCR_SECONDS; then assembled as a PDF's pages."""
     layout = []
     started = time.monotonic()
-    for n, frame in enumerate(frames):
+    for n, image in enumerate(images):
         if time.monotonic() - started > MAX_OCR_SECONDS:
-            reading.problems.append(f"limit: OCR stopped after MAX_OCR_SECONDS ({MAX_OCR_SECONDS} s); read {n} of {len(frames)} pages")
+            reading.problems.append(f"limit: OCR stopped after MAX_OCR_SECONDS ({MAX_OCR_SECONDS} s); read {n} of {count} pages")
             break
-        layout.append(ocr_page(reading, frame, n + 1, 1.0))
+        layout.append(ocr_page(reading, image, n + 1, to_points))
     assemble(reading, layout)
-    return reading
 
 
 def ocr_page(reading: FileReading, image, page: int, to_points: float) -> list[tuple[str, object, float]]:

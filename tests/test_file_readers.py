@@ -320,3 +320,11 @@ def test_a_scanned_page_image_is_read_by_ocr(report):
         key: float(value) for key, value in reviews.items()
     }
     assert all(v.source == "ocr" for v in page.parsed.values.values())
+
+
+def test_ocr_stops_starting_pages_after_its_time_bound(report, monkeypatch):
+    import pipelines.ocr
+
+    monkeypatch.setattr(pipelines.ocr, "MAX_OCR_SECONDS", -1)  # every page is past the bound
+    problems = process_page(render_attachment("pdf_scanned", report)).parsed.problems
+    assert any("limit: OCR stopped after MAX_OCR_SECONDS" in p and "read 0 of 2 pages" in p for p in problems)
