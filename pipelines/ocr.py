@@ -104,6 +104,8 @@ def ocr_page(reading: FileReading, image, page: int, to_points: float) -> list[t
         read = dict(zip(boxes, strip_texts(image, boxes), strict=True))
         figures = [box for box in boxes if figure_like(read[box]) and inked(pixels, box)]
         for box, text in zip(figures, strip_texts(image, figures, FIGURES, scale=2), strict=True):
+            if MINUS.match(read[box]) and not text.startswith("-") and len(text) == len(read[box]) - 1:
+                text = "-" + text  # a short minus sign chi_sim saw and eng did not (not a misread 1)
             read[box] = text if FIGURE.fullmatch(text) else UNREAD
         rows = [([None if box is None else label_numbering(read[box]) for box in row.cells],
                  [None if box is None else {"page": page, "bbox": [round(v * to_points, 1) for v in box]}
@@ -129,7 +131,8 @@ def label_numbering(text: str) -> str:
 # though inked, are read again by the English model limited to figures, at twice the size
 # (chi_sim reads "1" as 工 and "11" as 1 in common fonts; eng at that size reads them right).
 DIGIT_LOOKALIKES = "工丨|lI一口〇OoDQ业"
-FIGURE_LIKE = re.compile(rf"[\d.,\-{DIGIT_LOOKALIKES}]{{0,12}}")
+MINUS = re.compile(r"[-−－—–一](?=.)")
+FIGURE_LIKE = re.compile(rf"[\d.,\-−－—–{DIGIT_LOOKALIKES}]{{0,12}}")
 FIGURE = re.compile(r"-?\d+(?:\.\d+)?")
 FIGURES = ("eng", ("-c", "tessedit_char_whitelist=0123456789.-"))
 
