@@ -103,10 +103,9 @@ def ocr_page(reading: FileReading, image, page: int, to_points: float) -> list[t
         boxes = [box for row in table.rows for box in row.cells if box is not None]
         read = dict(zip(boxes, strip_texts(image, boxes), strict=True))
         figures = [box for box in boxes if figure_like(read[box]) and inked(pixels, box)]
-        for box, text in zip(figures, strip_texts(image, figures, FIGURES, scale=2), strict=True):
-            if MINUS.match(read[box]) and not text.startswith("-") and len(text) == len(read[box]) - 1:
-                text = "-" + text  # a short minus sign chi_sim saw and eng did not (not a misread 1)
-            read[box] = text if FIGURE.fullmatch(text) else UNREAD
+        twice, thrice = strip_texts(image, figures, FIGURES, scale=2), strip_texts(image, figures, FIGURES, scale=3)
+        for box, *readings in zip(figures, twice, thrice, strict=True):
+            read[box] = agreed(read[box], readings)
         rows = [([None if box is None else label_numbering(read[box]) for box in row.cells],
                  [None if box is None else {"page": page, "bbox": [round(v * to_points, 1) for v in box]}
                   for box in row.cells]) for row in table.rows]  # fmt: skip
@@ -131,10 +130,22 @@ def label_numbering(text: str) -> str:
 # though inked, are read again by the English model limited to figures, at twice the size
 # (chi_sim reads "1" as 工 and "11" as 1 in common fonts; eng at that size reads them right).
 DIGIT_LOOKALIKES = "工丨|lI一口〇OoDQ业"
-MINUS = re.compile(r"[-−－—–一](?=.)")
+AS_FIGURES = str.maketrans({**dict.fromkeys("工丨|lI", "1"), **dict.fromkeys("口〇OoDQ", "0"),
+                            **dict.fromkeys("−－—–", "-")})  # fmt: skip
 FIGURE_LIKE = re.compile(rf"[\d.,\-−－—–{DIGIT_LOOKALIKES}]{{0,12}}")
 FIGURE = re.compile(r"-?\d+(?:\.\d+)?")
 FIGURES = ("eng", ("-c", "tessedit_char_whitelist=0123456789.-"))
+
+
+def agreed(first: str, figures: list[str]) -> str:
+    """A figure at least two of three readings agree on (chi_sim's, its look-alikes taken as
+    the figures they stand for, and eng's at two sizes); else UNREAD: a figure the readings
+    dispute is left out, never guessed."""
+    first = re.sub(r"^一(?=\d)", "-", first).translate(AS_FIGURES)  # chi_sim reads a minus as 一
+    signed = [("-" + text) if first.startswith("-") and not text.startswith("-") and len(text) == len(first) - 1
+              else text for text in figures]  # fmt: skip  # a short minus sign eng did not see
+    votes = [text for text in (first, *signed) if FIGURE.fullmatch(text)]
+    return next((text for text in votes if votes.count(text) >= 2), UNREAD)
 
 
 def figure_like(text: str) -> bool:

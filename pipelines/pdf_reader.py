@@ -130,7 +130,7 @@ def lines_of(words: list[dict]) -> list[list[dict]]:
         line.sort(key=lambda w: w["x0"])
         merged = [dict(line[0])]
         for word in line[1:]:
-            digit_junction = merged[-1]["text"][-1:].isdigit() or word["text"][:1].isdigit()
+            digit_junction = merged[-1]["text"][-1:].isdigit() and word["text"][:1].isdigit()
             if word["x0"] - merged[-1]["x1"] < WORD_GAP and not digit_junction:  # "3 0" stays two figures
                 merged[-1]["text"] += word["text"]
                 merged[-1]["x1"] = word["x1"]
