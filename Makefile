@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 DB ?= data/govcrawl.db
 
-.PHONY: install crawl demo process serve chromium test lint bench clean-data
+.PHONY: install crawl demo process serve chromium office-tools test lint bench clean-data
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,13 +44,23 @@ chromium:
 	command -v chromium >/dev/null && fc-list :lang=zh | grep -q . || \
 	  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium fonts-wqy-zenhei)
 
+# Debian's programs the file readers run: poppler's pdftotext (second PDF reader), tesseract
+# with its Simplified Chinese data (scans), LibreOffice without a GUI (DOC, WPS, ET), a CJK font
+# (the replica's PDFs), and LibreOffice's Python bridge (the replica's password-protected DOC).
+office-tools:
+	command -v pdftotext >/dev/null && command -v tesseract >/dev/null && command -v soffice >/dev/null \
+	  && tesseract --list-langs 2>/dev/null | grep -q chi_sim && fc-list :lang=zh | grep -q . \
+	  && /usr/bin/python3 -c "import uno" 2>/dev/null || \
+	  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y poppler-utils tesseract-ocr \
+	    tesseract-ocr-chi-sim libreoffice-writer-nogui libreoffice-calc-nogui python3-uno fonts-wqy-zenhei)
+
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
 
-test: lint chromium
+test: lint chromium office-tools
 	$(PY) -m pytest
 
-bench: $(INSTALLED) chromium
+bench: $(INSTALLED) chromium office-tools
 	$(PY) -m pip install --quiet -e '.[test,bench]'
 	$(PY) -m bench.crawl_throughput
 	$(PY) -m bench.degarble_cost
@@ -58,6 +68,7 @@ bench: $(INSTALLED) chromium
 	$(PY) -m bench.recrawl
 	$(PY) -m bench.browser_cost
 	$(PY) -m bench.hostile
+	$(PY) -m bench.file_speed
 
 # Start over: the database, its WAL files and the crawl and process locks.
 clean-data:

@@ -111,7 +111,8 @@ UNREADABLE = 2  # exit status of `govcrawl parse` for input that is no text page
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
-    from pipelines.filetype import binary_kind, describe
+    from pipelines.file_dispatch import KINDS as FILE_KINDS
+    from pipelines.filetype import describe, file_kind
     from pipelines.process import process_page  # pulls in OpenCC; only `parse` needs it
 
     path = Path(args.file)
@@ -122,8 +123,8 @@ def cmd_parse(args: argparse.Namespace) -> int:
     if not body:
         print(f"empty file: {path} has no bytes, so no page to parse", file=sys.stderr)
         return UNREADABLE
-    kind = binary_kind(body)
-    if kind is not None:
+    kind = file_kind(body)  # PDF, Office files and scans have readers; other binary bytes do not
+    if kind is not None and kind not in FILE_KINDS:
         print(f"not a text page: {path} is {describe(kind)} ({len(body)} bytes); nothing parsed", file=sys.stderr)
         return UNREADABLE
     page = process_page(body, args.content_type, args.url)
@@ -137,10 +138,13 @@ def cmd_parse(args: argparse.Namespace) -> int:
         f"agency: {result['agency']}  report year: {result['report_year']}  "
         f"published: {result['published_date']}  source: {result['source']}"
     )
-    print(
-        f"encoding: {evidence['chosen']} ({evidence['method']}, confidence {evidence['confidence']}, "
-        f"declared {evidence['declared']}, undecodable spans {evidence['undecodable']})"
-    )
+    if evidence["chosen"] == "file":
+        print(f"file: {evidence['detected']} read by {evidence['method']}")
+    else:
+        print(
+            f"encoding: {evidence['chosen']} ({evidence['method']}, confidence {evidence['confidence']}, "
+            f"declared {evidence['declared']}, undecodable spans {evidence['undecodable']})"
+        )
     print("transforms: " + ", ".join(f"{t['name']} {t['count']}" for t in result["transforms"]))
     failed = [c for c in result["validation"] if not c["ok"]]
     print(
@@ -214,8 +218,8 @@ def main(argv: list[str] | None = None) -> int:
     stats.set_defaults(func=cmd_stats)
     parse = sub.add_parser(
         "parse",
-        help="process one saved page (raw bytes) and print the result; exit 2 when the file is empty or"
-        " not text (an image, a PDF, an archive, binary bytes: the type is named)",
+        help="process one saved page or file (HTML, text, PDF, DOC/DOCX/WPS, XLS/XLSX/ET, a scanned"
+        " PNG/JPEG/TIFF) and print the result; exit 2 when it is empty or of no readable type (the type is named)",
     )
     parse.add_argument("file")
     parse.add_argument("--url", help="where the page came from (recorded in the output, and evidence of its kind and year)")

@@ -1,9 +1,10 @@
 """Is this body a text page at all? Names what it is instead when it is not.
 
 Pure: bytes in, a short type name out (`PNG`, `JPEG`, `GIF`, `PDF`, `ZIP`, `OLE2`, `GZIP`, or
-`binary` for bytes that are no text in any encoding), or None for text. Used by
-`govcrawl parse` and by whatever must tell a page from an image or an attachment (a PDF or
-Office reader comes later; until then the type is only named).
+`binary` for bytes that are no text in any encoding), or None for text. `file_kind` then
+names the document inside a container from its bytes alone: OLE2 as DOC, WPS, XLS or ET (by
+its stream names), ZIP as DOCX, XLSX or OFD (by its member names). Never the extension or
+Content-Type: a ".doc" is often HTML, MHT or XML, which is text here and read as a page.
 
 Hand-written: a handful of fixed signatures and a text test; libmagic bindings (python-magic)
 need a system library and a 10 MB database, and the pure-Python detectors (filetype,
@@ -13,6 +14,8 @@ puremagic) do not say whether unknown bytes are text, which is the question aske
 from __future__ import annotations
 
 import codecs
+import io
+import zipfile
 
 SIGNATURES = (
     (b"\x89PNG\r\n\x1a\n", "PNG"),
@@ -24,6 +27,8 @@ SIGNATURES = (
     (b"PK\x05\x06", "ZIP"),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "OLE2"),  # DOC, XLS, PPT of Office 97-2003
     (b"\x1f\x8b", "GZIP"),
+    (b"II*\x00", "TIFF"),
+    (b"MM\x00*", "TIFF"),
 )
 DESCRIPTIONS = {
     "PNG": "a PNG image",
@@ -33,6 +38,15 @@ DESCRIPTIONS = {
     "ZIP": "a ZIP archive (DOCX and XLSX files are ZIP archives too)",
     "OLE2": "an OLE2 compound file (DOC, XLS or PPT)",
     "GZIP": "gzip-compressed data",
+    "TIFF": "a TIFF image",
+    "DOC": "a Word 97-2003 document (DOC)",
+    "WPS": "a WPS Writer document",
+    "XLS": "an Excel 97-2003 workbook (XLS)",
+    "ET": "a WPS Spreadsheets workbook (ET)",
+    "DOCX": "a Word document (DOCX)",
+    "XLSX": "an Excel workbook (XLSX)",
+    "OFD": "an OFD document (China's fixed-layout format)",
+    "ENCRYPTED_OFFICE": "a password-protected Office document",
     "binary": "binary data, not text in any encoding (NUL or control bytes, or undecodable bytes)",
 }
 # Text with a BOM for a wide encoding holds NUL bytes: such a BOM means text.
@@ -73,3 +87,49 @@ def undecodable_share(sample: bytes, codec: str) -> float:
 
 def describe(kind: str) -> str:
     return DESCRIPTIONS.get(kind, kind)
+
+
+# OLE2 directory entries are UTF-16LE names; the first that occurs names the document.
+OLE2_STREAMS = (
+    ("EncryptedPackage".encode("utf-16-le"), "ENCRYPTED_OFFICE"),  # a DOCX/XLSX under a password
+    ("WpsCustomData".encode("utf-16-le"), "WPS"),
+    ("ETExtData".encode("utf-16-le"), "ET"),
+    ("WordDocument".encode("utf-16-le"), "DOC"),
+    ("Workbook".encode("utf-16-le"), "XLS"),
+    ("Book".encode("utf-16-le"), "XLS"),  # Excel 5/95
+)
+# ZIP members that name the document (the central directory lists them; nothing is inflated).
+ZIP_MEMBERS = (("word/document.xml", "DOCX"), ("xl/workbook.xml", "XLSX"), ("OFD.xml", "OFD"))
+
+
+def file_kind(body: bytes) -> str | None:
+    """`binary_kind`, with containers told apart: DOC/WPS/XLS/ET for OLE2, DOCX/XLSX/OFD for ZIP."""
+    return signed_kind(body) or binary_kind(body)
+
+
+def signed_kind(body: bytes) -> str | None:
+    """The type a body's signature names, containers told apart; None when no signature
+    matches (text, or binary bytes of no known type). Cheap: the first bytes only, so the
+    process stage asks it of every page."""
+    head = body[:1024].lstrip()
+    kind = next((name for signature, name in SIGNATURES if head.startswith(signature)), None)
+    if kind == "OLE2":
+        return ole2_kind(body)
+    if kind == "ZIP":
+        return zip_kind(body)
+    return kind
+
+
+def ole2_kind(body: bytes) -> str:
+    return next((kind for name, kind in OLE2_STREAMS if name in body), "OLE2")
+
+
+def zip_kind(body: bytes) -> str:
+    try:
+        names = set(zipfile.ZipFile(io.BytesIO(body)).namelist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return "ZIP"
+    for member, kind in ZIP_MEMBERS:
+        if member in names:
+            return kind
+    return "ZIP"

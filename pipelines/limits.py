@@ -36,6 +36,18 @@ MAX_AMOUNT = Decimal(10) ** 12
 # Rows with their cells run together tried for a split on one page: a report's tables have
 # some 40 rows in all; a page with more such rows is no report table (and each try costs).
 MAX_RUN_TOGETHER_ROWS = 200
+# Files (PDF, Office, images; pipelines.file_dispatch): pages of a PDF read (a report has ~10-30;
+# the rest of a 500-page file is not read), pages given to OCR (seconds each), bytes a DOCX or
+# XLSX may inflate to (a zip bomb is refused before it is opened), and seconds for one external
+# program (pdftotext, tesseract on a page, LibreOffice converting a DOC).
+MAX_FILE_PAGES = 100
+MAX_OCR_PAGES = 12
+# Seconds of OCR for one file: pages are started only within it (a page takes 5-15 s on one
+# core), so a scanned report ends with what was read before the stage's per-page time limit
+# (GOVCRAWL_PROCESS_TIMEOUT, 60 s by default) would store it unparsed.
+MAX_OCR_SECONDS = 40
+MAX_UNZIPPED_BYTES = 200 * 2**20
+SUBPROCESS_TIMEOUT = 60
 # Problem lines noted for one page.
 MAX_PROBLEMS = 100
 

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from lxml import etree
 
-from pipelines.cells import html_cells, text_cells
+from pipelines.cells import Cell, html_cells, text_cells
 from pipelines.metadata import Metadata, classify, read_metadata
 from pipelines.prose import prose_values
 from pipelines.sections import split_sections
@@ -80,6 +80,12 @@ def parse_document(
         cells = html_cells(tree)
     else:
         cells = text_cells(tags_stripped(document) if is_html else document)
+    return parse_cells(metadata, text, cells, url)
+
+
+def parse_cells(metadata: Metadata, text: str, cells: list[Cell], url: str | None = None) -> ParsedDocument:
+    """The part shared by pages and files (pipelines.file_dispatch): a document's metadata,
+    plain text and cells -> kind, format, values and checks."""
     reading = read_tables(cells)
     kind = classify(metadata.title, text, len(reading.values), url)
     if kind not in REPORT_KINDS:

@@ -18,6 +18,9 @@ from lxml import etree
 
 from pipelines.degarble import Degarbled, degarble
 from pipelines.encoding import Decoded, decode_page
+from pipelines.file_dispatch import KINDS as FILE_KINDS
+from pipelines.file_dispatch import read_and_parse
+from pipelines.filetype import signed_kind
 from pipelines.limits import MAX_PROBLEMS, MAX_TEXT_CHARS, collecting, note
 from pipelines.parse import ParsedDocument, parse_document
 from pipelines.store import ProcessedRows
@@ -162,6 +165,9 @@ def degarble_html(html: str) -> Degarbled:
 
 
 def process_page(body: bytes, content_type: str | None = None, url: str | None = None) -> ProcessedPage:
+    kind = signed_kind(body)  # a PDF, Office file or scan has a signature; a page has none
+    if kind in FILE_KINDS:
+        return process_file(body, kind, url)
     try:
         decoded = decode_page(body, content_type)
     except Exception as error:  # never seen; the page is kept as lossy UTF-8 with the error
@@ -172,6 +178,24 @@ def process_page(body: bytes, content_type: str | None = None, url: str | None =
         return ProcessedPage(decoded, clean, parse_clean(clean, url))
     clean = clean_document(decoded.text)
     return ProcessedPage(decoded, clean, parse_clean(clean, url))
+
+
+def process_file(body: bytes, kind: str, url: str | None = None) -> ProcessedPage:
+    """A PDF, Office file or scan: read by its reader (pipelines.file_dispatch), parsed as a page.
+    Its "encoding" says what the bytes are (`detected`) and what read them (`method`)."""
+    reading, parsed = read_and_parse(body, kind, url)
+    text = reading.text
+    decoded = Decoded(text, "file", None, None, None, kind, 1.0, reading.reader, 0)
+    transforms = [{"name": "compatibility_characters", "count": reading.folded}] if reading.folded else []
+    clean = CleanDocument(Degarbled(text, transforms), False, text)
+    return ProcessedPage(decoded, clean, capped_problems(parsed))
+
+
+def capped_problems(parsed: ParsedDocument) -> ParsedDocument:
+    if len(parsed.problems) > MAX_PROBLEMS:
+        more = f"limit: {len(parsed.problems) - MAX_PROBLEMS} more problems not listed (MAX_PROBLEMS {MAX_PROBLEMS})"
+        parsed.problems = [*parsed.problems[:MAX_PROBLEMS], more]
+    return parsed
 
 
 def parse_clean(clean: CleanDocument, url: str | None = None) -> ParsedDocument:

@@ -1,0 +1,94 @@
+"""A file body (PDF, Word, WPS, Excel, ET, a scan) -> its reader -> the same parse as a page.
+
+The type comes from the bytes (pipelines.filetype.file_kind). Each reader gives text and
+cells with provenance (pipelines.file_reading.FileReading); metadata, the table reader and the
+identity checks are the HTML pages' own (pipelines.parse.parse_cells). Values keep where they
+were printed: page and bounding box for a PDF or scan, sheet for a workbook, and `source =
+ocr` when OCR read them; a report whose OCR values fail an identity check says so.
+
+No input makes it raise: an unreadable file (encrypted, corrupt, a zip bomb, over the page
+limit) is the document's recorded problem, with whatever could be read.
+"""
+
+from __future__ import annotations
+
+from pipelines.file_reading import FileReading, place_key
+from pipelines.limits import collecting
+from pipelines.metadata import read_metadata
+from pipelines.parse import ParsedDocument, parse_cells
+
+READABLE = frozenset({"PDF", "DOC", "WPS", "DOCX", "XLS", "ET", "XLSX", "PNG", "JPEG", "TIFF"})
+RECORDED = frozenset({"OFD", "ENCRYPTED_OFFICE"})  # files named, not read: a problem says why
+KINDS = READABLE | RECORDED
+
+
+def read_file(body: bytes, kind: str) -> FileReading:
+    if kind == "PDF":
+        from pipelines.pdf_reader import read_pdf
+
+        return read_pdf(body)
+    if kind == "DOCX":
+        from pipelines.docx_reader import read_docx
+
+        return read_docx(body)
+    if kind == "XLSX":
+        from pipelines.sheet_reader import read_xlsx
+
+        return read_xlsx(body)
+    if kind == "XLS":
+        from pipelines.sheet_reader import read_xls
+
+        return read_xls(body)
+    if kind in ("DOC", "WPS", "ET"):
+        from pipelines.office_convert import read_converted
+
+        return read_converted(body, kind)
+    if kind in ("PNG", "JPEG", "TIFF"):
+        from pipelines.ocr import ocr_image
+
+        return ocr_image(body)
+    reading = FileReading("none")
+    if kind == "ENCRYPTED_OFFICE":
+        reading.problems.append("unreadable file: the Office document is encrypted (a password is needed to open it)")
+    else:
+        reading.problems.append(f"unreadable file: {kind} documents are not read yet")
+    return reading
+
+
+def parse_file(reading: FileReading, url: str | None = None) -> ParsedDocument:
+    """A file's reading -> the parsed document, values with their page/bbox and source."""
+    text = reading.text
+    parsed = parse_cells(read_metadata(None, text, url), text, reading.cells, url)
+    for value in parsed.values.values():
+        place = reading.places.get(place_key(value.where))
+        if place:
+            value.where = {**value.where, **place}
+        if reading.source:
+            value.source = reading.source
+    if reading.source == "ocr" and parsed.values:
+        failed = [check for check in parsed.validation if check.strict and not check.ok]
+        if failed:
+            parsed.problems.append(
+                f"ocr: {len(parsed.values)} values read by OCR; {len(failed)} identity checks fail"
+                f" (e.g. {failed[0].rule} {failed[0].subject}): OCR misread, these values are not to be trusted"
+            )
+        else:
+            parsed.problems.append(f"ocr: {len(parsed.values)} values read by OCR (source = ocr)")
+    return parsed
+
+
+def read_and_parse(body: bytes, kind: str, url: str | None = None) -> tuple[FileReading, ParsedDocument]:
+    """Never raises: a reader or parser failure is the document's problem."""
+    with collecting() as noted:
+        try:
+            reading = read_file(body, kind)
+        except Exception as error:  # a reader bug or a library's own failure on a bad file
+            reading = FileReading("none", problems=[f"unreadable file: {kind}: {type(error).__name__}: {str(error)[:200]}"])
+        try:
+            parsed = parse_file(reading, url)
+        except Exception as error:
+            parsed = ParsedDocument.unparsed(f"processing failed: {type(error).__name__}: {str(error)[:300]}")
+    if reading.folded:
+        reading.problems.append(f"file: {reading.folded} Kangxi radicals or compatibility characters normalised")
+    parsed.problems = list(dict.fromkeys([*reading.problems, *noted, *parsed.problems]))
+    return reading, parsed

@@ -1,0 +1,262 @@
+"""Scans (image-only PDF pages, PNG/JPEG/TIFF): OCR with Debian's tesseract and its chi_sim
+data, tables rebuilt from the page's ruled lines and the words' boxes.
+
+Each page is rendered (pypdfium2, which pdfplumber brings) at OCR_DPI and read once by
+tesseract (`tsv`: every word with its box). The table rules are found in the image itself:
+runs of dark pixels longer than a stroke of any character, horizontal and vertical. They are
+handed to pdfplumber's own table geometry (edges -> intersections -> cells -> tables), so a
+scanned table is cut into cells as a drawn one is, merged cells included; each word goes to
+the cell holding its centre. Words outside tables are lines of text, cells of a row where far
+apart (pipelines.pdf_reader.lines_of).
+
+Values read here are `source = ocr` (pipelines.file_dispatch): never silently trusted.
+Bounded: MAX_OCR_PAGES pages, SUBPROCESS_TIMEOUT seconds per page.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import time
+from collections.abc import Iterable
+
+import numpy as np
+
+from pipelines.file_reading import FileReading
+from pipelines.limits import MAX_OCR_PAGES, MAX_OCR_SECONDS, SUBPROCESS_TIMEOUT
+from pipelines.pdf_reader import EDGE_BAND, assemble, lines_of
+
+OCR_DPI = 200
+DARK = 140  # grey level below which a pixel is ink
+MIN_RULE = 0.03  # a rule is a dark run at least this share of the page width (longer than any stroke)
+LANGUAGES = "chi_sim"
+UNREAD = "\ufffd"  # the text of a cell with ink OCR read nothing from: its row is left out, never 0
+
+
+def ocr_pdf(body: bytes, pages: int) -> FileReading:
+    import pypdfium2
+
+    reading = FileReading("ocr")
+    try:
+        document = pypdfium2.PdfDocument(body)
+    except Exception as error:
+        reading.problems.append(f"unreadable file: the PDF cannot be rendered ({type(error).__name__})")
+        return reading
+    count = min(len(document), pages or len(document))
+    if count > MAX_OCR_PAGES:
+        reading.problems.append(f"limit: {count} pages need OCR; read the first MAX_OCR_PAGES ({MAX_OCR_PAGES})")
+        count = MAX_OCR_PAGES
+    images = (document[n].render(scale=OCR_DPI / 72).to_pil().convert("L") for n in range(count))
+    read_pages(reading, images, count, 72 / OCR_DPI)
+    return reading
+
+
+def ocr_image(body: bytes) -> FileReading:
+    from PIL import Image, ImageSequence
+
+    reading = FileReading("ocr")
+    try:
+        image = Image.open(io.BytesIO(body))
+        frames = [frame.convert("L") for _, frame in zip(range(MAX_OCR_PAGES), ImageSequence.Iterator(image), strict=False)]
+    except Exception as error:  # damaged image, or over Pillow's decompression-bomb limit
+        reading.problems.append(f"unreadable file: the image cannot be decoded ({type(error).__name__}: {str(error)[:200]})")
+        return reading
+    read_pages(reading, frames, len(frames), 1.0)
+    return reading
+
+
+def read_pages(reading: FileReading, images: Iterable, count: int, to_points: float) -> None:
+    """OCR page by page, no page started after MAX_OCR_SECONDS; then assembled as a PDF's pages."""
+    layout = []
+    started = time.monotonic()
+    for n, image in enumerate(images):
+        if time.monotonic() - started > MAX_OCR_SECONDS:
+            reading.problems.append(f"limit: OCR stopped after MAX_OCR_SECONDS ({MAX_OCR_SECONDS} s); read {n} of {count} pages")
+            break
+        layout.append(ocr_page(reading, image, n + 1, to_points))
+    assemble(reading, layout)
+
+
+def ocr_page(reading: FileReading, image, page: int, to_points: float) -> list[tuple[str, object, float]]:
+    """One page image's layout as pipelines.pdf_reader.page_layout gives it (tables, lines,
+    header and footer lines), boxes in PDF points (pixels for a plain image); `assemble` then
+    drops running headers and joins tables over page breaks as for a drawn PDF.
+
+    Table cells are read apart from the page: their insides (inside the rules, which OCR
+    would read as strokes) are stacked on strips, one cell to a band, and read at once; a
+    cell with ink but no text is read again as figures. The page less its tables is read
+    for the text around them."""
+    from PIL import ImageDraw
+
+    pixels = np.asarray(image)
+    tables = ruled_tables(pixels)
+    rest = image.copy()
+    for table in tables:
+        ImageDraw.Draw(rest).rectangle(table.bbox, fill=255)
+    words = tesseract_words(rest)
+    if words is None:
+        reading.problems.append(f"ocr: tesseract could not read page {page} (not installed, or over SUBPROCESS_TIMEOUT)")
+        return []
+    items: list[tuple[str, object, float]] = []
+    for table in tables:
+        boxes = [box for row in table.rows for box in row.cells if box is not None]
+        read = dict(zip(boxes, strip_texts(image, boxes), strict=True))
+        figures = [box for box in boxes if figure_like(read[box]) and inked(pixels, box)]
+        twice, thrice = strip_texts(image, figures, FIGURES, scale=2), strip_texts(image, figures, FIGURES, scale=3)
+        for box, *readings in zip(figures, twice, thrice, strict=True):
+            read[box] = agreed(read[box], readings)
+        rows = [([None if box is None else label_numbering(read[box]) for box in row.cells],
+                 [None if box is None else {"page": page, "bbox": [round(v * to_points, 1) for v in box]}
+                  for box in row.cells]) for row in table.rows]  # fmt: skip
+        items.append(("table", rows, table.bbox[1] * to_points))
+    in_points = [{**w, **{k: w[k] * to_points for k in ("x0", "top", "x1", "bottom")}} for w in words]
+    height = image.height * to_points
+    for line in lines_of(in_points):
+        entries = [(w["text"], {"page": page, "bbox": [round(w[k], 1) for k in ("x0", "top", "x1", "bottom")]})
+                   for w in line]  # fmt: skip
+        edge = line[0]["top"] < EDGE_BAND * height or line[0]["bottom"] > (1 - EDGE_BAND) * height
+        items.append(("edge" if edge else "words", entries, line[0]["top"]))
+    return sorted(items, key=lambda item: item[2])
+
+
+def label_numbering(text: str) -> str:
+    """A label's numbering as OCR misreads it: "工." for "1.", "1申请人…" for "1.申请人…"."""
+    text = re.sub(r"^[工丨|lI]([.、．])", r"1\1", text)
+    return re.sub(r"^(\d)(?=[\u4e00-\u9fff]{5})", r"\1.", text)
+
+
+# Cells chi_sim read as figures, or as a character a lone figure is misread as, or as nothing
+# though inked, are read again by the English model limited to figures, at twice the size
+# (chi_sim reads "1" as 工 and "11" as 1 in common fonts; eng at that size reads them right).
+DIGIT_LOOKALIKES = "工丨|lI一口〇OoDQ业"
+AS_FIGURES = str.maketrans({**dict.fromkeys("工丨|lI", "1"), **dict.fromkeys("口〇OoDQ", "0"),
+                            **dict.fromkeys("−－—–", "-")})  # fmt: skip
+FIGURE_LIKE = re.compile(rf"[\d.,\-−－—–{DIGIT_LOOKALIKES}]{{0,12}}")
+FIGURE = re.compile(r"-?\d+(?:\.\d+)?")
+FIGURES = ("eng", ("-c", "tessedit_char_whitelist=0123456789.-"))
+
+
+def agreed(first: str, figures: list[str]) -> str:
+    """A figure at least two of three readings agree on (chi_sim's, its look-alikes taken as
+    the figures they stand for, and eng's at two sizes); else UNREAD: a figure the readings
+    dispute is left out, never guessed."""
+    first = re.sub(r"^一(?=\d)", "-", first).translate(AS_FIGURES)  # chi_sim reads a minus as 一
+    signed = [("-" + text) if first.startswith("-") and not text.startswith("-") and len(text) == len(first) - 1
+              else text for text in figures]  # fmt: skip  # a short minus sign eng did not see
+    votes = [text for text in (first, *signed) if FIGURE.fullmatch(text)]
+    return next((text for text in votes if votes.count(text) >= 2), UNREAD)
+
+
+def figure_like(text: str) -> bool:
+    return FIGURE_LIKE.fullmatch(text) is not None
+STRIP_HEIGHT = 8000  # pixels of one strip of cells handed to tesseract
+
+
+def strip_texts(image, boxes: list[tuple], how: tuple[str, tuple] = (LANGUAGES, ()), scale: int = 1) -> list[str]:
+    """The text of each box, its inside (within the rules) read on a strip of cells, one cell
+    to a band with a blank gap around it; "" where nothing was read."""
+    from PIL import Image
+
+    texts: list[str] = []
+    gap = 30
+    batch: list = []
+    for n, (x0, top, x1, bottom) in enumerate(boxes):
+        crop = image.crop((int(x0) + 4, int(top) + 4, int(x1) - 3, int(bottom) - 3))
+        batch.append(crop if scale == 1 else crop.resize((crop.width * scale, crop.height * scale), Image.LANCZOS))
+        if n + 1 < len(boxes) and sum(c.height + gap for c in batch) < STRIP_HEIGHT:
+            continue
+        strip = Image.new("L", (max(c.width for c in batch) + 2 * gap, sum(c.height + gap for c in batch) + gap), 255)
+        slots, y = [], gap
+        for crop in batch:
+            strip.paste(crop, (gap, y))
+            slots.append((y, y + crop.height))
+            y += crop.height + gap
+        found = [""] * len(batch)
+        words = tesseract_words(strip, languages=how[0], extra=how[1]) or []
+        for word in sorted(words, key=lambda w: (w["line"], w["x0"])):
+            middle = (word["top"] + word["bottom"]) / 2
+            for k, (top_, bottom_) in enumerate(slots):
+                if top_ - gap / 2 <= middle <= bottom_ + gap / 2:
+                    found[k] += word["text"]
+        texts += found
+        batch = []
+    return texts
+
+
+def inked(pixels: np.ndarray, box: tuple) -> bool:
+    """Whether a cell OCR found no word in holds ink inside its rules: something printed there
+    was not read, and the cell must not count as an empty one (which reads as 0)."""
+    x0, top, x1, bottom = (int(v) for v in box)
+    inner = pixels[top + 4 : bottom - 3, x0 + 4 : x1 - 3]
+    return inner.size > 0 and int((inner < DARK).sum()) > 12
+
+
+def centre_in(word: dict, box: tuple) -> bool:
+    x, y = (word["x0"] + word["x1"]) / 2, (word["top"] + word["bottom"]) / 2
+    return box[0] <= x <= box[2] and box[1] <= y <= box[3]
+
+
+def tesseract_words(image, languages: str = LANGUAGES, psm: str = "6", extra: tuple[str, ...] = ()) -> list[dict] | None:
+    """Words with boxes (pixels) and their tesseract line, or None when tesseract fails."""
+    png = io.BytesIO()
+    image.save(png, format="PNG")
+    try:
+        done = subprocess.run(
+            ["tesseract", "stdin", "stdout", "-l", languages, "--psm", psm, *extra, "tsv"],
+            input=png.getvalue(), capture_output=True, timeout=SUBPROCESS_TIMEOUT,
+        )  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if done.returncode != 0:
+        return None
+    words = []
+    for line in done.stdout.decode("utf-8", "replace").splitlines()[1:]:
+        fields = line.split("\t")
+        if len(fields) < 12 or fields[0] != "5" or not fields[11].strip():
+            continue
+        left, top, width, height = (int(v) for v in fields[6:10])
+        words.append({"text": fields[11].strip(), "x0": left, "top": top, "x1": left + width, "bottom": top + height,
+                      "line": (int(fields[2]), int(fields[3]), int(fields[4]))})  # fmt: skip
+    return words
+
+
+def dark_runs(ink: np.ndarray, min_length: int) -> list[tuple[int, int, int]]:
+    """(line index, start, end) of each run of ink at least min_length long along each row."""
+    padded = np.zeros((ink.shape[0], ink.shape[1] + 2), dtype=np.int8)
+    padded[:, 1:-1] = ink
+    change = np.diff(padded, axis=1)
+    starts, ends = np.nonzero(change == 1), np.nonzero(change == -1)
+    runs = []
+    for row, start, end in zip(starts[0], starts[1], ends[1], strict=True):
+        if end - start >= min_length:
+            runs.append((int(row), int(start), int(end)))
+    return runs
+
+
+def ruled_tables(pixels: np.ndarray) -> list:
+    """The ruled tables of a page image, as pdfplumber Table objects (cells in pixels)."""
+    from pdfplumber.table import (
+        Table,
+        cells_to_tables,
+        edges_to_intersections,
+        intersections_to_cells,
+        merge_edges,
+    )
+
+    ink = pixels < DARK
+    length = max(20, int(MIN_RULE * pixels.shape[1]))
+    edges = [{"orientation": "h", "x0": s, "x1": e, "top": r, "bottom": r, "width": e - s, "height": 0}
+             for r, s, e in dark_runs(ink, length)]  # fmt: skip
+    edges += [{"orientation": "v", "x0": c, "x1": c, "top": s, "bottom": e, "width": 0, "height": e - s}
+              for c, s, e in dark_runs(ink.T, length)]  # fmt: skip
+    if len(edges) > 20_000:  # a photo or a dark page, not rules
+        return []
+    vertical = [e for e in edges if e["orientation"] == "v"]
+    if vertical:  # a table cut by a page break often lacks its closing rule: the verticals' ends stand in
+        left, right = min(e["x0"] for e in vertical), max(e["x0"] for e in vertical)
+        for y in (min(e["top"] for e in vertical), max(e["bottom"] for e in vertical)):
+            edges.append({"orientation": "h", "x0": left, "x1": right, "top": y, "bottom": y, "width": right - left, "height": 0})
+    edges = merge_edges(edges, snap_x_tolerance=4, snap_y_tolerance=4, join_x_tolerance=4, join_y_tolerance=4)
+    cells = intersections_to_cells(edges_to_intersections(edges, 3, 3))
+    return [Table(None, group) for group in cells_to_tables(cells) if len(group) > 1]

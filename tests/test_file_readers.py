@@ -1,0 +1,330 @@
+"""Reports published as files: each format read to the same values as the replica printed.
+
+The files are built for real by the replica's generator (tests.replica.attachments: reportlab,
+python-docx, openpyxl, LibreOffice); the expected values are the generator's facts, never the
+readers' output. Bad files (encrypted, corrupt, a zip bomb, 500 pages) are recorded problems.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import shutil
+import zipfile
+from types import SimpleNamespace
+
+import pytest
+
+from govcrawl.cli import main
+from pipelines.file_reading import normalise, readable_text
+from pipelines.filetype import file_kind
+from pipelines.limits import MAX_FILE_PAGES
+from pipelines.process import process_body, process_page
+from tests.replica import tables
+from tests.replica.attachments import render_attachment
+
+needs_office = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice not installed (make office-tools)")
+needs_ocr = pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract not installed (make office-tools)")
+
+
+def make_report(seed: int = 3, fmt: str = "2021", year: int = 2022, plant: bool = False):
+    values = tables.make_values(random.Random(seed), fmt, busy=20)
+    if plant:  # a printed total off by one: its identity check must fail
+        values["applications.new_received.total"] += 1
+    agency = "某某市人民政府办公室"
+    return SimpleNamespace(title=f"{agency}{year}年政府信息公开工作年度报告", agency=agency, year=year,
+                           published=None, format=fmt, values=values)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def report():
+    return make_report()
+
+
+def wrong_and_missing(page, expected: dict) -> tuple[list, list]:
+    got = {key: float(v.value) for key, v in page.parsed.values.items()}
+    wrong = [(key, value, got[key]) for key, value in expected.items() if key in got and got[key] != float(value)]
+    missing = [key for key in expected if key not in got]
+    return wrong, missing
+
+
+@pytest.mark.parametrize(("kind", "reader"), [("pdf", "pdfplumber"), ("pdf_text", "pdfplumber"), ("docx", "python-docx"),
+                                              ("xlsx", "openpyxl")])  # fmt: skip
+def test_every_value_of_a_file_report_is_read(report, kind, reader):
+    page = process_page(render_attachment(kind, report))
+    wrong, missing = wrong_and_missing(page, report.values)
+    assert (wrong, missing) == ([], [])
+    assert page.parsed.doc_kind == "annual_report" and page.parsed.metadata.report_year == 2022
+    assert page.parsed.format == "2021" and page.parsed.validation_status == "ok"
+    assert page.decoded.method == reader
+
+
+@needs_office
+def test_a_pdf_exported_by_an_office_suite_with_rows_cut_by_page_breaks_is_read_whole(report):
+    body = render_attachment("pdf_office", report)
+    page = process_page(body)
+    assert wrong_and_missing(page, report.values) == ([], [])
+    pages = {v.where["page"] for key, v in page.parsed.values.items() if key.startswith("applications.")}
+    assert len(pages) >= 3  # table 三 over three pages or more, its cut rows joined
+
+
+@needs_office
+def test_word_97_files_are_read_through_libreoffice(report):
+    body = render_attachment("doc", report)  # the replica's .wps is the same Word 97 file
+    assert file_kind(body) == "DOC"
+    page = process_page(body)
+    assert wrong_and_missing(page, report.values) == ([], [])
+    assert page.decoded.method == "libreoffice+python-docx"
+
+
+@needs_office
+def test_excel_97_files_are_read_by_xlrd(report):
+    body = render_attachment("xls", report)
+    assert file_kind(body) == "XLS"
+    page = process_page(body)
+    assert wrong_and_missing(page, report.values) == ([], [])
+    assert page.decoded.method == "xlrd" and page.parsed.values["reviews.total"].where["sheet"] == "表3"
+
+
+def test_the_second_pdf_reader_reads_words_and_boxes_as_poppler_gives_them(report):
+    from pipelines.file_dispatch import parse_file
+    from pipelines.pdf_reader import pdftotext_reading
+
+    reading = pdftotext_reading(render_attachment("pdf_text", report), 2)
+    assert reading is not None and reading.reader == "pdftotext"
+    parsed = parse_file(reading)
+    got = {key: float(v.value) for key, v in parsed.values.items()}
+    assert got == {key: float(v) for key, v in report.values.items()}
+    assert {v.where["page"] for v in parsed.values.values()} <= {1, 2, 3}
+
+
+def test_pdf_values_carry_their_page_and_box_and_the_table_runs_over_the_break(report):
+    page = process_page(render_attachment("pdf", report))
+    values = page.parsed.values
+    pages = {values[key].where["page"] for key in values if key.startswith("applications.")}
+    assert pages == {1, 2}  # table 三 printed over a page break: one table, read whole
+    assert len({values[key].where["table"] for key in values if key.startswith("applications.")}) == 1
+    x0, top, x1, bottom = values["reviews.total"].where["bbox"]
+    assert 0 < x0 < x1 <= 595.3 and 0 < top < bottom <= 841.9
+
+
+def test_running_headers_and_page_numbers_are_dropped(report):
+    text = process_page(render_attachment("pdf", report)).text
+    assert f"{report.agency}政务公开" not in text and "— 1 —" not in text and "— 2 —" not in text
+    assert report.title in text
+
+
+def test_kangxi_radicals_and_compatibility_characters_are_folded():
+    assert normalise("⽂件⼆〇⼆⼀年") == ("文件二〇二一年", 4)
+    assert normalise("１２件，（一）")[0] == "１２件，（一）"  # full-width forms stay as printed
+    assert normalise("⻔户⺠生") == ("门户民生", 2)
+
+
+def test_a_text_layer_without_unicode_map_is_not_read_as_text():
+    assert not readable_text("(cid:12)(cid:13)(cid:14)" * 20)
+    assert not readable_text("€•‚ƒ„…†‡ˆ" * 10)
+    assert readable_text("某某市2022年政府信息公开工作年度报告，本年新收申请12件。")
+
+
+def test_types_come_from_the_bytes_not_the_name(report):
+    assert file_kind(render_attachment("pdf", report)) == "PDF"
+    assert file_kind(render_attachment("docx", report)) == "DOCX"
+    assert file_kind(render_attachment("xlsx", report)) == "XLSX"
+    html_as_doc = '<html><head><meta charset="utf-8"></head><body><p>年度报告</p></body></html>'.encode()
+    assert file_kind(html_as_doc) is None  # a ".doc" that is a web page is read as a page
+    mht = b"MIME-Version: 1.0\r\nContent-Type: multipart/related; boundary=\"x\"\r\n\r\n--x\r\n"
+    assert file_kind(mht) is None
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("readme.txt", "hello")
+    assert file_kind(archive.getvalue()) == "ZIP"
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 1000
+    assert file_kind(ole + "Workbook".encode("utf-16-le")) == "XLS"
+    assert file_kind(ole + "WordDocument".encode("utf-16-le") + "WpsCustomData".encode("utf-16-le")) == "WPS"
+    assert file_kind(ole + "EncryptedPackage".encode("utf-16-le")) == "ENCRYPTED_OFFICE"
+
+
+# -- bad files -------------------------------------------------------------------------------
+def problems_of(body: bytes) -> list[str]:
+    rows = process_body(body)  # what the process stage stores: never raises
+    import json
+
+    assert rows.failure is None, rows.failure  # a bad file is a problem of a stored version, not a failure
+    return json.loads(rows.text["problems"])
+
+
+def test_an_encrypted_pdf_is_a_recorded_problem():
+    from reportlab.lib import pdfencrypt
+    from reportlab.pdfgen import canvas
+
+    out = io.BytesIO()
+    pdf = canvas.Canvas(out, encrypt=pdfencrypt.StandardEncryption("secret", ownerPassword="owner"))
+    pdf.drawString(100, 700, "report")
+    pdf.save()
+    assert any("encrypted" in p for p in problems_of(out.getvalue()))
+
+
+def test_a_corrupt_pdf_is_a_recorded_problem(report):
+    body = render_attachment("pdf", report)
+    problems = problems_of(body[:2000])
+    assert any(p.startswith(("unreadable file", "ocr:")) for p in problems), problems
+    assert problems_of(b"%PDF-1.4\n" + random.Random(1).randbytes(5000))
+
+
+def test_a_500_page_pdf_is_read_up_to_the_page_limit():
+    from reportlab.pdfgen import canvas
+
+    from tests.replica.attachments import cjk_font
+
+    out = io.BytesIO()
+    pdf = canvas.Canvas(out, invariant=1)
+    for n in range(500):
+        pdf.setFont(cjk_font(), 12)
+        pdf.drawString(100, 700, f"第{n + 1}页 政府信息公开工作年度报告正文")
+        pdf.showPage()
+    pdf.save()
+    problems = problems_of(out.getvalue())
+    assert any(f"500 pages; read the first MAX_FILE_PAGES ({MAX_FILE_PAGES})" in p for p in problems)
+
+
+def test_a_zip_bomb_is_refused_before_it_is_inflated():
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        with z.open("word/document.xml", "w") as member:
+            chunk = b"\0" * 2**20
+            for _ in range(300):  # 300 MB of zeros, a few hundred KB packed
+                member.write(chunk)
+    body = archive.getvalue()
+    assert len(body) < 2_000_000 and file_kind(body) == "DOCX"
+    assert any("zip bomb" in p for p in problems_of(body))
+
+
+def test_an_encrypted_office_document_is_a_recorded_problem():
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 1000 + "EncryptedPackage".encode("utf-16-le")
+    assert any("encrypted" in p for p in problems_of(ole))
+
+
+@needs_office
+def test_a_password_protected_doc_is_a_recorded_problem(report):
+    body = render_attachment("doc_password", report)
+    assert file_kind(body) == "DOC"
+    problems = problems_of(body)
+    assert any("password-protected" in p for p in problems), problems
+
+
+@needs_office
+def test_a_damaged_doc_is_a_recorded_problem():
+    body = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 500 + "WordDocument".encode("utf-16-le") + b"\xff" * 3000
+    assert any("LibreOffice could not open it" in p for p in problems_of(body))
+
+
+# -- OCR -------------------------------------------------------------------------------------
+def test_ocr_values_failing_their_identities_say_so():
+    """The OCR verdict is parse_file's: a reading marked as OCR whose values break an identity
+    is told as such (the reading here comes from a DOCX, so its values are known)."""
+    from pipelines.docx_reader import read_docx
+    from pipelines.file_dispatch import parse_file
+
+    planted = make_report(plant=True)
+    reading = read_docx(render_attachment("docx", planted))
+    reading.reader = "ocr"
+    parsed = parse_file(reading)
+    assert {v.source for v in parsed.values.values()} == {"ocr"}
+    assert parsed.validation_status == "failed"
+    assert any(p.startswith("ocr:") and "identity checks fail" in p for p in parsed.problems)
+
+
+@needs_ocr
+def test_a_scanned_report_is_read_by_ocr_and_never_gives_a_wrong_number(report):
+    page = process_page(render_attachment("pdf_scanned", report))
+    wrong, missing = wrong_and_missing(page, report.values)
+    assert page.decoded.method == "ocr" and page.parsed.doc_kind == "annual_report"
+    assert wrong == []
+    right = len(report.values) - len(missing)
+    assert right >= 0.8 * len(report.values), f"OCR read {right} of {len(report.values)} values"
+    assert {v.source for v in page.parsed.values.values()} == {"ocr"}
+    assert any(p.startswith("ocr: no text layer") for p in page.parsed.problems)
+
+
+@needs_ocr
+def test_a_pdf_whose_fonts_have_no_unicode_map_goes_to_ocr(report):
+    page = process_page(render_attachment("pdf_cid", report))
+    assert page.decoded.method == "ocr"
+    assert any("does not read as text" in p for p in page.parsed.problems)
+    assert wrong_and_missing(page, report.values)[0] == []
+
+
+def test_parse_command_reads_a_pdf(tmp_path, capsys, report):
+    path = tmp_path / "report.pdf"
+    path.write_bytes(render_attachment("pdf", report))
+    assert main(["parse", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "kind: annual_report" in out and "file: PDF read by pdfplumber" in out
+    assert f"values: {len(report.values)}" in out
+
+
+def test_file_reports_go_through_the_process_stage_into_reports_and_applications(tmp_path):
+    """Stored as a crawl stores them (served as text/html: the bytes decide), processed by the
+    stage's pool of workers: each file is a report like any other."""
+    import sqlite3
+
+    from govcrawl.stage import StageSettings, run_stage
+    from pipelines.store import Store
+    from tests.test_stage import pending_database
+
+    reports = {kind: make_report(seed=n, year=2021 + n) for n, kind in enumerate(["pdf", "docx", "xlsx"])}
+    for kind, one in reports.items():
+        one.agency = f"某某县{kind}局"
+        one.title = f"{one.agency}{one.year}年政府信息公开工作年度报告"
+    pages = {f"http://a/{kind}/report.{kind}": render_attachment(kind, one) for kind, one in reports.items()}
+    path = tmp_path / "g.db"
+    pending_database(path, pages)
+    summary = run_stage(path, settings=StageSettings(workers=2))
+    assert (summary["processed"], summary["unparsed"], summary["pending"]) == (3, 0, 0)
+    Store(path).close()  # the views
+    db = sqlite3.connect(path)
+    rows = db.execute("SELECT agency, report_year, validation_status, value_count, failed_checks FROM reports").fetchall()
+    assert sorted(rows) == sorted((one.agency, one.year, "ok", len(one.values), 0) for one in reports.values())
+    received = dict(db.execute("SELECT agency, received FROM applications").fetchall())
+    assert received == {one.agency: one.values["applications.new_received.total"] for one in reports.values()}
+
+
+def test_a_pdf_text_layer_of_kangxi_radicals_reads_as_the_hanzi_printed():
+    """Some PDF producers map 文, 二, 一 … to Kangxi radicals (⽂ ⼆ ⼀): the title and labels
+    must read as the unified ideographs, or no label matches."""
+    plain = make_report()
+    printed = make_report()
+    printed.title = plain.title.replace("工", "\u2f2f").replace("人", "\u2f08")  # ⼯ ⼈: Kangxi radicals
+    assert printed.title != plain.title
+    page = process_page(render_attachment("pdf", printed))
+    assert page.parsed.metadata.title == plain.title
+    assert "\u2f2f" not in page.text and "\u2f08" not in page.text
+    assert any("compatibility characters normalised" in p for p in page.parsed.problems)
+    assert wrong_and_missing(page, plain.values) == ([], [])
+
+
+@needs_ocr
+def test_a_scanned_page_image_is_read_by_ocr(report):
+    """A PNG of the report's second page (table 四 whole on it): OCR reads its figures."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(render_attachment("pdf", report))
+    png = io.BytesIO()
+    document[1].render(scale=200 / 72).to_pil().convert("L").save(png, format="PNG")
+    assert file_kind(png.getvalue()) == "PNG"
+    page = process_page(png.getvalue())
+    reviews = {key: value for key, value in report.values.items() if key.startswith("reviews.")}
+    assert page.decoded.method == "ocr"
+    assert {key: float(page.parsed.values[key].value) for key in reviews if key in page.parsed.values} == {
+        key: float(value) for key, value in reviews.items()
+    }
+    assert all(v.source == "ocr" for v in page.parsed.values.values())
+
+
+def test_ocr_stops_starting_pages_after_its_time_bound(report, monkeypatch):
+    import pipelines.ocr
+
+    monkeypatch.setattr(pipelines.ocr, "MAX_OCR_SECONDS", -1)  # every page is past the bound
+    problems = process_page(render_attachment("pdf_scanned", report)).parsed.problems
+    assert any("limit: OCR stopped after MAX_OCR_SECONDS" in p and "read 0 of 2 pages" in p for p in problems)
