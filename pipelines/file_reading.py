@@ -7,8 +7,9 @@ and checks as an HTML page's (pipelines.parse.parse_cells). Tables keep their in
 grid column; text outside tables is numbered by line, as a flattened HTML table is.
 
 Kangxi radicals and CJK compatibility ideographs, which PDF fonts often map to (⽂ for 文),
-are folded to the unified ideographs here with unicodedata's NFKC, limited to those blocks so
-that full-width digits and punctuation stay as printed (the cell reader reads those itself).
+are folded to the unified ideographs: the radicals as HTML pages have them
+(pipelines.kangxi), the compatibility ideographs with NFKC limited to their blocks, so that
+full-width digits and punctuation stay as printed (the cell reader reads those itself).
 """
 
 from __future__ import annotations
@@ -18,24 +19,20 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from pipelines.cells import Cell, make_cell
+from pipelines.kangxi import unify_radicals
 from pipelines.limits import MAX_PAGE_CELLS
 
-# Kangxi Radicals, CJK Radicals Supplement, CJK Compatibility Ideographs (and Supplement)
-COMPATIBILITY = re.compile("[\u2e80-\u2eff\u2f00-\u2fdf\uf900-\ufaff\U0002f800-\U0002fa1f]")
-# CJK Radicals Supplement characters have no NFKC mapping; the ones seen in PDF text layers:
-RADICALS = str.maketrans({"⺁": "厂", "⺇": "几", "⺈": "𠂊", "⺊": "卜", "⺌": "小", "⺍": "小", "⺕": "彐",
-                          "⺟": "母", "⺠": "民", "⻓": "长", "⻔": "门", "⻘": "青", "⻛": "风",
-                          "⻝": "食", "⻢": "马", "⻅": "见", "⻉": "贝", "⻋": "车", "⻆": "角",
-                          "⻜": "飞", "⻚": "页", "⻬": "齐", "⻰": "龙", "⻳": "龟"})  # fmt: skip
+# CJK Compatibility Ideographs (and Supplement): NFKC gives the unified ideograph.
+COMPATIBILITY_IDEOGRAPHS = re.compile("[\uf900-\ufaff\U0002f800-\U0002fa1f]")
 
 
 def normalise(text: str) -> tuple[str, int]:
-    """Text with Kangxi radicals and compatibility ideographs folded; and how many were."""
-    found = COMPATIBILITY.findall(text)
-    if not found:
-        return text, 0
-    text = COMPATIBILITY.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text.translate(RADICALS))
-    return text, len(found)
+    """Text with radicals (pipelines.kangxi) and compatibility ideographs folded; and how many were."""
+    text, radicals = unify_radicals(text)
+    found = len(COMPATIBILITY_IDEOGRAPHS.findall(text))
+    if found:
+        text = COMPATIBILITY_IDEOGRAPHS.sub(lambda m: unicodedata.normalize("NFKC", m.group()), text)
+    return text, radicals + found
 
 
 @dataclass

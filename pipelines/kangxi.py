@@ -20,6 +20,11 @@ from functools import cache
 RADICALS = re.compile(r"[\u2e80-\u2fd5]")
 # Simplified side forms stand for the side component, which Unicode has as a character.
 SIDE_FORMS = {0x2EB0: "纟", 0x2EC8: "讠", 0x2ED0: "钅", 0x2EE0: "饣"}
+# Supplement forms with neither mapping that PDF text layers print for whole characters.
+SEEN_FOR_CHARACTERS = {"⺁": "厂", "⺇": "几", "⺈": "𠂊", "⺊": "卜", "⺌": "小", "⺍": "小", "⺕": "彐",
+                       "⺟": "母", "⺠": "民", "⻓": "长", "⻔": "门", "⻘": "青", "⻛": "风",
+                       "⻝": "食", "⻢": "马", "⻅": "见", "⻉": "贝", "⻋": "车", "⻆": "角",
+                       "⻜": "飞", "⻚": "页", "⻬": "齐", "⻰": "龙", "⻳": "龟"}  # fmt: skip
 
 
 @cache
@@ -40,6 +45,8 @@ def radical_map() -> dict[int, str]:
             if full:
                 mapping[code] = t2s().convert(full)
     mapping.update(SIDE_FORMS)
+    for form, character in SEEN_FOR_CHARACTERS.items():
+        mapping.setdefault(ord(form), character)
     return {code: text for code, text in mapping.items() if text != chr(code)}
 
 

@@ -36,7 +36,7 @@ from pipelines.text import (
     without_scripts,
 )
 
-PROCESSOR_VERSION = "4"  # bump when processing gives something else for the same bytes
+PROCESSOR_VERSION = "5"  # bump when processing gives something else for the same bytes
 
 
 @dataclass

@@ -131,3 +131,19 @@ def test_the_manifest_bytes_are_what_the_generator_builds(crawls):
         if row is not None:
             assert row[0] == hashlib.sha256(portal.pages[url].body).hexdigest(), url
     assert HOST in {urlsplit(url).hostname for url in files(manifest)}
+
+
+def test_reports_published_as_files_are_read_like_any_report(crawls):
+    """Crawl and process stage together: each PDF, DOCX and XLSX report's stored values are the
+    figures the generator printed into the file (the manifest's), key for key."""
+    db, manifest, _ = crawls
+    read = 0
+    for url, page in files(manifest).items():
+        if page["link_style"] in ("too_large", "image", "html_doc") or not page.get("values"):
+            continue
+        version = db.execute("SELECT current_version_id FROM documents WHERE url = ?", [url]).fetchone()
+        assert version is not None, url
+        stored = dict(db.execute("SELECT key, value FROM report_values WHERE version_id = ?", [version[0]]).fetchall())
+        assert stored == pytest.approx(page["values"]), url
+        read += 1
+    assert read >= 6  # pdf, docx, xlsx offered by article pages, lists and download endpoints
