@@ -104,6 +104,11 @@ def stored_rows(decoded: Decoded, clean: CleanDocument, parsed: ParsedDocument) 
             "row_label": v.row_label,
             "col_label": v.col_label,
             "raw": v.raw,
+            # a file's values: the PDF page and the cell's box on it (points, from the top
+            # left: x0, top, x1, bottom), or the workbook's sheet
+            "page": v.where.get("page"),
+            "bbox": json.dumps(v.where["bbox"]) if v.where.get("bbox") else None,
+            "sheet": v.where.get("sheet"),
         }
         for v in parsed.values.values()
     ]

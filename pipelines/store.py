@@ -810,7 +810,7 @@ TABLES: dict[str, tuple[dict[str, type], str, list[tuple[str, str, str]]]] = {
     "report_values": (
         {"id": int, "version_id": int, "key": str, "value": float, "unit": str, "source": str,
          "table_index": int, "row_index": int, "col_index": int, "line": int, "text_offset": int,
-         "row_label": str, "col_label": str, "raw": str},
+         "row_label": str, "col_label": str, "raw": str, "page": int, "bbox": str, "sheet": str},
         "id",
         [("version_id", "document_versions", "id")],
     ),

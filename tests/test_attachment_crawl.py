@@ -6,6 +6,7 @@ error and the crawl goes on."""
 from __future__ import annotations
 
 import hashlib
+import json
 from urllib.parse import urlsplit
 
 import pytest
@@ -137,7 +138,7 @@ def test_reports_published_as_files_are_read_like_any_report(crawls):
     """Crawl and process stage together: each PDF, DOCX and XLSX report's stored values are the
     figures the generator printed into the file (the manifest's), key for key."""
     db, manifest, _ = crawls
-    read = 0
+    read, boxed = 0, 0
     for url, page in files(manifest).items():
         if page["link_style"] in ("too_large", "image", "html_doc") or not page.get("values"):
             continue
@@ -145,5 +146,9 @@ def test_reports_published_as_files_are_read_like_any_report(crawls):
         assert version is not None, url
         stored = dict(db.execute("SELECT key, value FROM report_values WHERE version_id = ?", [version[0]]).fetchall())
         assert stored == pytest.approx(page["values"]), url
+        places = db.execute("SELECT page, bbox, sheet FROM report_values WHERE version_id = ?", [version[0]]).fetchall()
+        if page.get("true_type") == "PDF":  # each value points at its page and box
+            assert all(number >= 1 and len(json.loads(box)) == 4 for number, box, _ in places), url
+            boxed += 1
         read += 1
-    assert read >= 6  # pdf, docx, xlsx offered by article pages, lists and download endpoints
+    assert read >= 6 and boxed >= 2  # pdf, docx, xlsx offered by article pages, lists and download endpoints
