@@ -19,7 +19,7 @@ install: $(INSTALLED)
 # runs the process stage beside itself and waits for it, so the database ends fully processed.
 # Exits non-zero when the run failed (the summary is printed either way). Extra spider
 # arguments: make crawl ARGS="-a revalidate=1"
-crawl: $(INSTALLED) chromium
+crawl: $(INSTALLED) chromium office-tools
 	GOVCRAWL_DB=$(DB) $(VENV)/bin/scrapy crawl reports $(ARGS); status=$$?; \
 	$(VENV)/bin/govcrawl stats --db $(DB); exit $$status
 
