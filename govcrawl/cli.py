@@ -97,7 +97,10 @@ def listing(items: list[str], limit: int = 10) -> str:
 
 def cmd_stats(args: argparse.Namespace) -> int:
     if not os.path.exists(args.db):
-        print(f"no database at {args.db}: run `make demo` or `make crawl` first", file=sys.stderr)
+        print(
+            f"no database at {args.db}: run `make crawl` first (or `make demo`, then `make serve DB=data/demo.db`)",
+            file=sys.stderr,
+        )
         return 1
     summary = crawl_summary(sqlite_utils.Database(args.db))
     if args.json:
@@ -198,7 +201,10 @@ def cmd_process(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     if not os.path.exists(args.db):
-        print(f"no database at {args.db}: run `make demo` or `make crawl` first", file=sys.stderr)
+        print(
+            f"no database at {args.db}: run `make crawl` first (or `make demo`, then `make serve DB=data/demo.db`)",
+            file=sys.stderr,
+        )
         return 1
     command = datasette_command(
         args.db, port=args.port, host=args.host, sql_time_limit_ms=args.sql_time_limit_ms,
