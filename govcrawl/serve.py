@@ -80,7 +80,7 @@ def datasette_command(
         "--metadata",
         str(write_metadata(db, metadata, raw_bodies)),
         "--plugins-dir",
-        str(PLUGIN_DIR),
+        str(PLUGIN_DIR / "hooks"),
         "--template-dir",
         str(PLUGIN_DIR / "templates"),
         "--host",
