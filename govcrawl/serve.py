@@ -11,6 +11,7 @@ and the front page's links hold for data/demo.db as for data/govcrawl.db.
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 import tempfile
 from pathlib import Path
@@ -35,6 +36,30 @@ def database_name(db: str | Path) -> str:
     return Path(db).stem
 
 
+def coverage_grid(db: str | Path) -> dict | None:
+    """The coverage view as a grid, agencies down and years across: a canned query written
+    when the server starts, for the years the database holds then (SQL names no column it
+    has not been given). None for a database without reports yet."""
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+            first, last = conn.execute("SELECT min(year), max(year) FROM coverage").fetchone()
+    except sqlite3.Error:
+        return None
+    if first is None:
+        return None
+    years = range(int(first), int(last) + 1)
+    columns = ",\n  ".join(f"max(CASE WHEN year = {y} THEN status END) AS \"{y}\"" for y in years)
+    return {
+        "title": "Coverage as an agency × year grid",
+        "hide_sql": True,
+        "description": f"Each agency's annual reports {first}-{last}: present, failed (a strict identity "
+        "fails), gone (taken down) or missing; empty before the agency's first report. The years are those the "
+        "database held when the server started.",
+        "sql": f"SELECT agency,\n  {columns},\n  sum(status = 'missing') AS missing\nFROM coverage GROUP BY agency "
+        "ORDER BY agency",
+    }
+
+
 def metadata_for(db: str | Path, metadata: str | Path = METADATA, raw_bodies: bool = False) -> dict:
     """data/metadata.yml for the database served from `db`: its database block and every
     /govcrawl/ link renamed to the file's name, and the plugin's settings."""
@@ -44,6 +69,9 @@ def metadata_for(db: str | Path, metadata: str | Path = METADATA, raw_bodies: bo
         text = text.replace(f"/{METADATA_DATABASE}/", f"/{name}/")
     data = yaml.safe_load(text)
     data["databases"] = {name: data["databases"].pop(METADATA_DATABASE)}
+    grid = coverage_grid(db)
+    if grid:
+        data["databases"][name]["queries"]["coverage_grid"] = grid
     data.setdefault("plugins", {})["govcrawl"] = {"raw_bodies": raw_bodies, "max_cell_bytes": MAX_CELL_BYTES}
     return data
 
