@@ -6,12 +6,14 @@ applications       one wide row per report: table 三's totals and the new reque
 reviews_litigation one row per report: table 四's 15 numbers
 last_run_changes   what the latest crawl changed: new documents, new versions, documents gone
 coverage           agencies × years: each report present, failed, gone or missing
+codebook           every canonical key: Chinese labels as each format prints them, English, unit
 """
 
 from __future__ import annotations
 
 import sqlite_utils
 
+from pipelines.codebook import codebook_sql
 from pipelines.coverage import DUE_YEAR_NOW, coverage_sql
 from pipelines.schema import application_columns, review_keys
 
@@ -106,6 +108,7 @@ def create_views(db: sqlite_utils.Database) -> None:
         "reviews_litigation": reviews_sql(),
         "last_run_changes": LAST_RUN_CHANGES,
         "coverage": coverage_sql(DUE_YEAR_NOW),
+        "codebook": codebook_sql(),
     }
     db.execute("DROP VIEW IF EXISTS new_in_last_run")  # replaced by last_run_changes
     for name, sql in views.items():

@@ -6,6 +6,7 @@ a prebuilt chart."""
 from __future__ import annotations
 
 import re
+import urllib.request
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -144,3 +145,28 @@ def test_prebuilt_chart_from_the_front_page(site):
     )
     assert canvas.bounding_box()["width"] > 200 and painted > 1000
     assert page.is_checked('form.datasette-vega input[value="line"]')
+
+
+def test_codebook_from_the_front_page_and_as_csv(site):
+    base, page, shots = site
+    open_from_front_page(base, page, "codebook")
+    page.screenshot(path=shots / "codebook.png")
+    assert "2019 and the 2021 formats print it" in page.inner_text("body")
+    page.goto(base + "/govcrawl/codebook?_size=max")
+    rows = {r["key"]: r for r in table_rows(page)}
+    # facts of the two formats as printed (国办公开办函〔2019〕60号 and 〔2021〕30号)
+    fee = rows["active.fees.fee_amount_10k_yuan"]
+    assert "本年收费金额（单位：万元）" in fee["label_2021"] and fee["label_2019"] == "" and fee["unit"] == "万元"
+    secret = rows["applications.denied.state_secret.natural_person"]
+    assert "（三）不予公开" in secret["label_2019"] and "1.属于国家秘密" in secret["label_2019"] and "自然人" in secret["label_2019"]
+    assert secret["label_2021"] == secret["label_2019"] and secret["unit"] == "件"
+    assert rows["applications.other.no_correction.total"]["label_2019"] == ""
+    assert "结果纠正" in rows["reviews.corrected"]["label_2021"] and "行政复议" in rows["reviews.corrected"]["label_2021"]
+    # table 三: 26 kinds of row (the 2019 and 2021 ones together) × 7 applicant columns; table 四: 15 numbers
+    assert sum(k.startswith("applications.") for k in rows) == 26 * 7
+    assert sum(k.split(".")[0] in ("reviews", "litigation_direct", "litigation_after_review") for k in rows) == 15
+    with urllib.request.urlopen(base + "/govcrawl/codebook.csv?_dl=1&_size=max", timeout=30) as response:
+        assert "attachment" in response.headers["Content-Disposition"]
+        csv_text = response.read().decode("utf-8")
+    assert csv_text.startswith("key,table_name,label_2019,label_2021,english,unit")
+    assert "active.fees.fee_amount_10k_yuan" in csv_text
