@@ -43,8 +43,13 @@ FROM ranked WHERE copy_rank = 1
 """
 
 
+def whole(expression: str) -> str:
+    """A count as an integer (16, not 16.0: values are REAL for the few decimal ones)."""
+    return f"iif({expression} = CAST({expression} AS INTEGER), CAST({expression} AS INTEGER), {expression})"
+
+
 def pivot(column: str, condition: str, aggregate: str = "max") -> str:
-    return f"{aggregate}(CASE WHEN {condition} THEN v.value END) AS {column}"
+    return whole(f"{aggregate}(CASE WHEN {condition} THEN v.value END)") + f" AS {column}"
 
 
 def applications_sql() -> str:
