@@ -121,6 +121,10 @@ def datasette_command(
         "--setting",
         "facet_time_limit_ms",
         str(FACET_TIME_LIMIT_MS),
+        # suggested facets try every column of a view, one query each: most of a wide view's time
+        "--setting",
+        "suggest_facets",
+        "off",
         "--setting",
         "max_returned_rows",
         "1000",
