@@ -27,7 +27,8 @@ from pipelines.process import clean_document
 # the archived page may show itself and inline styles; it may run, fetch and submit nothing
 ARCHIVE_POLICY = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 MARK_STYLE = "outline: 3px solid #d00; background: #ffeb3b;"
-FILE_TYPES = ("application/pdf", "image/")
+FILE_TYPES = ("application/pdf", "image/")  # shown by the browser as they are
+PAGE_TYPES = ("text/", "application/xhtml+xml", "application/xml")  # decoded and cleaned
 
 
 def read_version(path: str, version_id: int) -> tuple[bytes, str | None] | None:
@@ -100,21 +101,27 @@ def int_attr(value: str | None) -> int:
         return 1
 
 
+def numbered_lines(text: str, line: int | None) -> bytes:
+    items = "".join(
+        (f'<li id="govcrawl-cell" style="{MARK_STYLE}">' if n == line else f'<li id="L{n}">') + html.escape(t) + "</li>"
+        for n, t in enumerate(text.splitlines())
+    )
+    return f'<!doctype html><meta charset="utf-8"><ol start="0" style="white-space:pre-wrap">{items}</ol>'.encode()
+
+
 def archived_page(body: bytes, content_type: str | None, table: int | None, row: int | None, col: int | None,
-                  line: int | None) -> tuple[bytes, str]:
+                  line: int | None, stored_text: str | None = None) -> tuple[bytes, str]:
     """(bytes, content type) of the page to show, the cell at table/row/col (or the line) marked."""
-    if content_type and content_type.split(";")[0].strip().lower().startswith(FILE_TYPES):
+    media = (content_type or "").split(";")[0].strip().lower()
+    if media.startswith(FILE_TYPES):
         return body, content_type
+    if media and not media.startswith(PAGE_TYPES):
+        # a document file (DOC, DOCX, XLS…): its extracted text, numbered as `line` counts
+        return numbered_lines(stored_text or "", line), "text/html; charset=utf-8"
     clean = clean_document(decode_page(body, content_type).text)
     tree = clean.tree
     if tree is None:
-        lines = clean.text.splitlines()
-        items = "".join(
-            f'<li id="L{n}"{" style=" + chr(34) + MARK_STYLE + chr(34) if n == line else ""}>{html.escape(t)}</li>'
-            for n, t in enumerate(lines)
-        )
-        page = f'<!doctype html><meta charset="utf-8"><ol start="0" style="white-space:pre-wrap">{items}</ol>'
-        return page.encode(), "text/html; charset=utf-8"
+        return numbered_lines(clean.text, line), "text/html; charset=utf-8"
     cell = None
     if table is not None and row is not None and col is not None:
         tables = list(tree.iter("table"))

@@ -72,8 +72,10 @@ async def archive_page(datasette, request):
         value = args.get(name)
         return int(value) if value and value.lstrip("-").isdigit() else None
 
+    text = (await db.execute("SELECT text FROM document_texts WHERE version_id = ?", [version_id])).first()
     body, content_type = await asyncio.to_thread(
-        archived_page, *stored, position("table"), position("row"), position("col"), position("line")
+        archived_page, *stored, position("table"), position("row"), position("col"), position("line"),
+        text[0] if text else None,
     )
     return Response(body, content_type=content_type, headers={
         "Content-Security-Policy": ARCHIVE_POLICY, "X-Content-Type-Options": "nosniff",

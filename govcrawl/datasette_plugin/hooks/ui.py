@@ -32,9 +32,10 @@ PAGE_SCRIPT = """
   for (const column of %(years)s) {
     const list = document.querySelector(`.facet-info[data-column="${column}"] ul`);
     if (!list) continue;
-    const items = [...list.querySelectorAll(':scope > li')].filter(li => !li.querySelector('.facet-truncated'));
+    const more = list.querySelector(':scope > li.facet-truncated');  // "…" stays last
+    const items = [...list.querySelectorAll(':scope > li:not(.facet-truncated)')];
     const year = li => parseInt(li.innerText, 10) || 0;
-    items.sort((a, b) => year(a) - year(b)).forEach(li => list.insertBefore(li, list.lastElementChild?.matches('li:not(:has(a))') ? list.lastElementChild : null));
+    items.sort((a, b) => year(a) - year(b)).forEach(li => list.insertBefore(li, more));
   }
   for (const link of document.querySelectorAll('a[href*=".csv"]')) {
     if (link.href.includes('_bom=1')) continue;
