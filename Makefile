@@ -4,6 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 DB ?= data/govcrawl.db
+# the replica's invented reports live in a database of their own (a crawl refuses to mix them)
+DEMO_DB ?= data/demo.db
+PORT ?= 8001
 
 .PHONY: install crawl demo process serve chromium office-tools test lint bench clean-data
 
@@ -23,19 +26,21 @@ crawl: $(INSTALLED) chromium office-tools
 	GOVCRAWL_DB=$(DB) $(VENV)/bin/scrapy crawl reports $(ARGS); status=$$?; \
 	$(VENV)/bin/govcrawl stats --db $(DB); exit $$status
 
-# The same crawl against the offline replica portal (loopback only), into $(DB), processed.
+# The same crawl against the offline replica portal (loopback only), into $(DEMO_DB), processed;
+# then `make serve DB=data/demo.db`.
 demo: $(INSTALLED)
-	$(PY) -m tests.replica.demo --db $(DB)
+	$(PY) -m tests.replica.demo --db $(DEMO_DB)
 
 # Process what is pending in $(DB) (after a crawl with GOVCRAWL_PROCESS_BESIDE=0, or a parser
 # change: PROCESSOR_VERSION bumped); ARGS="--all" processes every current version again.
 process: $(INSTALLED)
 	$(VENV)/bin/govcrawl process --db $(DB) $(ARGS)
 
-# Browse $(DB) with Datasette on http://127.0.0.1:8001/: read-only (immutable), SQL time
-# limit, data/metadata.yml (descriptions, facets, canned queries), the chart plugin.
+# Browse $(DB) with Datasette on http://127.0.0.1:$(PORT)/: read-only (a crawl may write it
+# meanwhile), SQL time limit, data/metadata.yml (descriptions, facets, canned queries), report
+# pages and the chart plugin. make serve DB=data/demo.db PORT=8002
 serve: $(INSTALLED)
-	$(VENV)/bin/govcrawl serve --db $(DB)
+	$(VENV)/bin/govcrawl serve --db $(DB) --port $(PORT)
 
 # Debian's Chromium, for pages that need a browser and for the Datasette UI tests (never
 # `playwright install`: browser downloads are impossible here), and a CJK font so that

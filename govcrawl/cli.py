@@ -97,7 +97,10 @@ def listing(items: list[str], limit: int = 10) -> str:
 
 def cmd_stats(args: argparse.Namespace) -> int:
     if not os.path.exists(args.db):
-        print(f"no database at {args.db}: run `make demo` or `make crawl` first", file=sys.stderr)
+        print(
+            f"no database at {args.db}: run `make crawl` first (or `make demo`, then `make serve DB=data/demo.db`)",
+            file=sys.stderr,
+        )
         return 1
     summary = crawl_summary(sqlite_utils.Database(args.db))
     if args.json:
@@ -202,9 +205,15 @@ def cmd_process(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     if not os.path.exists(args.db):
-        print(f"no database at {args.db}: run `make demo` or `make crawl` first", file=sys.stderr)
+        print(
+            f"no database at {args.db}: run `make crawl` first (or `make demo`, then `make serve DB=data/demo.db`)",
+            file=sys.stderr,
+        )
         return 1
-    command = datasette_command(args.db, port=args.port, host=args.host, sql_time_limit_ms=args.sql_time_limit_ms)
+    command = datasette_command(
+        args.db, port=args.port, host=args.host, sql_time_limit_ms=args.sql_time_limit_ms,
+        raw_bodies=args.raw_bodies,
+    )
     print(f"serving {args.db} read-only on http://{args.host}:{args.port}/ (Ctrl-C stops)", flush=True)
     os.execv(command[0], command)  # Datasette takes over the process (and its Ctrl-C)
 
@@ -252,6 +261,9 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=DEFAULT_PORT)
     serve.add_argument("--sql-time-limit-ms", type=int, default=SQL_TIME_LIMIT_MS)
+    serve.add_argument(
+        "--raw-bodies", action="store_true", help="let queries read bodies.content (the stored bytes); off by default"
+    )
     serve.set_defaults(func=cmd_serve)
     args = parser.parse_args(argv)
     return args.func(args)

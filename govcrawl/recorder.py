@@ -35,6 +35,7 @@ from scrapy.utils.asyncio import create_looping_call
 from scrapy.utils.defer import deferred_from_coro
 
 from govcrawl import __version__
+from govcrawl.run_origin import mixed_origin
 from pipelines.store import Store
 
 logger = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ logger = logging.getLogger(__name__)
 RECORDED_SETTINGS = (
     "GOVCRAWL_DB",
     "GOVCRAWL_PROXY",
+    "GOVCRAWL_REPLICA",
     "USER_AGENT",
     "ROBOTSTXT_OBEY",
     "AUTOTHROTTLE_ENABLED",
@@ -122,6 +124,8 @@ class CrawlRecorder:
                 flush_seconds=crawler.settings.getfloat("GOVCRAWL_FLUSH_SECONDS", DEFAULT_FLUSH_SECONDS),
                 on_write_error=self.write_failed,
             )
+            if why := mixed_origin(self.store.db.conn, crawler.settings.getbool("GOVCRAWL_REPLICA")):
+                raise CrawlRefused(f"not crawling into {path}: {why}")
         except (OSError, sqlite3.Error) as error:
             raise CrawlRefused(f"cannot write the database {path}: {error}") from error
         self.run_id: int | None = None

@@ -1,17 +1,89 @@
 """How govcrawl serves its database with Datasette: one place for the flags, used by
-`govcrawl serve` (and so `make serve`) and by the browser tests."""
+`govcrawl serve` (and so `make serve`) and by the browser tests.
+
+The file is served read-only but NOT immutable: crawls and the process stage write it while
+it is served (SQLite WAL: readers see the last commit, never a torn page). The metadata in
+data/metadata.yml is written for the database name `govcrawl`; `metadata_for` renames it to
+the name Datasette gives the served file (its stem), so descriptions, facets, canned queries
+and the front page's links hold for data/demo.db as for data/govcrawl.db.
+"""
 
 from __future__ import annotations
 
+import json
+import sqlite3
 import sys
+import tempfile
 from pathlib import Path
+
+import yaml
 
 # data/metadata.yml: descriptions, facets, canned queries (kept true by the tests)
 METADATA = Path(__file__).resolve().parents[1] / "data" / "metadata.yml"
+PLUGIN_DIR = Path(__file__).resolve().parent / "datasette_plugin"
+METADATA_DATABASE = "govcrawl"
 DEFAULT_PORT = 8001
 SQL_TIME_LIMIT_MS = 5000
 # facets run one query each over a view; Datasette's 200 ms default drops them on a big crawl
 FACET_TIME_LIMIT_MS = 1000
+# the largest cell a query may read (SQLite's length limit on the server's connections): a
+# query touching a bigger value fails with "string or blob too big" instead of pulling it in
+MAX_CELL_BYTES = 8 * 1024 * 1024
+
+
+def database_name(db: str | Path) -> str:
+    """The name Datasette gives a database file: its stem (data/demo.db -> demo)."""
+    return Path(db).stem
+
+
+def coverage_grid(db: str | Path) -> dict | None:
+    """The coverage view as a grid, agencies down and years across: a canned query written
+    when the server starts, for the years the database holds then (SQL names no column it
+    has not been given). None for a database without reports yet."""
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+            first, last = conn.execute("SELECT min(year), max(year) FROM coverage").fetchone()
+    except sqlite3.Error:
+        return None
+    if first is None:
+        return None
+    years = range(int(first), int(last) + 1)
+    columns = ",\n  ".join(f"max(CASE WHEN year = {y} THEN status END) AS \"{y}\"" for y in years)
+    return {
+        "title": "Coverage as an agency × year grid",
+        "hide_sql": True,
+        "description": f"Each agency's annual reports {first}-{last}: present, failed (a strict identity "
+        "fails), gone (taken down) or missing; empty before the agency's first report. The years are those the "
+        "database held when the server started.",
+        "sql": f"SELECT agency,\n  {columns},\n  sum(status = 'missing') AS missing\nFROM coverage GROUP BY agency "
+        "ORDER BY agency",
+    }
+
+
+def metadata_for(db: str | Path, metadata: str | Path = METADATA, raw_bodies: bool = False) -> dict:
+    """data/metadata.yml for the database served from `db`: its database block and every
+    /govcrawl/ link renamed to the file's name, and the plugin's settings."""
+    text = Path(metadata).read_text(encoding="utf-8")
+    name = database_name(db)
+    if name != METADATA_DATABASE:
+        text = text.replace(f"/{METADATA_DATABASE}/", f"/{name}/")
+    data = yaml.safe_load(text)
+    data["databases"] = {name: data["databases"].pop(METADATA_DATABASE)}
+    grid = coverage_grid(db)
+    if grid:
+        data["databases"][name]["queries"]["coverage_grid"] = grid
+    data.setdefault("plugins", {})["govcrawl"] = {"raw_bodies": raw_bodies, "max_cell_bytes": MAX_CELL_BYTES}
+    return data
+
+
+def write_metadata(db: str | Path, metadata: str | Path = METADATA, raw_bodies: bool = False) -> Path:
+    """The metadata for `db` in a file of its own (Datasette reads metadata from a file)."""
+    handle = tempfile.NamedTemporaryFile(
+        "w", prefix=f"govcrawl-metadata-{database_name(db)}-", suffix=".json", delete=False, encoding="utf-8"
+    )
+    with handle:
+        json.dump(metadata_for(db, metadata, raw_bodies), handle, ensure_ascii=False)
+    return Path(handle.name)
 
 
 def datasette_command(
@@ -20,19 +92,25 @@ def datasette_command(
     host: str = "127.0.0.1",
     metadata: str | Path = METADATA,
     sql_time_limit_ms: int = SQL_TIME_LIMIT_MS,
+    raw_bodies: bool = False,
 ) -> list[str]:
-    """`datasette serve` over `db` opened immutable (read-only, no locking: the crawl's file is
-    never written by the server), on loopback, with the metadata and a SQL time limit.
+    """`datasette serve` over `db` opened read-only (mode=ro: crawls may write it meanwhile),
+    on loopback, with the metadata, a SQL time limit, bounded rows and the project's plugin
+    (report pages, archived pages, cell links). Raw bodies (the `bodies.content` column) read as
+    empty unless `raw_bodies`: the server is for the data, not for re-publishing pages.
     Installed plugins (datasette-vega for charts) load by themselves."""
     return [
         sys.executable,
         "-m",
         "datasette",
         "serve",
-        "--immutable",
         str(db),
         "--metadata",
-        str(metadata),
+        str(write_metadata(db, metadata, raw_bodies)),
+        "--plugins-dir",
+        str(PLUGIN_DIR / "hooks"),
+        "--template-dir",
+        str(PLUGIN_DIR / "templates"),
         "--host",
         host,
         "--port",
@@ -43,4 +121,14 @@ def datasette_command(
         "--setting",
         "facet_time_limit_ms",
         str(FACET_TIME_LIMIT_MS),
+        # suggested facets try every column of a view, one query each: most of a wide view's time
+        "--setting",
+        "suggest_facets",
+        "off",
+        "--setting",
+        "max_returned_rows",
+        "1000",
+        "--setting",
+        "allow_download",
+        "off",
     ]

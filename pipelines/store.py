@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 import sqlite_utils
 
+from pipelines.figures import write_figures
 from pipelines.views import create_views
 
 # 4: the full-text index is written per batch of processed versions, no triggers
@@ -409,6 +410,7 @@ class Store:
             for version_id, failure in failures:
                 conn.execute(APPEND_FETCH_ERROR_OF_VERSION, [failure, version_id])
             outcome["unparsed"] = len(failures)
+            write_figures(conn, [version_id for version_id, _ in written])  # the wide views' rows
             if written:
                 ids = [version_id for version_id, _ in written]
                 conn.execute(

@@ -1,4 +1,7 @@
-"""`make demo`: the main crawl against the replica portal, offline, into data/govcrawl.db.
+"""`make demo`: the main crawl against the replica portal, offline, into data/demo.db.
+
+Its own file: the replica's invented reports never sit beside real ones (a crawl refuses a
+database holding runs of the other kind, govcrawl.run_origin); `make serve DB=data/demo.db`.
 
 The crawl runs the process stage beside itself and waits for it, so the database it leaves
 is fully processed. The database is kept between runs, so running the demo again is a re-crawl.
@@ -16,7 +19,7 @@ from tests.replica.process import HOSTILE_SETTINGS, Replica, run_crawl
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", default="data/govcrawl.db")
+    parser.add_argument("--db", default="data/demo.db")
     parser.add_argument("--size", type=int, default=200)
     parser.add_argument("--hostile", action="store_true", help="add every hostile page (issue 12)")
     args = parser.parse_args(argv)

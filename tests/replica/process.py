@@ -29,6 +29,7 @@ REPLICA_SETTINGS = {
     "CONCURRENT_REQUESTS_PER_DOMAIN": "16",
     "DOWNLOAD_TIMEOUT": "20",
     "LOG_LEVEL": "WARNING",
+    "GOVCRAWL_REPLICA": "True",  # its runs never share a database with real ones (govcrawl.run_origin)
 }
 # The crawl of the hostile replica (`Replica(hostile=True)`): errors are expected there, so the
 # run must not be marked failed for them; a page gets 10 s, a host that does not answer too.
