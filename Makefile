@@ -74,6 +74,7 @@ bench: $(INSTALLED) chromium office-tools
 	$(PY) -m bench.browser_cost
 	$(PY) -m bench.hostile
 	$(PY) -m bench.file_speed
+	$(PY) -m bench.datasette_pages
 
 # Start over: the database, its WAL files and the crawl and process locks.
 clean-data:
