@@ -38,7 +38,7 @@ from pipelines.latin_view import repair_latin_view
 from pipelines.limits import note
 from pipelines.mojibake import cut_unresolved_mojibake, might_be_mojibake, repair_mojibake
 from pipelines.simplify import fix_stray_traditional, to_simplified
-from pipelines.squashed import published_date, repair_dates  # noqa: F401 (published_date: metadata reads it here)
+from pipelines.squashed import repair_dates
 
 # -- 2. pinyin annotations ---------------------------------------------------------------------
 TONE_MARKS = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"

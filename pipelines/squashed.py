@@ -15,26 +15,14 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-PUBLISHED = re.compile(
-    r"(?<![\u4e00-\u9fff])(?:发布|發布|更新)?(?:时间|時間|日期)\s*[:：]?\s*(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})"
-)
+from pipelines.dates import published_date
+
 DOCUMENT_NUMBER = re.compile(r"〔(20\d{2})(\d{1,4}) ?(号|號)?(?![\d〕])")
 # Not inside a URL, a file name or an identifier (t20130117_80725.htm).
 MARKED_DATE = re.compile(
     r"(20(?<![A-Za-z0-9_/.\-=]20)\d{2})(?:(\d{1,2})月(\d{1,2})日|年?(\d{2,4})日)(?![\d])"
 )
 SQUASHED_DATE = re.compile(r"(20(?<![A-Za-z0-9_/.\-=]20)\d{2})(\d{2,4})(?![\d.A-Za-z_/\-])")
-
-
-def published_date(text: str) -> date | None:
-    """The page's own publish date, from its header line (发布时间:YYYY-MM-DD, colon or not)."""
-    match = PUBLISHED.search(text)
-    if not match:
-        return None
-    try:
-        return date(*map(int, match.groups()))
-    except ValueError:
-        return None
 
 
 def date_readings(year: int, digits: str) -> list[date]:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.degarble import degarble, published_date, remove_annotations, repair_dates, to_simplified
+from pipelines.dates import published_date
+from pipelines.degarble import degarble, remove_annotations, repair_dates, to_simplified
 from pipelines.process import process_page
 from tests.replica.generator import build_portal
 from tests.replica.process import Replica

@@ -128,7 +128,7 @@ def test_debris_of_readings_and_the_mirror_domain():
 
 
 def test_publish_date_is_read_without_a_colon():
-    from pipelines.degarble import published_date
+    from pipelines.dates import published_date
 
     assert str(published_date("发布时间 2022-01-29 来源：区政府办")) == "2022-01-29"
     assert degarble("发布时间 2022-01-29\n2022125日").text == "发布时间 2022-01-29\n2022年1月25日"
