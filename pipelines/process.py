@@ -26,6 +26,7 @@ from pipelines.parse import ParsedDocument, parse_document
 from pipelines.store import ProcessedRows
 from pipelines.text import (
     looks_like_html,
+    markup_pieces,
     markup_text,
     normalise_lines,
     parse_html,
@@ -161,9 +162,11 @@ def degarble_html(html: str) -> Degarbled:
 
     A transform that changed where text and tags meet (never seen) has the whole page
     de-garbled instead, as it was before text and tags were told apart."""
-    pieces, text = markup_text(html)
+    text = markup_text(html)
     degarbled = degarble(text)
-    page = with_text(pieces, degarbled.text)
+    if degarbled.text == text:  # a clean page (most): nothing to put back
+        return Degarbled(html, degarbled.transforms)
+    page = with_text(markup_pieces(html), degarbled.text)
     if page is None:
         return degarble(html)
     return Degarbled(page, degarbled.transforms)

@@ -7,7 +7,7 @@ dropped). A page nested deeper still is read as text with its tags stripped, and
 `limit:` is recorded, so no text is lost silently. Text, table cells and metadata are all
 read from that one tree (pipelines.process).
 
-`markup_text` / `with_text` split a page into its text and its markup so that de-garbling
+`markup_text`, `markup_pieces` and `with_text` split a page into its text and its markup so that de-garbling
 sees only the text: a regex split, not a parse, since the text must stay as written
 (entities unexpanded: a `&nbsp;` is not the noise a literal NBSP may be) for the
 transforms to give what they gave over the whole page.
@@ -96,15 +96,18 @@ def tags_stripped(html: str) -> str:
     return html_entities.unescape(TAG.sub("", BLOCK_TAG.sub("\n", html)))
 
 
-def markup_text(html: str) -> tuple[list[str], str]:
-    """A page split into its pieces (text at even places, tags at odd ones) and its text
-    alone, each tag a TAG_MARK."""
-    pieces = MARKUP.split(html)
-    return pieces, TAG_MARK.join(pieces[0::2])
+def markup_text(html: str) -> str:
+    """A page's text alone, each tag a TAG_MARK."""
+    return MARKUP.sub(TAG_MARK, html)
+
+
+def markup_pieces(html: str) -> list[str]:
+    """A page split into its pieces: text at even places, tags at odd ones."""
+    return MARKUP.split(html)
 
 
 def with_text(pieces: list[str], text: str) -> str | None:
-    """The page of `markup_text` with its text replaced by `text` (the same text, changed
+    """The page of `markup_pieces` with its text replaced by `text` (`markup_text`, changed
     in place); None if `text` no longer has one part per place."""
     parts = text.split(TAG_MARK)
     if len(parts) * 2 - 1 != len(pieces):
