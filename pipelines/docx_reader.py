@@ -8,10 +8,8 @@ is refused before python-docx inflates anything (pipelines.office_zip).
 
 from __future__ import annotations
 
-import io
-
 from pipelines.file_reading import FileReading
-from pipelines.office_zip import too_big
+from pipelines.office_zip import open_package
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
@@ -20,14 +18,8 @@ def read_docx(body: bytes, reader: str = "python-docx") -> FileReading:
     import docx
 
     reading = FileReading(reader)
-    problem = too_big(body)
-    if problem:
-        reading.problems.append(problem)
-        return reading
-    try:
-        document = docx.Document(io.BytesIO(body))
-    except Exception as error:
-        reading.problems.append(f"unreadable file: the DOCX is damaged ({type(error).__name__}: {str(error)[:200]})")
+    document = open_package(body, docx.Document, "DOCX", reading.problems)
+    if document is None:
         return reading
     reading.pages = 1
     for block in document.element.body.iterchildren():

@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Callable
+from typing import TypeVar
 
 from pipelines.limits import MAX_UNZIPPED_BYTES
+
+T = TypeVar("T")
 
 
 def too_big(body: bytes) -> str | None:
@@ -21,4 +25,17 @@ def too_big(body: bytes) -> str | None:
     if total > MAX_UNZIPPED_BYTES:
         return (f"limit: the archive would inflate to {total} bytes, over MAX_UNZIPPED_BYTES"
                 f" ({MAX_UNZIPPED_BYTES}); not opened (a zip bomb)")  # fmt: skip
+    return None
+
+
+def open_package(body: bytes, open_bytes: Callable[[io.BytesIO], T], what: str, problems: list[str]) -> T | None:
+    """A DOCX or XLSX opened by its library, or None with the reason in `problems`: over the
+    inflate limit (checked before anything is inflated), or damaged."""
+    problem = too_big(body)
+    if problem is None:
+        try:
+            return open_bytes(io.BytesIO(body))
+        except Exception as error:  # the library's own failure on a bad file
+            problem = f"unreadable file: the {what} is damaged ({type(error).__name__}: {str(error)[:200]})"
+    problems.append(problem)
     return None

@@ -196,14 +196,16 @@ def process_file(body: bytes, kind: str, url: str | None = None) -> ProcessedPag
     decoded = Decoded(text, "file", None, None, None, kind, 1.0, reading.reader, 0)
     transforms = [{"name": "compatibility_characters", "count": reading.folded}] if reading.folded else []
     clean = CleanDocument(Degarbled(text, transforms), False, text)
-    return ProcessedPage(decoded, clean, capped_problems(parsed))
+    parsed.problems = capped(parsed.problems)
+    return ProcessedPage(decoded, clean, parsed)
 
 
-def capped_problems(parsed: ParsedDocument) -> ParsedDocument:
-    if len(parsed.problems) > MAX_PROBLEMS:
-        more = f"limit: {len(parsed.problems) - MAX_PROBLEMS} more problems not listed (MAX_PROBLEMS {MAX_PROBLEMS})"
-        parsed.problems = [*parsed.problems[:MAX_PROBLEMS], more]
-    return parsed
+def capped(problems: list[str]) -> list[str]:
+    """At most MAX_PROBLEMS lines, and one saying how many more there were."""
+    if len(problems) <= MAX_PROBLEMS:
+        return problems
+    more = f"limit: {len(problems) - MAX_PROBLEMS} more problems not listed (MAX_PROBLEMS {MAX_PROBLEMS})"
+    return [*problems[:MAX_PROBLEMS], more]
 
 
 def parse_clean(clean: CleanDocument, url: str | None = None) -> ParsedDocument:
@@ -216,11 +218,7 @@ def parse_clean(clean: CleanDocument, url: str | None = None) -> ParsedDocument:
             parsed = ParsedDocument.unparsed(failure(error))
         finally:
             clean.tree = None  # read (and marked up by the cell reader): of no further use
-    every = list(dict.fromkeys([*clean.problems, *problems, *parsed.problems]))
-    if len(every) > MAX_PROBLEMS:
-        more = f"limit: {len(every) - MAX_PROBLEMS} more problems not listed (MAX_PROBLEMS {MAX_PROBLEMS})"
-        every = [*every[:MAX_PROBLEMS], more]
-    parsed.problems = every
+    parsed.problems = capped(list(dict.fromkeys([*clean.problems, *problems, *parsed.problems])))
     return parsed
 
 

@@ -5,11 +5,9 @@ them to a reader (an integer as 12, not 12.0)."""
 
 from __future__ import annotations
 
-import io
-
 from pipelines.file_reading import FileReading
 from pipelines.limits import MAX_FILE_PAGES, MAX_TABLE_CELLS
-from pipelines.office_zip import too_big
+from pipelines.office_zip import open_package
 
 
 def cell_text(value) -> str:
@@ -34,14 +32,8 @@ def read_xlsx(body: bytes, reader: str = "openpyxl") -> FileReading:
     import openpyxl
 
     reading = FileReading(reader)
-    problem = too_big(body)
-    if problem:
-        reading.problems.append(problem)
-        return reading
-    try:
-        workbook = openpyxl.load_workbook(io.BytesIO(body), data_only=True)
-    except Exception as error:
-        reading.problems.append(f"unreadable file: the workbook is damaged ({type(error).__name__}: {str(error)[:200]})")
+    workbook = open_package(body, lambda data: openpyxl.load_workbook(data, data_only=True), "workbook", reading.problems)
+    if workbook is None:
         return reading
     for sheet in workbook.worksheets[:MAX_FILE_PAGES]:
         if sheet.max_row * sheet.max_column > MAX_TABLE_CELLS:

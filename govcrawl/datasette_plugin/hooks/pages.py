@@ -30,12 +30,17 @@ async def rows(db, sql: str, version_id: int) -> list[dict]:
     return [dict(r) for r in (await db.execute(sql, {"id": version_id})).rows]
 
 
-async def report_page(datasette, request):
+def requested(datasette, request):
+    """The database and version a report or archive page's URL names (NotFound for no database)."""
     name, version_id = request.url_vars["database"], int(request.url_vars["version_id"])
     try:
-        db = datasette.get_database(name)
+        return name, version_id, datasette.get_database(name)
     except KeyError:
         raise NotFound(f"no database {name}") from None
+
+
+async def report_page(datasette, request):
+    name, version_id, db = requested(datasette, request)
     identity = await rows(db, IDENTITY, version_id)
     if not identity:
         raise NotFound(f"no version {version_id}")
@@ -58,11 +63,7 @@ async def report_page(datasette, request):
 
 
 async def archive_page(datasette, request):
-    name, version_id = request.url_vars["database"], int(request.url_vars["version_id"])
-    try:
-        db = datasette.get_database(name)
-    except KeyError:
-        raise NotFound(f"no database {name}") from None
+    name, version_id, db = requested(datasette, request)
     stored = await asyncio.to_thread(read_version, db.path, version_id)
     if stored is None:
         raise NotFound(f"no version {version_id}")
