@@ -13,6 +13,7 @@ MAX_TABLE_CELLS grid slots and a page after MAX_PAGE_CELLS cells, with a `limit:
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import re
 from dataclasses import dataclass
@@ -62,7 +63,11 @@ class Cell:
     row: int | None = None  # <tr> index in that table
     col: int | None = None  # grid column, spans expanded
     line: int | None = None  # flattened tables: line of a plain-text page, or n-th text line outside
-    # tables of an HTML page
+    # tables of an HTML page (what tells the cells of one printed line, for the table reader)
+    # flattened tables of an HTML page: the line of its stored plain text that shows the cell
+    # (the provenance `where` gives), NOT_PLACED when not found there; None where `line`
+    # already is that line (plain text, files)
+    shown_line: int | None = None
     row_end: bool = False  # last cell of a real row (HTML, pipe or tab row)
 
     @property
@@ -71,8 +76,10 @@ class Cell:
         return self.blanks if self.kind == "blank" else 1
 
     def where(self) -> dict:
-        keys = ("table", "row", "col") if self.table is not None else ("line", "col")
-        return {key: getattr(self, key) for key in keys}
+        if self.table is not None:
+            return {"table": self.table, "row": self.row, "col": self.col}
+        line = self.line if self.shown_line is None else self.shown_line
+        return {"line": None if line == NOT_PLACED else line, "col": self.col}
 
 
 def parse_number(text: str) -> tuple[Decimal, str] | None:
@@ -116,27 +123,107 @@ read_short_cell = lru_cache(maxsize=1 << 14)(read_cell)
 
 
 # -- HTML ----------------------------------------------------------------------------------
-def html_cells(root: etree._Element) -> list[Cell]:
+def html_cells(root: etree._Element, text: str | None = None) -> list[Cell]:
     """The cells of a page's tree (pipelines.text.parse_html, scripts dropped). Marks each
-    <br> in the tree: read its text before."""
+    <br> in the tree: read its text before. `text`: the tree's stored plain text
+    (pipelines.text.tree_text), whose lines the flattened cells are placed on."""
+    cells, read_in_order = read_tree(root)
+    if text is not None and any(cell.table is None for cell in cells):
+        place_on_lines(read_in_order, cells, text)
+    return cells
+
+
+def element_showing_line(root: etree._Element, text: str, line: int) -> etree._Element | None:
+    """The element of a flattened table's cell that the stored `text` shows on `line` (the
+    archived page marks it)."""
+    cells, read_in_order = read_tree(root)
+    place_on_lines(read_in_order, cells, text)
+    elements = {read.line: read.element for read in read_in_order if read.line is not None}
+    shown = [cell for cell in cells if cell.table is None and cell.shown_line == line]
+    return elements.get(shown[0].line) if shown else None
+
+
+def read_tree(root: etree._Element) -> tuple[list[Cell], list[Read]]:
+    """The cells of a tree, and what was read (tables and block lines) in document order."""
     for br in root.iter("br"):  # a line break inside a paragraph may separate flattened cells
         br.tail = LINE_BREAK + (br.tail or "")
     tables = {table: n for n, table in enumerate(root.iter("table"))}
     holders = elements_holding_blocks(root)
     block_number = itertools.count()  # flattened cells of an HTML page: n-th line of text outside tables
     cells: list[Cell] = []
+    read_in_order: list[Read] = []
     stack = [root]  # depth-first in document order; a loop, since pages nest deeper than Python recurses
     while stack and len(cells) < MAX_PAGE_CELLS:
         element = stack.pop()
         if element.tag == "table" and element.find(".//table") is None:
             cells.extend(table_cells(element, tables[element]))
+            read_in_order.append(Read(None, element))
         elif element in holders or element.tag not in BLOCKS:
             stack.extend(reversed([child for child in element if isinstance(child.tag, str)]))
         else:
             # source tabs and newlines are layout in HTML, not cell separators: only <br> and | are
             for line in SOURCE_WHITESPACE.sub(" ", text_content(element)).split(LINE_BREAK):
-                cells.extend(line_cells(line, next(block_number)))
-    return capped(cells)
+                number = next(block_number)
+                cells.extend(line_cells(line, number))
+                read_in_order.append(Read(number, element, line))
+    return capped(cells), read_in_order
+
+
+@dataclass(slots=True)
+class Read:
+    line: int | None  # the block line number; None for a table
+    element: etree._Element  # the table, or the block element holding the line
+    line_text: str = ""
+
+    def text(self) -> str:
+        return self.line_text if self.line is not None else text_content(self.element)
+
+
+def place_on_lines(read_in_order: list[Read], cells: list[Cell], text: str) -> None:
+    """Set each flattened cell's `shown_line`: the line of `text` that shows it.
+
+    `text` holds everything read, in the same order, with more whitespace and line breaks
+    (a source newline inside a paragraph breaks its line there) and text the cell reader
+    skips. So the page's text is compared without whitespace: each line read is found after
+    the previous one, tables advancing the search past their text, and each cell inside the
+    span of its line; an empty cell is where the search stands in that span (a line of
+    non-breaking spaces, pipelines.text.normalise_lines, stands for itself). A cell not found
+    there is NOT_PLACED."""
+    stripped = [compared(line) for line in text.split("\n")]
+    joined = "".join(stripped)
+    starts = list(itertools.accumulate((len(line) for line in stripped[:-1]), initial=0))
+    on_line: dict[int, list[Cell]] = {}
+    for cell in cells:
+        if cell.table is None and cell.line is not None:
+            cell.shown_line = NOT_PLACED
+            on_line.setdefault(cell.line, []).append(cell)
+    position = 0
+    for read in read_in_order:
+        if read.line is not None and read.line not in on_line:
+            continue  # a line without cells cannot be told from the text around it
+        wanted = compared(read.text())
+        found = joined.find(wanted, position) if wanted else -1
+        if found < 0:
+            continue
+        end = found + len(wanted)
+        cursor = found
+        for cell in on_line.get(read.line, []) if read.line is not None else []:
+            raw = WHITESPACE.sub("", cell.raw)
+            at = joined.find(raw, cursor, end) if raw else min(cursor, end - 1)
+            if at >= 0:
+                cell.shown_line = bisect.bisect_right(starts, at) - 1
+                cursor = at + len(raw)
+        position = end
+
+
+def compared(text: str) -> str:
+    """A line as the placing compares it: without whitespace, a line of non-breaking spaces
+    as one."""
+    return WHITESPACE.sub("", text) or ("\u00a0" if "\u00a0" in text else "")
+
+
+WHITESPACE = re.compile(r"\s+")
+NOT_PLACED = -1
 
 
 def capped(cells: list[Cell]) -> list[Cell]:

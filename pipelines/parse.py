@@ -77,7 +77,7 @@ def parse_document(
     tree, so metadata is read first."""
     metadata = read_metadata(tree, text, url)
     if tree is not None:
-        cells = html_cells(tree)
+        cells = html_cells(tree, text)
     else:
         cells = text_cells(tags_stripped(document) if is_html else document)
     return parse_cells(metadata, text, cells, url)

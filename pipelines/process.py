@@ -37,7 +37,7 @@ from pipelines.text import (
     without_scripts,
 )
 
-PROCESSOR_VERSION = "5"  # bump when processing gives something else for the same bytes
+PROCESSOR_VERSION = "6"  # bump when processing gives something else for the same bytes
 
 
 @dataclass

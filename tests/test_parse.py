@@ -292,3 +292,4 @@ def test_sections_of_a_2021_report():
         "六、其他需要报告的事项",
     ]
     assert "信息处理费" in sections[5]["text"]
+

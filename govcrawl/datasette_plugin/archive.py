@@ -20,7 +20,7 @@ import zlib
 import lxml.html
 from lxml import etree
 
-from pipelines.cells import BLOCKS, LINE_BREAK, SOURCE_WHITESPACE, elements_holding_blocks
+from pipelines.cells import LINE_BREAK, element_showing_line
 from pipelines.encoding import decode_page
 from pipelines.process import clean_document
 
@@ -72,28 +72,6 @@ def grid_element(table: etree._Element, row: int, col: int) -> etree._Element | 
     return None
 
 
-def block_element(root: etree._Element, line: int) -> etree._Element | None:
-    """The element holding the `line`-th line of text outside tables, counted as
-    pipelines.cells.html_cells counts them (a flattened table's cells on an HTML page)."""
-    for br in root.iter("br"):
-        br.tail = LINE_BREAK + (br.tail or "")
-    holders = elements_holding_blocks(root)
-    number = 0
-    stack = [root]
-    while stack:
-        element = stack.pop()
-        if element.tag == "table" and element.find(".//table") is None:
-            continue
-        if element in holders or element.tag not in BLOCKS:
-            stack.extend(reversed([child for child in element if isinstance(child.tag, str)]))
-            continue
-        lines = SOURCE_WHITESPACE.sub(" ", element.xpath("string()")).split(LINE_BREAK)
-        if number <= line < number + len(lines):
-            return element
-        number += len(lines)
-    return None
-
-
 def int_attr(value: str | None) -> int:
     try:
         return max(1, min(int(value or 1), 1000))
@@ -127,7 +105,7 @@ def archived_page(body: bytes, content_type: str | None, table: int | None, row:
         tables = list(tree.iter("table"))
         cell = grid_element(tables[table], row, col) if 0 <= table < len(tables) else None
     elif line is not None:
-        cell = block_element(tree, line)
+        cell = element_showing_line(tree, clean.text, line)
     if cell is not None:
         cell.set("id", "govcrawl-cell")
         cell.set("data-govcrawl-cell", f"{table},{row},{col},{line}")
