@@ -14,14 +14,19 @@ import json
 import sqlite3
 import sys
 import tempfile
+from datetime import date
 from pathlib import Path
 
 import yaml
+
+from pipelines.coverage import latest_due_year
 
 # data/metadata.yml: descriptions, facets, canned queries (kept true by the tests)
 METADATA = Path(__file__).resolve().parents[1] / "data" / "metadata.yml"
 PLUGIN_DIR = Path(__file__).resolve().parent / "datasette_plugin"
 METADATA_DATABASE = "govcrawl"
+# the first year reports were due for (the regulations took effect in May 2008)
+FIRST_REPORT_YEAR = 2008
 DEFAULT_PORT = 8001
 SQL_TIME_LIMIT_MS = 5000
 # facets run one query each over a view; Datasette's 200 ms default drops them on a big crawl
@@ -36,25 +41,27 @@ def database_name(db: str | Path) -> str:
     return Path(db).stem
 
 
-def coverage_grid(db: str | Path) -> dict | None:
+def coverage_grid(db: str | Path, today: date | None = None) -> dict:
     """The coverage view as a grid, agencies down and years across: a canned query written
-    when the server starts, for the years the database holds then (SQL names no column it
-    has not been given). None for a database without reports yet."""
+    when the server starts (SQL names no column it has not been given). Its years run from
+    the database's first report (or FIRST_REPORT_YEAR) to the latest whose reports are due
+    today, or its last report if later: the years a crawl running beside the server adds
+    are there too."""
+    due = latest_due_year(today or date.today())
+    first, last = FIRST_REPORT_YEAR, due
     try:
         with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-            first, last = conn.execute("SELECT min(year), max(year) FROM coverage").fetchone()
-    except sqlite3.Error:
-        return None
-    if first is None:
-        return None
-    years = range(int(first), int(last) + 1)
-    columns = ",\n  ".join(f"max(CASE WHEN year = {y} THEN status END) AS \"{y}\"" for y in years)
+            held = conn.execute("SELECT min(year), max(year) FROM coverage").fetchone()
+    except sqlite3.Error:  # no file, or no coverage view yet
+        held = (None, None)
+    if held[0] is not None:
+        first, last = min(int(held[0]), due), max(int(held[1]), due)
+    columns = ",\n  ".join(f"max(CASE WHEN year = {y} THEN status END) AS \"{y}\"" for y in range(first, last + 1))
     return {
         "title": "Coverage as an agency × year grid",
         "hide_sql": True,
         "description": f"Each agency's annual reports {first}-{last}: present, failed (a strict identity "
-        "fails), gone (taken down) or missing; empty before the agency's first report. The years are those the "
-        "database held when the server started.",
+        "fails), gone (taken down) or missing; empty before the agency's first report.",
         "sql": f"SELECT agency,\n  {columns},\n  sum(status = 'missing') AS missing\nFROM coverage GROUP BY agency "
         "ORDER BY agency",
     }
@@ -69,9 +76,7 @@ def metadata_for(db: str | Path, metadata: str | Path = METADATA, raw_bodies: bo
         text = text.replace(f"/{METADATA_DATABASE}/", f"/{name}/")
     data = yaml.safe_load(text)
     data["databases"] = {name: data["databases"].pop(METADATA_DATABASE)}
-    grid = coverage_grid(db)
-    if grid:
-        data["databases"][name]["queries"]["coverage_grid"] = grid
+    data["databases"][name]["queries"]["coverage_grid"] = coverage_grid(db)
     data.setdefault("plugins", {})["govcrawl"] = {"raw_bodies": raw_bodies, "max_cell_bytes": MAX_CELL_BYTES}
     return data
 

@@ -91,3 +91,21 @@ def test_canned_queries_run_on_a_crawled_database(crawled, metadata):
         params = {p: "复议" for p in re.findall(r"(?<!:):(\w+)", query["sql"])}
         rows = crawled.db.execute(query["sql"], params).fetchall()
         assert rows or name == "provenance", name
+
+
+def test_coverage_grid_has_the_years_a_running_crawl_will_add(tmp_path):
+    """Written when the server starts: on a database still empty (a crawl just begun) the grid
+    already has a column for every year up to the latest whose reports are due."""
+    from datetime import date
+
+    import sqlite_utils
+
+    from govcrawl.serve import coverage_grid
+    from pipelines.store import ensure_schema
+
+    db = tmp_path / "new.db"
+    ensure_schema(sqlite_utils.Database(db))
+    sql = coverage_grid(db, today=date(2031, 6, 1))["sql"]  # reports on 2030 are due by 2031-03-31
+    assert '"2008"' in sql and '"2030"' in sql and '"2031"' not in sql
+    early = coverage_grid(db, today=date(2031, 3, 1))["sql"]  # not yet
+    assert '"2029"' in early and '"2030"' not in early
