@@ -189,7 +189,9 @@ def place_on_lines(read_in_order: list[Read], cells: list[Cell], text: str) -> N
     span of its line; an empty cell is where the search stands in that span (a line of
     non-breaking spaces, pipelines.text.normalise_lines, stands for itself). A cell not found
     there is NOT_PLACED."""
-    stripped = [compared(line) for line in text.split("\n")]
+    # a line of NBSPs is the only line the stored text starts with one (normalise_lines)
+    marked = ("\n" + text).replace("\n\u00a0", "\n" + EMPTY_CELLS)[1:]
+    stripped = SPACES_BUT_NEWLINES.sub("", marked).split("\n")
     joined = "".join(stripped)
     starts = list(itertools.accumulate((len(line) for line in stripped[:-1]), initial=0))
     on_line: dict[int, list[Cell]] = {}
@@ -218,11 +220,13 @@ def place_on_lines(read_in_order: list[Read], cells: list[Cell], text: str) -> N
 
 def compared(text: str) -> str:
     """A line as the placing compares it: without whitespace, a line of non-breaking spaces
-    as one."""
-    return WHITESPACE.sub("", text) or ("\u00a0" if "\u00a0" in text else "")
+    as EMPTY_CELLS."""
+    return WHITESPACE.sub("", text) or (EMPTY_CELLS if "\u00a0" in text else "")
 
 
 WHITESPACE = re.compile(r"\s+")
+SPACES_BUT_NEWLINES = re.compile(r"[^\S\n]+")
+EMPTY_CELLS = "\x00"  # no text holds it: libxml2 drops it
 NOT_PLACED = -1
 
 

@@ -148,13 +148,8 @@ def normalise_lines(text: str) -> str:
     """One space for each run of spaces, lines trimmed, empty lines dropped; a line of nothing
     but (non-breaking) spaces holding a non-breaking one is kept as one: a flattened table
     prints an empty cell so, and values are read from it."""
-    lines = (trimmed_line(line) for line in text.splitlines())
+    lines = (SPACES.sub(" ", line).strip() or (NBSP if NBSP in line else "") for line in text.splitlines())
     return "\n".join(line for line in lines if line)
-
-
-def trimmed_line(line: str) -> str:
-    trimmed = SPACES.sub(" ", line).strip()
-    return trimmed or (NBSP if NBSP in line else "")
 
 
 NBSP = "\u00a0"
