@@ -38,8 +38,9 @@ class SiteProfile:
     family: str = "plain"
     # the family's list API (hanweb: path, perpage, group_pages, form; gkmlpt: path)
     api: dict = field(default_factory=dict)
-    # a pager that only states its count (共N页): the suffix of page 2 (index_1 or index_2)
-    second_page: int = 1
+    # the suffix of page 2 (index_1 or index_2) when the profile says it (`pager.second_page`);
+    # None: read from the page's script pager, or 1 for a pager that only states its count
+    second_page: int | None = None
 
     def _on_site(self, url: str) -> str | None:
         parts = urlsplit(url)
@@ -93,8 +94,8 @@ def load_profile(name: str) -> SiteProfile:
     missing = [key for key in API_KEYS.get(family, ()) if key not in api]
     if missing:
         raise ValueError(f"profile {name}: family {family} needs api.{missing[0]}")
-    second_page = (data.get("pager") or {}).get("second_page", 1)
-    if second_page not in (1, 2):
+    second_page = (data.get("pager") or {}).get("second_page")
+    if second_page not in (None, 1, 2):
         raise ValueError(f"profile {name}: pager.second_page {second_page!r} (expected 1 or 2)")
     entries = [path_entry(e) for key in ("list_paths", "article_paths") for e in data[key]]
     return SiteProfile(
