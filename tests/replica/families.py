@@ -55,6 +55,9 @@ UTF8_META = '<meta http-equiv="Content-Type" content="text/html; charset=utf-8">
 
 QINGHE, YUNCHUAN, NANLING, DONGHU = "www.qinghe.test", "www.yunchuan.test", "www.nanling.test", "xxgk.donghu.test"
 PROFILE_OF_HOST = {QINGHE: "qinghe", YUNCHUAN: "yunchuan", NANLING: "nanling", DONGHU: "donghu"}
+PROFILES = tuple(PROFILE_OF_HOST.values())
+# Every site profile the replica serves a city for, with families mode on (the demo crawls each).
+REPLICA_PROFILES = ("panzhihua", "shili", *PROFILES)
 
 TRS_PAGE_SIZE = 10
 TRS_DEPARTMENT_PAGE_SIZE = 8
@@ -226,6 +229,11 @@ def add_lists(builder: PortalBuilder) -> None:
     """The list pages of every family city, in its CMS's own form (after the generator's)."""
     from tests.replica.generator import Page
 
+    for host in CITY_COLUMNS:
+        builder.pages[f"http://{host}/robots.txt"] = Page(
+            url=f"http://{host}/robots.txt", kind="robots", content_type="text/plain", meta_charset=None,
+            body=b"User-agent: *\nDisallow: /search/\n",
+        )  # fmt: skip
     for column in builder.family_columns:
         for url, title, body in list_pages(column):
             builder.pages[url] = Page(url=url, kind="list", title=title, body=body.encode("utf-8"),
