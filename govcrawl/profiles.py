@@ -37,7 +37,7 @@ class SiteProfile:
     attachment_extensions: tuple[str, ...] = ATTACHMENT_EXTENSIONS
     family: str = "plain"
     # the family's list API (hanweb: path, perpage, group_pages, form; gkmlpt: path)
-    api: dict = field(default_factory=dict)
+    api: dict = field(default_factory=dict, hash=False, compare=False)
     # the suffix of page 2 (index_1 or index_2) when the profile says it (`pager.second_page`);
     # None: read from the page's script pager, or 1 for a pager that only states its count
     second_page: int | None = None
