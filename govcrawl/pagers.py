@@ -9,8 +9,10 @@ not in the markup. What is there, and what this module reads:
   (counted from 1: page 2 is `list_2.shtml`); arguments may be variables set in the page
   (`var countPage = 5`). Which numbering a site uses is read from the call on the column's
   first page (its current page is 0 or 1); a profile may say it (`pager: {second_page: …}`).
-- A page count stated in the markup (共N页, a pager's `pageCount = N`): the other pages are
-  named like this one, `<name>_<n>.<ext>`, page 2 being `_1` unless the profile says `_2`.
+- A page count stated in the markup (共N页, a pager's `pageCount = N`) where no link leads to
+  another page of the list (the pager is script): the other pages are named like this one,
+  `<name>_<n>.<ext>`, page 2 being `_1` unless the profile says `_2`. A page whose pager does
+  link its neighbours (or names pages `?page=N`) is left to those links.
 - Hanweb (大汉) jpage columns: the first records sit inside `<script type="text/xml">
   <datastore>` as `<record><![CDATA[<li>…]]></record>`, with `<totalrecord>` and a
   `<nextgroup>` link whose query names the column (columnid, webid, unitid, …); the rest are
@@ -134,8 +136,22 @@ def list_page_urls(html: str, url: str, second_page: int | None = None) -> list[
     own = page_number(url)
     if not counts or own is None or urlsplit(url).query:  # ?page=N lists are not named _N
         return []
+    if links_to_own_list(html, url, own[0]):  # a pager of plain links: those are followed
+        return []
     ext = urlsplit(url).path.rsplit(".", 1)[1]
     return numbered_pages(url, own[0], ext, max(counts), second_page or 1)
+
+
+def links_to_own_list(html: str, url: str, stem: str) -> bool:
+    """Does the markup link another page of this list (`<stem>_N.<ext>`, `<stem>.<ext>?page=N`)?"""
+    here = url.split("#", 1)[0]
+    folder = urlsplit(here).path.rsplit("/", 1)[0]
+    for href in HREF.findall(html):
+        target = urljoin(here, replace_entities(href.strip())).split("#", 1)[0]
+        path = urlsplit(target).path
+        if target != here and path.rsplit("/", 1)[0] == folder and (page_number(target) or ("",))[0] == stem:
+            return True
+    return False
 
 
 # -- Hanweb jpage --------------------------------------------------------------------------------

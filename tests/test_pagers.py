@@ -64,6 +64,17 @@ def test_a_stated_count_names_the_pages_like_this_one():
     ]
 
 
+def test_a_count_beside_plain_page_links_is_left_to_the_links():
+    # a script pager already run (a browser's page): its links lead on, the count adds nothing
+    rendered = '<div id="pager"><a href="index.shtml?page=2">下一页</a> 共3页</div>'
+    assert pagers.list_page_urls(rendered, TRS + "index.shtml") == []
+    plain = '<div class="page"><a href="index_1.shtml">下一页</a> <a href="index_4.shtml">尾页</a> 共5页</div>'
+    assert pagers.list_page_urls(plain, TRS + "index.shtml") == []
+    # links to articles or other columns are no pager
+    other = '<a href="./202401/t20240101_1.html">x</a><a href="../other/index_1.html">y</a> 共2页'
+    assert pagers.list_page_urls(other, TRS + "index.html") == [TRS + "index_1.html"]
+
+
 def test_a_count_on_a_page_not_named_by_number_gives_nothing():
     html = "<div>共3页</div>"
     assert pagers.list_page_urls(html, TRS + "index.shtml?page=2") == []  # ?page=N lists
