@@ -70,9 +70,28 @@ def test_one_run_per_profile_and_no_page_guessed(crawl):
     assert sites == list(SITES)
     family_hosts = {host for site in PROFILES for host in load_profile(site).allowed_hosts}
     family_requests = [e for e in log if urlsplit(e["url"]).hostname in family_hosts]
-    # every page asked of a family city exists: pagers read, not guessed
-    assert [e for e in family_requests if e["status"] != 200] == []
+    # every page asked of a family city (or of 示例市, whose pager a browser writes) exists:
+    # pagers read, not guessed
+    shili_hosts = set(load_profile("shili").allowed_hosts)
+    asked = [e for e in log if urlsplit(e["url"]).hostname in family_hosts | shili_hosts]
+    assert [e for e in asked if e["status"] != 200] == []
     posts = [e["url"] for e in family_requests if e["method"] == "POST"]
     assert posts and all(urlsplit(u).path == "/module/web/jpage/dataproxy.jsp" for u in posts)
     api = [e["url"] for e in family_requests if "/gkmlpt/api/all/" in e["url"]]
     assert len(api) == len(set(api)) >= 4  # both categories, several pages, each once
+
+
+def test_the_family_cities_reports_are_read_right(crawl):
+    """Their own addresses and article chrome change nothing of what a report says."""
+    manifest, _, db = crawl
+    reports = {row[0]: row[1:] for row in db.execute("SELECT url, agency, report_year, published_date, format FROM reports")}
+    values: dict[str, dict[str, float]] = {}
+    for url, key, value in db.execute(
+        "SELECT d.url, v.key, v.value FROM documents d JOIN report_values v ON v.version_id = d.current_version_id"
+    ):
+        values.setdefault(url, {})[key] = value
+    family_reports = [p for p in manifest["pages"] if p.get("profile") and p["kind"] == "annual_report"]
+    for page in family_reports:
+        assert reports[page["url"]] == (page["agency"], page["year"], page["published"], page["format"]), page["url"]
+        expected = {**page.get("values", {}), **page.get("prose_values", {})}
+        assert {k: values.get(page["url"], {}).get(k) for k in expected} == expected, page["url"]
