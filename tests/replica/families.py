@@ -33,6 +33,11 @@ requested, with which parameters, and where the records and counts sit):
   `list_2`, the profile's `pager: {second_page: 2}`); article pages lead with the
   索引号 / 发布机构 / 成文日期 / 文号 table (the manifest's `metadata`, as printed).
 
+Each city also has a home page (`http://<host>/`) whose 政府信息公开 link leads to a page of
+columns (`ENTRY`): the report columns (`column_links`) among others that are not reports
+(政策文件, 人事信息, 财政资金, 政府信息公开指南; empty lists), every page with a linked
+breadcrumb (首页 > 政府信息公开 > column): what a profile draft starts from.
+
 `add_pages` runs before the generator writes its own list pages, `add_lists` after; the
 server asks `answer` for the dynamic endpoints (dataproxy.jsp, the gkmlpt API).
 """
@@ -86,11 +91,17 @@ class FamilyColumn:
 
 # -- article styles: how each family addresses and prints an article ------------------------------
 def chrome(title: str, site: str, content: str) -> str:
+    entry = ENTRY[SITE_HOST[site]]
     return (
         f"<!DOCTYPE html><html><head>{UTF8_META}<title>{title}_{site}</title></head><body>"
-        f'<div class="top"><a href="/">首页</a> <a href="/zwgk/">政务公开</a> <a href="/hdjl/">互动交流</a></div>\n'
+        f'<div class="top"><a href="/">首页</a> <a href="{entry}">政府信息公开</a> <a href="/xwzx/index.html">新闻中心</a></div>\n'
         f'{content}\n<div class="foot">主办：{site}办公室（虚构城市，仅供测试）</div></body></html>'
     )
+
+
+def crumb(site: str, name: str) -> str:
+    entry = ENTRY[SITE_HOST[site]]
+    return f'<div class="crumb">当前位置：<a href="/">首页</a> &gt; <a href="{entry}">政府信息公开</a> &gt; {name}</div>'
 
 
 def body_block(page: Page, info: str, body_html: str, table: str = "") -> str:
@@ -193,6 +204,14 @@ CITY_COLUMNS: dict[str, list[tuple[str, str, str, list[tuple[str, str]]]]] = {
     ],
 }  # fmt: skip
 CITY_NAMES = {QINGHE: "青禾市", YUNCHUAN: "云川市", NANLING: "南岭市", DONGHU: "东湖市"}
+SITE_HOST = {f"{name}人民政府": host for host, name in CITY_NAMES.items()}
+# Each city's 政府信息公开 page (its home page's link of that name), listing the report columns
+# among others; gkmlpt's catalogue shell is reached from an ordinary page of links.
+ENTRY = {QINGHE: "/zwgk/index.html", YUNCHUAN: "/col/col4100/index.html", NANLING: "/zwgk/index.html",
+         DONGHU: "/xxgk/index.html"}  # fmt: skip
+# Columns of the 政府信息公开 page that are not reports (each an empty list page): what a
+# profile draft must tell from the report columns.
+OTHER_COLUMNS = [("zcwj", "政策文件"), ("rsxx", "人事信息"), ("czzj", "财政资金"), ("xxgkzn", "政府信息公开指南")]
 
 
 def columns(builder: PortalBuilder) -> list[FamilyColumn]:
@@ -238,6 +257,47 @@ def add_lists(builder: PortalBuilder) -> None:
         for url, title, body in list_pages(column):
             builder.pages[url] = Page(url=url, kind="list", title=title, body=body.encode("utf-8"),
                                       profile=PROFILE_OF_HOST[column.host])  # fmt: skip
+    for url, kind, title, body in entry_pages():
+        builder.pages[url] = Page(url=url, kind=kind, title=title, body=body.encode("utf-8"))
+
+
+def column_links(host: str) -> list[tuple[str, str]]:
+    """(href, link text) of each report column of a city, as its 政府信息公开 page links it."""
+    links = []
+    for key, name, style, _ in CITY_COLUMNS[host]:
+        if style == "trs":
+            links.append((key + ("list.shtml" if key == "/zwgk/bmndbg/" else "index.html"), name))
+        elif style == "hanweb":
+            links.append((f"/col/col{key}/index.html", name))
+        elif style == "gkmlpt":
+            links.append((f"/gkmlpt/index#{key}", name))
+        else:
+            links.append((key + "list.html", name))
+    return links
+
+
+def entry_pages() -> list[tuple[str, str, str, str]]:
+    """Each city's home page, its 政府信息公开 page (report columns among other columns) and
+    the other columns' empty lists: (url, kind, title, html)."""
+    out = []
+    for host, city in CITY_NAMES.items():
+        site, entry = f"{city}人民政府", ENTRY[host]
+        folder = entry.rsplit("/", 1)[0] + "/"
+        others = [
+            (f"/col/col{4103 + n}/index.html" if host == YUNCHUAN else f"{folder}{code}/index.html", name)
+            for n, (code, name) in enumerate(OTHER_COLUMNS)
+        ]
+        catalogue = [("/gkmlpt/index", "政府信息公开目录")] if host == NANLING else []
+        links = [*others[:2], *column_links(host), *others[2:], *catalogue]
+        items = "".join(f'<li><a href="{href}">{name}</a></li>' for href, name in links)
+        out.append((f"http://{host}{entry}", "other", "政府信息公开",
+                    chrome("政府信息公开", site, f'{crumb(site, "政府信息公开")}<ul class="columns">{items}</ul>')))  # fmt: skip
+        for href, name in others:
+            out.append((f"http://{host}{href}", "other", name, list_page(site, name, "", "")))
+        home = (f'<div class="banner">{site}</div><ul class="nav"><li><a href="{entry}">政府信息公开</a></li>'
+                '<li><a href="/xwzx/index.html">新闻中心</a></li><li><a href="/bsfw/index.html">办事服务</a></li></ul>')  # fmt: skip
+        out.append((f"http://{host}/", "home", site, chrome("首页", site, home)))
+    return out
 
 
 def list_pages(column: FamilyColumn) -> list[tuple[str, str, str]]:
@@ -261,10 +321,8 @@ def item_html(page: Page, base: str) -> str:
 
 def list_page(site: str, name: str, items: str, pager: str) -> str:
     return chrome(
-        name, site,
-        f'<div class="crumb">当前位置：首页 &gt; 政务公开 &gt; {name}</div>'
-        f'<ul class="list">{items}</ul><div class="page" id="page_div">{pager}</div>',
-    )  # fmt: skip
+        name, site, f'{crumb(site, name)}<ul class="list">{items}</ul><div class="page" id="page_div">{pager}</div>'
+    )
 
 
 def trs_lists(column: FamilyColumn) -> list[tuple[str, str, str]]:
@@ -317,10 +375,8 @@ def hanweb_column_page(column: FamilyColumn) -> tuple[str, str, str]:
         f'<script type="text/javascript">jpageInit({{proxyUrl: "{DATAPROXY}", perPage: {HANWEB_PER_PAGE}, '
         f"groupPages: {HANWEB_GROUP_PAGES}, totalRecord: {total}, columnid: {column.key}}});</script>"
     )
-    content = (
-        f'<div class="crumb">当前位置：首页 &gt; 政府信息公开 &gt; {column.name}</div>'
-        f'<div id="{int(column.key) + 3000}">{datastore}</div>{script}'
-    )
+    content = f'{crumb("云川市人民政府", column.name)}<div id="{int(column.key) + 3000}">{datastore}</div>{script}'
+
     url = f"http://{column.host}/col/col{column.key}/index.html"
     return url, column.name, chrome(column.name, "云川市人民政府", content)
 
