@@ -9,8 +9,8 @@ not in the markup. What is there, and what this module reads:
   (counted from 1: page 2 is `list_2.shtml`); arguments may be variables set in the page
   (`var countPage = 5`). Which numbering a site uses is read from the call on the column's
   first page (its current page is 0 or 1); a profile may say it (`pager: {second_page: …}`).
-- A page count stated in the markup (共N页, a pager's `pageCount = N`) where no link leads to
-  another page of the list (the pager is script): the other pages are named like this one,
+- A page count stated in the markup (共N页, 1/N页, a pager's `pageCount = N`) where no link
+  leads to a numbered page of the list (the pager is script): the other pages are named like this one,
   `<name>_<n>.<ext>`, page 2 being `_1` unless the profile says `_2`. A page whose pager does
   link its neighbours (or names pages `?page=N`) is left to those links.
 - Hanweb (大汉) jpage columns: the first records sit inside `<script type="text/xml">
@@ -40,13 +40,13 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 from w3lib.html import replace_entities
 
 CREATE_PAGE = re.compile(r"createPageHTML\s*\(([^()]{0,300})\)")
-ARGUMENT = re.compile(r"""\s*(?:(\d+)|"([^"]*)"|'([^']*)'|([A-Za-z_$][\w$]*))\s*""")
-STATED_COUNT = re.compile(r"共\s*(\d{1,5})\s*页|\b(?:pageCount|totalPage|countPage|pageTotal)\s*[=:]\s*(\d{1,5})\b")
+ARGUMENT = re.compile(r"""(\d+)|"([^"]*)"|'([^']*)'|([A-Za-z_$][\w$]*)""")  # one, stripped
+# 共5页; 第1/5页 or 1/5页; a pager script's count variable
+STATED_COUNT = re.compile(
+    r"共\s*(\d{1,5})\s*页|\d{1,5}\s*/\s*(\d{1,5})\s*页|\b(?:pageCount|totalPage|countPage|pageTotal)\s*[=:]\s*(\d{1,5})\b"
+)
 PAGE_NAME = re.compile(r"^(?P<stem>[A-Za-z]\w*?)(?:_(?P<n>\d+))?\.(?P<ext>s?html?|jsp|php|aspx?)$")
-DATASTORE = re.compile(r"<datastore>(.*?)</datastore>", re.S)
-RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S)
 TOTAL_RECORD = re.compile(r"<totalrecord>\s*(\d+)\s*</totalrecord>")
-NEXT_GROUP = re.compile(r"<nextgroup>\s*<!\[CDATA\[(.*?)\]\]>\s*</nextgroup>", re.S)
 HREF = re.compile(r"""href\s*=\s*["']([^"']*)["']""")
 COLUMN_IN_URL = re.compile(r"/col/col(\d+)/")
 GKMLPT_SID = re.compile(r"""\bSID\s*:\s*["'](\d+)["']""")
@@ -80,7 +80,7 @@ def page_call(html: str) -> PageCall | None:
 
 def resolve(html: str, argument: str) -> int | str | None:
     """An argument's value: a number, a string, or a variable assigned one in the page."""
-    match = ARGUMENT.fullmatch(argument)
+    match = ARGUMENT.fullmatch(argument.strip())
     if match is None:
         return None
     number, double, single, name = match.groups()
@@ -132,7 +132,7 @@ def list_page_urls(html: str, url: str, second_page: int | None = None) -> list[
         if second_page is None:
             second_page = call_numbering(call, page_number(url))
         return numbered_pages(url, call.prefix, call.suffix, call.pages, second_page)
-    counts = [int(a or b) for a, b in STATED_COUNT.findall(html)]
+    counts = [int(a or b or c) for a, b, c in STATED_COUNT.findall(html)]
     own = page_number(url)
     if not counts or own is None or urlsplit(url).query:  # ?page=N lists are not named _N
         return []
@@ -143,13 +143,21 @@ def list_page_urls(html: str, url: str, second_page: int | None = None) -> list[
 
 
 def links_to_own_list(html: str, url: str, stem: str) -> bool:
-    """Does the markup link another page of this list (`<stem>_N.<ext>`, `<stem>.<ext>?page=N`)?"""
+    """Does the markup link a numbered page of this list (`<stem>_N.<ext>`, `<stem>.<ext>?page=N`)?
+    A link back to the first page alone (首页) is no pager."""
     here = url.split("#", 1)[0]
     folder = urlsplit(here).path.rsplit("/", 1)[0]
     for href in HREF.findall(html):
         target = urljoin(here, replace_entities(href.strip())).split("#", 1)[0]
-        path = urlsplit(target).path
-        if target != here and path.rsplit("/", 1)[0] == folder and (page_number(target) or ("",))[0] == stem:
+        parts = urlsplit(target)
+        named = page_number(target)
+        if (
+            target != here
+            and parts.path.rsplit("/", 1)[0] == folder
+            and named is not None
+            and named[0] == stem
+            and (named[1] is not None or parts.query)
+        ):
             return True
     return False
 
@@ -165,16 +173,35 @@ class DataStore:
 
 
 def datastore(text: str) -> DataStore | None:
-    match = DATASTORE.search(text)
-    if match is None:
+    """The page's (or answer's) datastore; None when it has none."""
+    inner = between(text, "<datastore>", "</datastore>")
+    if inner is None:
         return None
-    inner = match[1]
-    total = TOTAL_RECORD.search(text)
+    total = TOTAL_RECORD.search(inner)
     params: dict[str, str] = {}
-    if (group := NEXT_GROUP.search(inner)) and (href := HREF.search(group[1])):
+    if (group := cdata(between(inner, "<nextgroup>", "</nextgroup>") or "")) and (href := HREF.search(group)):
         query = urlsplit(replace_entities(href[1])).query
         params = {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
-    return DataStore(RECORD.findall(inner), int(total[1]) if total else None, params)
+    records = [cdata(piece.split("</record>", 1)[0]) for piece in inner.split("<record>")[1:] if "</record>" in piece]
+    return DataStore([r for r in records if r], int(total[1]) if total else None, params)
+
+
+def between(text: str, start: str, end: str) -> str | None:
+    """The text between the first `start` and the next `end` (found, not matched by a regular
+    expression: an unclosed start repeated must not cost a scan to the end for each)."""
+    begin = text.find(start)
+    if begin < 0:
+        return None
+    finish = text.find(end, begin)
+    return text[begin + len(start) : finish if finish >= 0 else len(text)]
+
+
+def cdata(text: str) -> str:
+    """The content of a `<![CDATA[…]]>` section (the text itself when it has none)."""
+    text = text.strip()
+    if text.startswith("<![CDATA["):
+        return text[len("<![CDATA[") :].rsplit("]]>", 1)[0]
+    return text
 
 
 def hanweb_column_id(url: str, store: DataStore) -> str | None:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
+import re
 
 import pytest
 
 from govcrawl import pagers
+from tests.test_regex_linear import LIMIT_S, pool, slowest_input
 
 TRS = "http://www.example.test/zwgk/ndbg/"
 
@@ -70,9 +73,11 @@ def test_a_count_beside_plain_page_links_is_left_to_the_links():
     assert pagers.list_page_urls(rendered, TRS + "index.shtml") == []
     plain = '<div class="page"><a href="index_1.shtml">下一页</a> <a href="index_4.shtml">尾页</a> 共5页</div>'
     assert pagers.list_page_urls(plain, TRS + "index.shtml") == []
-    # links to articles or other columns are no pager
+    # links to articles, other columns or back to the first page (首页) are no pager
     other = '<a href="./202401/t20240101_1.html">x</a><a href="../other/index_1.html">y</a> 共2页'
     assert pagers.list_page_urls(other, TRS + "index.html") == [TRS + "index_1.html"]
+    home = '<a href="index.html">首页</a> <span>第2/3页</span>'
+    assert pagers.list_page_urls(home, TRS + "index_1.html") == [TRS + "index_1.html", TRS + "index_2.html"]
 
 
 def test_a_count_on_a_page_not_named_by_number_gives_nothing():
@@ -132,3 +137,31 @@ def test_gkmlpt_shell_and_api():
     assert pagers.gkmlpt_page("<html>error</html>") is None
     assert pagers.gkmlpt_page('{"total": 3}') is None
     assert pagers.gkmlpt_page('{"total": -1, "articles": []}').total == 0
+
+
+@pytest.mark.parametrize("name", sorted(n for n, v in vars(pagers).items() if isinstance(v, re.Pattern)))
+def test_every_pattern_runs_in_linear_time(name):
+    """List pages are read whole: no pattern may backtrack on a hostile one (as for pipelines/)."""
+    result = pool().apply_async(slowest_input, (getattr(pagers, name),))  # a worker: a runaway fails alone
+    try:
+        took, which = result.get(timeout=60 * LIMIT_S)
+    except multiprocessing.TimeoutError:
+        pool().terminate()
+        pool.cache_clear()
+        pytest.fail(f"{name} ran over {60 * LIMIT_S:.0f} s on its inputs")
+    assert took < LIMIT_S, f"{name} took {took:.2f} s on {which}"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def worker():
+    yield
+    pool().terminate()
+    pool.cache_clear()
+
+
+def test_an_unclosed_datastore_repeated_is_read_in_linear_time():
+    import time
+
+    start = time.perf_counter()
+    assert pagers.datastore("<datastore><record><![CDATA[" * 20_000).records == []
+    assert time.perf_counter() - start < LIMIT_S
