@@ -196,3 +196,23 @@ def test_no_api_is_asked_of_a_profile_of_another_family(spiders):
     spider = spiders("panzhihua")
     shell = "<script>window._CONFIG = { SID: '763001' };</script><script type='text/xml'><datastore><totalrecord>99</totalrecord></datastore></script>"
     assert list(spider.parse_list(html("http://www.panzhihua.gov.cn/zfxxgk1/zfxxgknb/index.shtml", shell))) == []
+
+
+PANZHIHUA = "http://www.panzhihua.gov.cn/zfxxgk1/zfxxgknb/xxgknb/"
+
+
+@pytest.mark.parametrize(
+    "pager",
+    [
+        '<script>createPageHTML(4, 0, "index", "shtml");</script>',  # TRS's script
+        '<div class="page"><a href="index.shtml">首页</a> 共4页</div><script>writePager(4);</script>',  # a count only
+    ],
+)
+def test_panzhihua_lists_with_a_script_pager_give_every_page(spiders, pager):
+    """Nobody has seen a real panzhihua list page: a script pager of either kind is read."""
+    spider = spiders("panzhihua")
+    links = '<ul class="list"><li><a href="./10150012.shtml" title="攀枝花市2024年政府信息公开工作年度报告">x</a></li></ul>'
+    requests = list(spider.parse_list(html(PANZHIHUA + "index.shtml", links + pager)))
+    lists = [r.url for r in by_callback(requests, "parse_list") if r.url != PANZHIHUA + "index.shtml"]  # 首页: itself
+    assert lists == [PANZHIHUA + f"index_{n}.shtml" for n in (1, 2, 3)]
+    assert [r.url for r in by_callback(requests, "parse_article")] == [PANZHIHUA + "10150012.shtml"]
