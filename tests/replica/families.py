@@ -82,7 +82,7 @@ class FamilyColumn:
     host: str
     key: str  # the column's path (TRS, 信息公开平台), column id (Hanweb) or category (gkmlpt)
     name: str
-    agencies: list[tuple[str, str]]  # (agency name as printed, its code)
+    agencies: list[str]  # agency names as printed
     reports: list[Page] = field(default_factory=list)
 
     def listed(self) -> list[Page]:
@@ -178,29 +178,29 @@ def xxgk_url(agency: Agency, article_id: int, published: date) -> str:
 
 
 # -- the cities -----------------------------------------------------------------------------------
-CITY_COLUMNS: dict[str, list[tuple[str, str, str, list[tuple[str, str]]]]] = {
+CITY_COLUMNS: dict[str, list[tuple[str, str, str, list[str]]]] = {
     # host -> (column key, column name, family style key, agencies)
     QINGHE: [
         ("/zwgk/zfxxgkndbg/", "政府信息公开年度报告", "trs",
-         [("青禾市", "qhs"), ("青禾市发展和改革委员会", "fgw"), ("青禾市教育局", "jyj"), ("青禾市民政局", "mzj")]),
+         ["青禾市", "青禾市发展和改革委员会", "青禾市教育局", "青禾市民政局"]),
         ("/zwgk/bmndbg/", "部门政府信息公开年度报告", "trs",
-         [("青禾市财政局", "czj"), ("青禾市卫生健康委员会", "wjw"), ("青禾市交通运输局", "jtj")]),
+         ["青禾市财政局", "青禾市卫生健康委员会", "青禾市交通运输局"]),
     ],
     YUNCHUAN: [
-        ("4101", "政府信息公开年报", "hanweb", [("云川市", "ycs"), ("云川市司法局", "sfj"), ("云川市商务局", "swj")]),
+        ("4101", "政府信息公开年报", "hanweb", ["云川市", "云川市司法局", "云川市商务局"]),
         ("4102", "部门信息公开年报", "hanweb",
-         [("云川市水利局", "slj"), ("云川市统计局", "tjj"), ("云川市应急管理局", "yjj"), ("云川市医疗保障局", "ybj")]),
+         ["云川市水利局", "云川市统计局", "云川市应急管理局", "云川市医疗保障局"]),
     ],
     NANLING: [
-        ("2031", "政府信息公开年报", "gkmlpt", [("南岭市", "nls"), ("南岭市科学技术局", "kjj"), ("南岭市林业局", "lyj")]),
+        ("2031", "政府信息公开年报", "gkmlpt", ["南岭市", "南岭市科学技术局", "南岭市林业局"]),
         ("2032", "部门政府信息公开年报", "gkmlpt",
-         [("南岭市住房和城乡建设局", "zjj"), ("南岭市农业农村局", "nyj"), ("南岭市文化广电旅游体育局", "wlj"),
-          ("南岭市市场监督管理局", "scj")]),
+         ["南岭市住房和城乡建设局", "南岭市农业农村局", "南岭市文化广电旅游体育局",
+          "南岭市市场监督管理局"]),
     ],
     DONGHU: [
         ("/xxgk/ndbg/", "政府信息公开工作年度报告", "xxgk",
-         [("东湖市", "dhs"), ("东湖市人力资源和社会保障局", "rsj"), ("东湖市生态环境局", "sthj"),
-          ("东湖市自然资源局", "zrzyj"), ("东湖市审计局", "sjj")]),
+         ["东湖市", "东湖市人力资源和社会保障局", "东湖市生态环境局",
+          "东湖市自然资源局", "东湖市审计局"]),
     ],
 }  # fmt: skip
 CITY_NAMES = {QINGHE: "青禾市", YUNCHUAN: "云川市", NANLING: "南岭市", DONGHU: "东湖市"}
@@ -212,10 +212,6 @@ ENTRY = {QINGHE: "/zwgk/index.html", YUNCHUAN: "/col/col4100/index.html", NANLIN
 # Columns of the 政府信息公开 page that are not reports (each an empty list page): what a
 # profile draft must tell from the report columns.
 OTHER_COLUMNS = [("zcwj", "政策文件"), ("rsxx", "人事信息"), ("czzj", "财政资金"), ("xxgkzn", "政府信息公开指南")]
-
-
-def columns(builder: PortalBuilder) -> list[FamilyColumn]:
-    return builder.family_columns
 
 
 def add_pages(builder: PortalBuilder) -> None:
@@ -234,7 +230,7 @@ def add_pages(builder: PortalBuilder) -> None:
             column = FamilyColumn(host, key, name, agencies)
             builder.family_columns.append(column)
             path = f"/col/col{key}/" if style == "hanweb" else key if key.startswith("/") else "/gkmlpt/"
-            for agency_name, _ in agencies:
+            for agency_name in agencies:
                 agency = Agency(agency_name, agency_name + ("人民政府办公室" if agency_name == CITY_NAMES[host] else ""),
                                 host, path, YEARS)  # fmt: skip
                 for year in YEARS:
