@@ -5,6 +5,7 @@ GOVCRAWL_MAX_LIST_PAGES; and the family profiles load as data."""
 from __future__ import annotations
 
 import json
+import re
 from urllib.parse import parse_qs
 
 import pytest
@@ -216,3 +217,25 @@ def test_panzhihua_lists_with_a_script_pager_give_every_page(spiders, pager):
     lists = [r.url for r in by_callback(requests, "parse_list") if r.url != PANZHIHUA + "index.shtml"]  # 首页: itself
     assert lists == [PANZHIHUA + f"index_{n}.shtml" for n in (1, 2, 3)]
     assert [r.url for r in by_callback(requests, "parse_article")] == [PANZHIHUA + "10150012.shtml"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "problem"),
+    [
+        ("family: wordpress\n", "family 'wordpress'"),
+        ("family: hanweb\napi: {path: /module/web/jpage/dataproxy.jsp, perpage: 5, group_pages: 3}\n", "needs api.form"),
+        ("family: gkmlpt\n", "needs api.path"),
+        ("pager: {second_page: 3}\n", "pager.second_page 3"),
+    ],
+)
+def test_a_family_profile_missing_what_its_family_needs_is_refused(tmp_path, monkeypatch, extra, problem):
+    import govcrawl.profiles as profiles
+
+    base = (
+        "name: broken\nallowed_hosts: [www.x.test]\nstart_urls: [http://www.x.test/]\nlist_paths: ['^/$']\n"
+        "article_paths: ['^/a$']\ntitle_keywords: [年报]\ntitle_year: (20\\d{2})\n"
+    )
+    (tmp_path / "broken.yaml").write_text(base + extra, encoding="utf-8")
+    monkeypatch.setattr(profiles, "PROFILE_DIR", tmp_path)
+    with pytest.raises(ValueError, match=re.escape(problem)):
+        profiles.load_profile("broken")
