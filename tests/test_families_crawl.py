@@ -27,17 +27,24 @@ def crawl(tmp_path_factory):
             result = run_crawl(path, replica.proxy, f"site={site}")
             assert result.returncode == 0, result.stderr[-3000:]
         manifest, log = replica.manifest(), replica.request_log()
+        for site in PROFILES:  # the next scheduled run of each family city
+            result = run_crawl(path, replica.proxy, f"site={site}")
+            assert result.returncode == 0, result.stderr[-3000:]
+        again = replica.request_log()[len(log) :]
     db = sqlite3.connect(path)
-    yield manifest, log, db
+    yield manifest, log, db, again
     db.close()
 
 
+PROFILE_OF_HOST = {host: site for site in SITES for host in load_profile(site).allowed_hosts}
+
+
 def profile_of_host(host: str) -> str | None:
-    return next((site for site in SITES if host in load_profile(site).allowed_hosts), None)
+    return PROFILE_OF_HOST.get(host)
 
 
 def test_every_report_of_every_city_is_stored_under_its_profile(crawl):
-    manifest, _, db = crawl
+    manifest, _, db, _ = crawl
     found_by = dict(
         db.execute("SELECT d.url, r.site FROM documents d JOIN crawl_runs r ON r.id = d.first_seen_run").fetchall()
     )
@@ -54,7 +61,7 @@ def test_every_report_of_every_city_is_stored_under_its_profile(crawl):
 
 
 def test_no_document_is_stored_under_another_profile(crawl):
-    manifest, _, db = crawl
+    manifest, _, db, _ = crawl
     rows = db.execute("SELECT d.url, r.site FROM documents d JOIN crawl_runs r ON r.id = d.first_seen_run").fetchall()
     assert rows
     owners = {p["url"]: p.get("profile") for p in manifest["pages"]}
@@ -65,9 +72,9 @@ def test_no_document_is_stored_under_another_profile(crawl):
 
 
 def test_one_run_per_profile_and_no_page_guessed(crawl):
-    _, log, db = crawl
+    _, log, db, _ = crawl
     sites = [site for (site,) in db.execute("SELECT site FROM crawl_runs WHERE kind = 'crawl' ORDER BY id")]
-    assert sites == list(SITES)
+    assert sites == [*SITES, *PROFILES]
     family_hosts = {host for site in PROFILES for host in load_profile(site).allowed_hosts}
     family_requests = [e for e in log if urlsplit(e["url"]).hostname in family_hosts]
     # every page asked of a family city (or of 示例市, whose pager a browser writes) exists:
@@ -83,7 +90,7 @@ def test_one_run_per_profile_and_no_page_guessed(crawl):
 
 def test_the_family_cities_reports_are_read_right(crawl):
     """Their own addresses and article chrome change nothing of what a report says."""
-    manifest, _, db = crawl
+    manifest, _, db, _ = crawl
     reports = {row[0]: row[1:] for row in db.execute("SELECT url, agency, report_year, published_date, format FROM reports")}
     values: dict[str, dict[str, float]] = {}
     for url, key, value in db.execute(
@@ -95,3 +102,19 @@ def test_the_family_cities_reports_are_read_right(crawl):
         assert reports[page["url"]] == (page["agency"], page["year"], page["published"], page["format"]), page["url"]
         expected = {**page.get("values", {}), **page.get("prose_values", {})}
         assert {k: values.get(page["url"], {}).get(k) for k in expected} == expected, page["url"]
+
+
+def test_a_recrawl_asks_only_for_lists_and_list_apis(crawl):
+    """Lists (and the API pages behind them) are asked again, where new years appear; the
+    reports stored by the first run are not."""
+    manifest, _, db, again = crawl
+    reports = {p["url"] for p in manifest["pages"] if p.get("profile") and p["kind"] == "annual_report"}
+    asked = [e["url"] for e in again]
+    assert asked and not reports & set(asked)
+    assert sum("/gkmlpt/api/all/" in url for url in asked) >= 4
+    assert sum(e["method"] == "POST" for e in again) == 2  # one per Hanweb column
+    new = db.execute(
+        "SELECT count(*) FROM documents d JOIN crawl_runs r ON r.id = d.first_seen_run WHERE r.id > ?",
+        [len(SITES) * 2],  # each crawl run is followed by its process run
+    ).fetchone()[0]
+    assert new == 0
