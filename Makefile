@@ -26,9 +26,9 @@ crawl: $(INSTALLED) chromium office-tools
 	GOVCRAWL_DB=$(DB) $(VENV)/bin/scrapy crawl reports $(ARGS); status=$$?; \
 	$(VENV)/bin/govcrawl stats --db $(DB); exit $$status
 
-# The same crawl against the offline replica portal (loopback only), into $(DEMO_DB), processed;
-# then `make serve DB=data/demo.db`.
-demo: $(INSTALLED)
+# The same crawl against the offline replica portal (loopback only), every replica city with its
+# profile (示例市 needs the browser), into $(DEMO_DB), processed; then `make serve DB=data/demo.db`.
+demo: $(INSTALLED) chromium
 	$(PY) -m tests.replica.demo --db $(DEMO_DB)
 
 # Process what is pending in $(DB) (after a crawl with GOVCRAWL_PROCESS_BESIDE=0, or a parser

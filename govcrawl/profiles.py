@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -12,6 +12,11 @@ import yaml
 PROFILE_DIR = Path(__file__).with_name("profiles")
 # Links to these are files (attachments), whatever the portal: a profile may list its own.
 ATTACHMENT_EXTENSIONS = (".pdf", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".et", ".ofd", ".zip")
+# CMS families the spider knows the list machinery of (govcrawl/pagers.py); `plain` is any
+# portal whose lists are pages with links (a script pager is read whatever the family).
+FAMILIES = ("plain", "trs", "hanweb", "gkmlpt", "xxgk_platform")
+# Families whose lists are asked of an API, and what their `api:` mapping must give.
+API_KEYS = {"hanweb": ("path", "perpage", "group_pages", "form"), "gkmlpt": ("path",)}
 # An image is followed only where it is offered as the report itself (图片版).
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".gif", ".bmp")
 
@@ -30,6 +35,12 @@ class SiteProfile:
     # Download endpoints that serve a file whatever their URL ends with (downfile.jsp?…)
     download_paths: tuple[re.Pattern, ...] = ()
     attachment_extensions: tuple[str, ...] = ATTACHMENT_EXTENSIONS
+    family: str = "plain"
+    # the family's list API (hanweb: path, perpage, group_pages, form; gkmlpt: path)
+    api: dict = field(default_factory=dict, hash=False, compare=False)
+    # the suffix of page 2 (index_1 or index_2) when the profile says it (`pager.second_page`);
+    # None: read from the page's script pager, or 1 for a pager that only states its count
+    second_page: int | None = None
 
     def _on_site(self, url: str) -> str | None:
         parts = urlsplit(url)
@@ -77,6 +88,15 @@ def load_profile(name: str) -> SiteProfile:
     if not path.exists():
         raise ValueError(f"unknown site profile {name!r}; available: {', '.join(available_profiles())}")
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    family, api = data.get("family", "plain"), data.get("api") or {}
+    if family not in FAMILIES:
+        raise ValueError(f"profile {name}: family {family!r} (expected one of {', '.join(FAMILIES)})")
+    missing = [key for key in API_KEYS.get(family, ()) if key not in api]
+    if missing:
+        raise ValueError(f"profile {name}: family {family} needs api.{missing[0]}")
+    second_page = (data.get("pager") or {}).get("second_page")
+    if second_page not in (None, 1, 2):
+        raise ValueError(f"profile {name}: pager.second_page {second_page!r} (expected 1 or 2)")
     entries = [path_entry(e) for key in ("list_paths", "article_paths") for e in data[key]]
     return SiteProfile(
         name=data["name"],
@@ -89,6 +109,9 @@ def load_profile(name: str) -> SiteProfile:
         browser_paths=tuple((pattern, hosts) for pattern, hosts, render in entries if render == "browser"),
         download_paths=tuple(re.compile(p) for p in data.get("download_paths", ())),
         attachment_extensions=tuple(e.lower() for e in data.get("attachment_extensions", ATTACHMENT_EXTENSIONS)),
+        family=family,
+        api=api,
+        second_page=second_page,
     )
 
 

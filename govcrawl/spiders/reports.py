@@ -31,11 +31,13 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Iterator
 
 import scrapy
-from scrapy.http import Response
+from parsel import Selector, SelectorList
+from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 from w3lib.url import canonicalize_url, safe_url_string
 
+from govcrawl import pagers
 from govcrawl.attachments import (
     ATTACHMENT_META,
     AttachmentLink,
@@ -164,9 +166,25 @@ class ReportsSpider(scrapy.Spider):
         )
 
     def parse_list(self, response: Response) -> Iterator[scrapy.Request]:
+        """A list page: its links, the other pages its pager names (plain or script,
+        govcrawl.pagers), and the family's list API where the records come from one."""
         self.crawler.stats.inc_value("govcrawl/list_pages")
+        yield from self.follow_links(response.css("a[href]"), response)
+        text = response.text if isinstance(response, TextResponse) else ""
+        for url in pagers.list_page_urls(text, response.url, self.profile.second_page):
+            if self.profile.is_list_page(url) and self.within_list_limit(url, response.url):
+                yield scrapy.Request(url, callback=self.parse_list, errback=self.failed)
+        store = pagers.datastore(text)
+        if store is not None:  # Hanweb: the first records sit in the page's <datastore>
+            yield from self.datastore_requests(store, response, response.url)
+        if self.profile.family == "gkmlpt" and (sid := pagers.gkmlpt_sid(text)):
+            page_url = getattr(response.request, "url", None) or response.url  # with its #category
+            yield from self.gkmlpt_request(page_url, pagers.gkmlpt_category(page_url), 1, sid)
+
+    def follow_links(self, anchors: SelectorList, response: Response) -> Iterator[scrapy.Request]:
+        """Requests for the list pages, articles and report files among a list's links."""
         encoding = getattr(response, "encoding", "utf-8")
-        for anchor in response.css("a[href]"):
+        for anchor in anchors:
             # Escaped as a browser does (query in the page's encoding): the URL requested and stored.
             url = safe_url_string(response.urljoin(anchor.attrib["href"].strip()), encoding)
             if self.profile.is_list_page(url):
@@ -174,21 +192,92 @@ class ReportsSpider(scrapy.Spider):
                     yield scrapy.Request(url, callback=self.parse_list, errback=self.failed)
             elif self.profile.is_article_page(url):
                 title = (anchor.attrib.get("title") or " ".join(anchor.css("::text").getall())).strip()
-                if link_key(url) in self.known:  # stored by an earlier run
-                    self.crawler.stats.inc_value("govcrawl/article_links_known")
-                elif self.wanted(title):
-                    self.crawler.stats.inc_value("govcrawl/article_links_followed")
-                    yield scrapy.Request(
-                        url,
-                        callback=self.parse_article,
-                        errback=self.failed,
-                        cb_kwargs={"link_title": title, "list_page": response.url},
-                    )
-                else:
-                    self.crawler.stats.inc_value("govcrawl/article_links_skipped")
+                yield from self.article_request(url, title, response.url)
             elif (kind := offered_as(url, title := link_text(anchor), self.profile)) and self.wanted(title):
                 # a list linking straight to the report's file
                 yield from self.attachment_requests([AttachmentLink(url, title, kind)], response.url)
+
+    def article_request(self, url: str, title: str, list_page: str) -> Iterator[scrapy.Request]:
+        if link_key(url) in self.known:  # stored by an earlier run
+            self.crawler.stats.inc_value("govcrawl/article_links_known")
+        elif self.wanted(title):
+            self.crawler.stats.inc_value("govcrawl/article_links_followed")
+            yield scrapy.Request(
+                url,
+                callback=self.parse_article,
+                errback=self.failed,
+                cb_kwargs={"link_title": title, "list_page": list_page},
+            )
+        else:
+            self.crawler.stats.inc_value("govcrawl/article_links_skipped")
+
+    def datastore_requests(
+        self, store: pagers.DataStore, response: Response, column_page: str, had: int = 0
+    ) -> Iterator[scrapy.Request]:
+        """The records of a Hanweb datastore, then (hanweb profiles) a POST for the next ones."""
+        fragments = Selector(text="".join(store.records) or "<p></p>")
+        yield from self.follow_links(fragments.css("a[href]"), response)
+        api = self.profile.api
+        column_id = pagers.hanweb_column_id(column_page, store)
+        if self.profile.family != "hanweb" or column_id is None or not store.records:
+            return
+        group = int(api["perpage"]) * int(api["group_pages"])
+        span = pagers.next_records(had + len(store.records), store.total, group)
+        if span is None:
+            return
+        start, end = span
+        url = response.urljoin(
+            f"{api['path']}?startrecord={start}&endrecord={end}&perpage={api['perpage']}"
+        )
+        if not self.within_list_limit(url, column_page, column=f"{column_page} (dataproxy)"):
+            return
+        form = {**{k: str(v) for k, v in api["form"].items()}, "columnid": column_id}
+        for name in ("webid", "unitid", "appid"):  # the page's own values over the profile's
+            form[name] = store.params.get(name) or form.get(name, "")
+        yield scrapy.FormRequest(
+            url,
+            formdata=form,
+            callback=self.parse_dataproxy,
+            errback=self.failed,
+            cb_kwargs={"column_page": column_page, "had": start - 1},
+        )
+
+    def parse_dataproxy(self, response: Response, column_page: str, had: int) -> Iterator[scrapy.Request]:
+        """An answer of Hanweb's dataproxy.jsp: its records, and the request for the next ones."""
+        self.crawler.stats.inc_value("govcrawl/list_api_pages")
+        store = pagers.datastore(response.text if isinstance(response, TextResponse) else "")
+        if store is None:
+            self.logger.warning("no datastore in the answer of %s", response.url)
+            return
+        yield from self.datastore_requests(store, response, column_page, had)
+
+    def gkmlpt_request(self, page_url: str, category: str, page: int, sid: str) -> Iterator[scrapy.Request]:
+        url = pagers.gkmlpt_api_url(page_url, self.profile.api["path"], category, page, sid)
+        column = f"{page_url.split('#', 1)[0]}#{category} (api)"
+        if self.within_list_limit(url, page_url, column=column):
+            yield scrapy.Request(
+                url,
+                callback=self.parse_gkmlpt,
+                errback=self.failed,
+                cb_kwargs={"page_url": page_url, "category": category, "page": page, "sid": sid},
+            )
+
+    def parse_gkmlpt(
+        self, response: Response, page_url: str, category: str, page: int, sid: str
+    ) -> Iterator[scrapy.Request]:
+        """A page of the gkmlpt API: its articles, and (from page 1) the requests for the rest."""
+        self.crawler.stats.inc_value("govcrawl/list_api_pages")
+        answer = pagers.gkmlpt_page(response.text if isinstance(response, TextResponse) else "")
+        if answer is None:
+            self.logger.warning("not a gkmlpt API answer: %s", response.url)
+            return
+        for url, title in answer.articles:
+            url = safe_url_string(response.urljoin(url))
+            if self.profile.is_article_page(url):
+                yield from self.article_request(url, title, response.url)
+        if page == 1 and answer.articles:
+            for number in range(2, pagers.api_page_count(answer.total, len(answer.articles)) + 1):
+                yield from self.gkmlpt_request(page_url, category, number, sid)
 
     def attachment_request(
         self,
@@ -240,10 +329,11 @@ class ReportsSpider(scrapy.Spider):
             self.crawler.stats.inc_value("govcrawl/attachment_links_followed")
             yield self.attachment_request(link, offered_by)
 
-    def within_list_limit(self, url: str, referer: str) -> bool:
-        """Count a list page against its column's GOVCRAWL_MAX_LIST_PAGES; the first page beyond
-        the limit gets a fetch row (status NULL) saying why it was not requested."""
-        column = list_column(url)
+    def within_list_limit(self, url: str, referer: str, column: str | None = None) -> bool:
+        """Count a list page (or a list API's page) against its column's GOVCRAWL_MAX_LIST_PAGES;
+        the first page beyond the limit gets a fetch row (status NULL) saying why it was not
+        requested."""
+        column = column or list_column(url)
         pages = self.list_pages[column]
         if url in pages:
             return True  # already counted; the dupefilter drops the repeat

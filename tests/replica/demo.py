@@ -3,7 +3,10 @@
 Its own file: the replica's invented reports never sit beside real ones (a crawl refuses a
 database holding runs of the other kind, govcrawl.run_origin); `make serve DB=data/demo.db`.
 
-The crawl runs the process stage beside itself and waits for it, so the database it leaves
+Every replica city is crawled, one crawl per site profile into the same database (each run's
+`crawl_runs.site` names the profile its documents were found with): panzhihua's family, the
+script-built 示例市 and the four cities of other CMS families (tests/replica/families.py).
+Each crawl runs the process stage beside itself and waits for it, so the database it leaves
 is fully processed. The database is kept between runs, so running the demo again is a re-crawl.
 `--hostile` crawls the replica with every hostile case (with the hostile test's settings).
 """
@@ -14,6 +17,7 @@ import argparse
 import sys
 
 from govcrawl.cli import main as govcrawl_main
+from tests.replica.families import REPLICA_PROFILES
 from tests.replica.process import HOSTILE_SETTINGS, Replica, run_crawl
 
 
@@ -23,14 +27,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=200)
     parser.add_argument("--hostile", action="store_true", help="add every hostile page (issue 12)")
     args = parser.parse_args(argv)
-    with Replica(size=args.size, hostile=args.hostile) as replica:
-        print(f"replica portal on {replica.proxy}; crawling into {args.db} ...", flush=True)
-        result = run_crawl(args.db, replica.proxy, settings=HOSTILE_SETTINGS if args.hostile else None)
-    sys.stderr.write(result.stderr[-4000:])
-    sys.stdout.write(result.stdout[-2000:])  # the process stage's summary line
-    if result.returncode != 0:
-        print(f"crawl failed (exit {result.returncode})", file=sys.stderr)
-        return result.returncode
+    with Replica(size=args.size, hostile=args.hostile, families=True) as replica:
+        for site in REPLICA_PROFILES:
+            print(f"replica portal on {replica.proxy}; crawling {site} into {args.db} ...", flush=True)
+            settings = HOSTILE_SETTINGS if args.hostile else None
+            result = run_crawl(args.db, replica.proxy, f"site={site}", settings=settings)
+            sys.stderr.write(result.stderr[-4000:])
+            sys.stdout.write(result.stdout[-2000:])  # the process stage's summary line
+            if result.returncode != 0:
+                print(f"crawl of {site} failed (exit {result.returncode})", file=sys.stderr)
+                return result.returncode
     return govcrawl_main(["stats", "--db", args.db])
 
 

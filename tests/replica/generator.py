@@ -14,9 +14,10 @@ import random
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from email.utils import format_datetime
+from typing import Protocol
 
 from pipelines.text import html_to_text
-from tests.replica import attachment_pages, browser_pages, garble, tables, texts
+from tests.replica import attachment_pages, browser_pages, families, garble, tables, texts
 from tests.replica import hostile as hostile_cases
 
 LIST_PAGE_SIZE = 15
@@ -150,6 +151,10 @@ class Page:
     file_kind: str | None = None  # how the file was built (pdf, docx, xlsx, html_doc, …)
     true_type: str | None = None  # what pipelines.filetype names its bytes (None: text)
     link_style: str | None = None  # how it is linked (article_link, list_link, downfile, …)
+    # families mode (tests/replica/families.py): the site profile whose crawl must find the page,
+    # and the 索引号/发布机构/成文日期/文号 table an article page prints, as printed
+    profile: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
 
     def headers(self) -> list[tuple[str, str]]:
         content_type = self.content_type + (f"; charset={self.header_charset}" if self.header_charset else "")
@@ -183,6 +188,14 @@ def same_report(original: Page, **fields) -> Page:
     return Page(**{name: getattr(original, name) for name in metadata}, **fields)
 
 
+class ArticleStyle(Protocol):
+    """How a CMS family addresses and prints an article (tests/replica/families.py)."""
+
+    def url(self, agency: Agency, article_id: int, published: date) -> str: ...
+
+    def html(self, page: Page, agency: Agency, body_html: str) -> str: ...
+
+
 @dataclass
 class Agency:
     name: str  # as printed in titles
@@ -203,11 +216,15 @@ class Column:
 
 
 class PortalBuilder:
-    def __init__(self, size: int, seed: int, hostile: bool = False, attachments: bool = False):
+    def __init__(
+        self, size: int, seed: int, hostile: bool = False, attachments: bool = False, families: bool = False
+    ):
         self.rng = random.Random(seed)
         self.size = size
         self.hostile = hostile
         self.attachments = attachments
+        self.families = families
+        self.family_columns: list = []  # tests/replica/families.py
         self.pages: dict[str, Page] = {}
         self.columns: dict[tuple[str, str], Column] = {}
         self.next_id: dict[int, int] = dict(ID_BASE)
@@ -292,6 +309,8 @@ class PortalBuilder:
             hostile_cases.add_pages(self)
         if self.attachments:
             attachment_pages.add_pages(self)
+        if self.families:
+            families.add_pages(self)
         self.list_pages()
         browser_pages.add_js_lists(self)
         self.hosts()
@@ -338,10 +357,12 @@ class PortalBuilder:
         column.articles.append(page)
         self.pages[page.url] = page
 
-    def report(self, agency: Agency, year: int, plant: bool = False) -> Page:
+    def report(self, agency: Agency, year: int, plant: bool = False, style: ArticleStyle | None = None) -> Page:
+        """One annual report; `style` gives another CMS family's article URL and page chrome."""
         rng = self.rng
         published = date(year + 1, rng.randint(1, 3), rng.randint(1, 28))
         article_id = self.new_id(published)
+        url = style.url(agency, article_id, published) if style else None
         fmt = report_format(year)
         title = agency.name + rng.choice(
             [
@@ -351,7 +372,7 @@ class PortalBuilder:
             ]
         )
         page = Page(
-            url=f"http://{agency.host}{agency.column}{article_id}.shtml",
+            url=url or f"http://{agency.host}{agency.column}{article_id}.shtml",
             kind="annual_report",
             title=title,
             agency=agency.name,
@@ -370,7 +391,8 @@ class PortalBuilder:
                 page.planted_inconsistency = "applications.new_received.total"
                 page.values["applications.new_received.total"] += 1
             body_html = self.standard_body(page, agency, blank_zeros)
-        self.encode(page, article_html(page, agency.source, body_html), old=year <= 2014)
+        html = style.html(page, agency, body_html) if style else article_html(page, agency.source, body_html)
+        self.encode(page, html, old=year <= 2014)
         return page
 
     def standard_body(self, page: Page, agency: Agency, blank_zeros: bool) -> str:
@@ -689,7 +711,7 @@ class PortalBuilder:
             for _, p in sorted(self.pages.items())
             if p.kind == "annual_report" and p.year == NEWEST_REPORT_YEAR and p.encoding == "utf-8"
             and not p.url.startswith((f"http://{CITY}/", f"http://{WAP}/"))
-            and not (p.fault or p.twin_of or p.copy_of or p.planted_inconsistency)
+            and not (p.fault or p.twin_of or p.copy_of or p.planted_inconsistency or p.profile)
         ]  # fmt: skip
 
     def edit_report(self) -> Page:
@@ -726,6 +748,8 @@ class PortalBuilder:
                 url = f"http://{column.host}{column.path}{name}"
                 html = list_html(column, chunk, number, len(chunks), self.columns)
                 self.pages[url] = Page(url=url, kind="list", title=column.name, body=html.encode("utf-8"))
+        if self.families:  # the family cities' lists, in their own CMS's forms
+            families.add_lists(self)
 
     def hosts(self) -> None:
         for host in {c.host for c in self.columns.values()}:
@@ -839,6 +863,7 @@ class Portal:
     builder: PortalBuilder | None = None  # for time travel
     hostile: bool = False
     attachments: bool = False
+    families: bool = False
 
     def manifest(self) -> dict:
         return {
@@ -846,12 +871,16 @@ class Portal:
             "seed": self.seed,
             "hostile": self.hostile,
             "attachments": self.attachments,
+            "families": self.families,
             "pages": [p.manifest_entry() for p in sorted(self.pages.values(), key=lambda p: p.url)],
         }
 
 
-def build_portal(size: int = 200, seed: int = 0, hostile: bool = False, attachments: bool = False) -> Portal:
+def build_portal(
+    size: int = 200, seed: int = 0, hostile: bool = False, attachments: bool = False, families: bool = False
+) -> Portal:
     """The replica portal; `hostile` adds every hostile case of tests/replica/hostile.py,
-    `attachments` the reports published as files of tests/replica/attachment_pages.py."""
-    builder = PortalBuilder(size, seed, hostile, attachments)
-    return Portal(builder.build(), size, seed, builder, hostile, attachments)
+    `attachments` the reports published as files of tests/replica/attachment_pages.py,
+    `families` the four cities of other CMS families of tests/replica/families.py."""
+    builder = PortalBuilder(size, seed, hostile, attachments, families)
+    return Portal(builder.build(), size, seed, builder, hostile, attachments, families)

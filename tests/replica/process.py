@@ -40,11 +40,18 @@ class Replica:
     """The replica server as a context manager: `with Replica(size=200) as replica: ...`."""
 
     def __init__(
-        self, size: int = 200, seed: int = 0, slow_seconds: float = 1.5, hostile: bool = False, attachments: bool = False
+        self,
+        size: int = 200,
+        seed: int = 0,
+        slow_seconds: float = 1.5,
+        hostile: bool = False,
+        attachments: bool = False,
+        families: bool = False,
     ):
         self.args = ["--size", str(size), "--seed", str(seed), "--slow-seconds", str(slow_seconds)]
         self.args += ["--hostile"] if hostile else []
         self.args += ["--attachments"] if attachments else []
+        self.args += ["--families"] if families else []
         self.process: subprocess.Popen | None = None
         self.port: int | None = None
 

@@ -17,7 +17,9 @@ Real HTTP: bodies are gzipped (deflated on www.screnhe.gov.cn, never compressed 
 www.scyanbian.gov.cn) when the request's Accept-Encoding allows it, with Content-Encoding and
 Vary; list pages go out chunked (no Content-Length). The manifest and `Page.body` hold the
 decoded entity. `--hostile` adds every hostile case of tests/replica/hostile.py,
-`--attachments` the reports published as files of tests/replica/attachment_pages.py.
+`--attachments` the reports published as files of tests/replica/attachment_pages.py,
+`--families` the cities of other CMS families of tests/replica/families.py (with their
+dynamic endpoints: a POST to Hanweb's dataproxy.jsp, gkmlpt's JSON API).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from urllib.parse import urlsplit
 from twisted.internet import reactor
 from twisted.web import resource, server
 
+from tests.replica import families
 from tests.replica.browser_pages import js_check, secret_answer, with_port
 from tests.replica.generator import Portal, PortalBuilder, build_portal, error_page
 from tests.replica.hostile import SILENT_HOST, Hostile, trap_page
@@ -59,7 +62,11 @@ class ReplicaResource(resource.Resource):
         if not target.startswith("http://"):
             return self.control(request, urlsplit(target).path)
         url = target.split("#", 1)[0]
-        page = self.portal.pages.get(url) or (trap_page(url) if self.hostile else None)
+        page = (
+            self.portal.pages.get(url)
+            or families.answer(self.portal.builder, request.method.decode(), url, request.content.read())
+            or (trap_page(url) if self.hostile else None)
+        )
         count = self.served[url] = self.served.get(url, 0) + 1
         if self.hostile:
             answer = self.hostile.respond(request, url, page, count)
@@ -181,9 +188,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--slow-seconds", type=float, default=1.5)
     parser.add_argument("--hostile", action="store_true", help="add every hostile case (issue 12)")
     parser.add_argument("--attachments", action="store_true", help="add reports published as files (issue 16)")
+    parser.add_argument("--families", action="store_true", help="add the cities of other CMS families (issue 19)")
     args = parser.parse_args(argv)
 
-    portal = build_portal(args.size, args.seed, hostile=args.hostile, attachments=args.attachments)
+    portal = build_portal(
+        args.size, args.seed, hostile=args.hostile, attachments=args.attachments, families=args.families
+    )
     if args.manifest:
         args.manifest.write_text(json.dumps(portal.manifest(), ensure_ascii=False), encoding="utf-8")
     site = server.Site(ReplicaResource(portal, args.slow_seconds))
