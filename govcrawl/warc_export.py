@@ -60,6 +60,8 @@ from pipelines.store import read_body
 WIRE_HEADERS = ("content-encoding", "transfer-encoding", "content-length")
 ORIGINAL_PREFIX = "X-Archive-Orig-"
 DOM_URI_PREFIX = "urn:dom:"
+# A WARC extension field on every record of a fetch: its `fetches.id`, the way back to the database.
+FETCH_ID_FIELD = "Govcrawl-Fetch-Id"
 # Errors whose answer's body the crawl did not keep (govcrawl.compression emptied it).
 BODY_DROPPED = {"too large": "length", "bad encoding": "unspecified"}
 # Doc kinds listed in the WACZ's pages.jsonl: the annual reports.
@@ -190,7 +192,7 @@ class WarcExporter:
         else:
             payload = self.body(row["body_sha256"])
             truncated = truncation(row)
-        fields = {"WARC-Date": date}
+        fields = {"WARC-Date": date, FETCH_ID_FIELD: str(row["id"])}
         if truncated:
             fields["WARC-Truncated"] = truncated
         response = self.writer.create_warc_record(
@@ -213,7 +215,7 @@ class WarcExporter:
             "request",
             payload=io.BytesIO(b""),
             length=0,
-            warc_headers_dict={"WARC-Date": date},
+            warc_headers_dict={"WARC-Date": date, FETCH_ID_FIELD: str(row["id"])},
             http_headers=StatusAndHeaders(request_line(row["method"], url), request_headers, is_http_request=True),
         )
         request.rec_headers.add_header("WARC-Concurrent-To", response_id)
@@ -236,6 +238,7 @@ class WarcExporter:
             warc_content_type=content_type,
             warc_headers_dict={
                 "WARC-Date": date,
+                FETCH_ID_FIELD: str(row["id"]),
                 "WARC-Concurrent-To": response_id,
                 "WARC-Refers-To": response_id,
                 "WARC-Refers-To-Target-URI": row["url"],
@@ -252,11 +255,10 @@ class WarcExporter:
             "via": row["via"],
             "browser-reason": row["browser_reason"],
             "referer": row["referer"],
-            "govcrawl-fetch-id": row["id"],
             "govcrawl-run-id": row["run_id"],
         }
         content = warc_fields(fields)
-        headers = {"WARC-Date": date}
+        headers = {"WARC-Date": date, FETCH_ID_FIELD: str(row["id"])}
         if response_id:
             headers["WARC-Concurrent-To"] = response_id
         record = self.writer.create_warc_record(
