@@ -41,6 +41,7 @@ import json
 import sqlite3
 import tempfile
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -51,7 +52,7 @@ from urllib.parse import urlsplit
 
 import sqlite_utils
 from warcio.statusandheaders import StatusAndHeaders
-from warcio.warcwriter import WARCWriter
+from warcio.warcwriter import GzippingWrapper, WARCWriter
 
 from govcrawl import __version__
 from pipelines.store import read_body
@@ -78,6 +79,28 @@ PAGES_QUERY = (
     " JOIN fetches f ON f.id = v.fetch_id"
     f" WHERE t.doc_kind IN ({', '.join('?' * len(PAGE_KINDS))}) AND f.status IS NOT NULL ORDER BY d.id"
 )
+
+
+# warcio gzips each record at level 9; 6 halves the export's time for a file 1% larger.
+GZIP_LEVEL = 6
+
+
+class GzipMember(GzippingWrapper):
+    """One record's gzip member (a WARC.gz is one member per record), at GZIP_LEVEL."""
+
+    def __init__(self, out):
+        self.compressor = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+        self.out = out
+
+
+class GzipWARCWriter(WARCWriter):
+    """warcio's WARC 1.1 writer, each record its own gzip member at GZIP_LEVEL."""
+
+    def __init__(self, out):
+        super().__init__(out, gzip=False, warc_version="1.1")
+
+    def write_record(self, record, params=None) -> None:
+        self._write_warc_record(GzipMember(self.out), record)  # its last flush() ends the member
 
 
 @dataclass
@@ -152,7 +175,7 @@ def is_browser_page(row: sqlite3.Row) -> bool:
 class WarcExporter:
     """Writes the records of one fetch row after another to a WARC writer."""
 
-    def __init__(self, db: sqlite_utils.Database, writer: WARCWriter):
+    def __init__(self, db: sqlite_utils.Database, writer: GzipWARCWriter):
         self.db = db
         self.writer = writer
         self.figures = ExportFigures()
@@ -285,7 +308,7 @@ def export_warc(db_path: str | Path, warc_path: str | Path) -> ExportFigures:
     db = open_database(db_path)
     try:
         with open(warc_path, "wb") as out:
-            exporter = WarcExporter(db, WARCWriter(out, gzip=True, warc_version="1.1"))
+            exporter = WarcExporter(db, GzipWARCWriter(out))
             exporter.warcinfo(Path(warc_path).name)
             for row in fetch_rows(db):
                 exporter.export_fetch(row)
