@@ -227,11 +227,14 @@ def cmd_export_warc(args: argparse.Namespace) -> int:
     figures = export(args.db, args.warc, args.wacz)
     records = ", ".join(f"{count} {kind}" for kind, count in sorted(figures.records.items()))
     print(f"{args.warc}: {figures.fetches} fetches as {records}")
+    if figures.unreadable_bodies:
+        print(f"  {figures.unreadable_bodies} stored bodies could not be read: empty payloads, each said in its"
+              " fetch's metadata record (export-problem)", file=sys.stderr)  # fmt: skip
     if args.wacz:
         print(f"{args.wacz}: the WARC, its index and {figures.pages} report pages")
         for url in figures.pages_unmatched:
             print(f"  listed page without a response record in the WARC: {url}", file=sys.stderr)
-    return 1 if figures.pages_unmatched else 0
+    return 1 if figures.pages_unmatched or figures.unreadable_bodies else 0
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -28,6 +28,10 @@ adjusted the way browser-based archivers do: Content-Encoding and Transfer-Encod
 out and Content-Length is the payload's length, the server's values kept as
 X-Archive-Orig-<name> (pywb's prefix for original headers). A body the crawl did not keep (too
 large, undecodable, not kept by the browser) leaves an empty payload marked WARC-Truncated.
+A body the database cannot give back (a damaged file) is exported the same way, and the
+fetch's metadata record says so (`export-problem`); the export goes on.
+
+Every record of a fetch carries `Govcrawl-Fetch-Id` (a WARC extension field): its `fetches.id`.
 
 Hand-written record assembly: warcio writes records, but nothing maps our `fetches` rows to
 them; the WACZ is made by the `wacz` package from the WARC and our own pages list.
@@ -109,6 +113,7 @@ class ExportFigures:
 
     fetches: int = 0
     records: Counter = field(default_factory=Counter)
+    unreadable_bodies: int = 0  # stored bodies that could not be read: empty payloads, said in metadata
     pages: int = 0  # report pages listed in the WACZ
     pages_unmatched: list[str] = field(default_factory=list)  # listed pages wacz found no record for
 
@@ -179,13 +184,23 @@ class WarcExporter:
         self.db = db
         self.writer = writer
         self.figures = ExportFigures()
+        self.problems: list[str] = []  # of the fetch being written
 
     def write(self, record) -> None:
         self.writer.write_record(record)
         self.figures.records[record.rec_type] += 1
 
-    def body(self, sha256: str | None) -> bytes:
-        return read_body(self.db, sha256) if sha256 else b""
+    def body(self, sha256: str | None) -> bytes | None:
+        """The stored bytes (b"" for none); None when they cannot be read (a body row missing or
+        damaged): the record gets an empty payload and the fetch's metadata record says why."""
+        if not sha256:
+            return b""
+        try:
+            return read_body(self.db, sha256)
+        except (KeyError, zlib.error) as error:
+            self.problems.append(f"stored body {sha256} unreadable ({type(error).__name__})")
+            self.figures.unreadable_bodies += 1
+            return None
 
     def warcinfo(self, filename: str) -> None:
         info = {
@@ -198,11 +213,12 @@ class WarcExporter:
 
     def export_fetch(self, row: sqlite3.Row) -> None:
         self.figures.fetches += 1
+        self.problems = []
         date = warc_date(row["fetched_at"])
         response_id = None
         if row["status"] is not None:
             response_id = self.answer(row, date)
-        if row["error"]:
+        if row["error"] or self.problems:
             self.error(row, date, response_id)
 
     def answer(self, row: sqlite3.Row, date: str) -> str:
@@ -215,6 +231,8 @@ class WarcExporter:
         else:
             payload = self.body(row["body_sha256"])
             truncated = truncation(row)
+        if payload is None:
+            payload, truncated = b"", "unspecified"
         fields = {"WARC-Date": date, FETCH_ID_FIELD: str(row["id"])}
         if truncated:
             fields["WARC-Truncated"] = truncated
@@ -250,6 +268,8 @@ class WarcExporter:
 
     def rendered_dom(self, row: sqlite3.Row, date: str, response_id: str) -> None:
         dom = self.body(row["body_sha256"])
+        if dom is None:
+            return
         content_type = next(
             (value for name, value in header_pairs(row["headers"]) if name.lower() == "content-type"), "text/html"
         )
@@ -279,6 +299,7 @@ class WarcExporter:
             "browser-reason": row["browser_reason"],
             "referer": row["referer"],
             "govcrawl-run-id": row["run_id"],
+            "export-problem": "; ".join(self.problems),
         }
         content = warc_fields(fields)
         headers = {"WARC-Date": date, FETCH_ID_FIELD: str(row["id"])}

@@ -9,7 +9,9 @@ from the database here with plain SQL and zlib; the WACZ goes through `wacz vali
 
 from __future__ import annotations
 
+import hashlib
 import json
+import sqlite3
 import subprocess
 import sys
 import zipfile
@@ -24,9 +26,10 @@ from warcio.archiveiterator import ArchiveIterator
 
 from govcrawl.cli import main as govcrawl_main
 from govcrawl.warc_export import payload_headers, warc_date, warc_fields
+from pipelines.store import FetchRecord, Store
 from tests.replica.process import HOSTILE_SETTINGS, Replica, run_crawl
 
-pytestmark = pytest.mark.e2e  # crawls in real subprocesses
+e2e = pytest.mark.e2e  # the tests of the replica crawl: it runs in real subprocesses
 
 
 @dataclass
@@ -102,6 +105,7 @@ def header(record: Record, name: str) -> list[str]:
     return [value for key, value in record.http_headers if key.lower() == name.lower()]
 
 
+@e2e
 def test_every_answered_fetch_is_one_request_and_one_response_pair(exported):
     answered = exported.fetches("status IS NOT NULL")
     assert len(answered) > 300
@@ -116,6 +120,7 @@ def test_every_answered_fetch_is_one_request_and_one_response_pair(exported):
     assert exported.cli_status == 0
 
 
+@e2e
 def test_every_stored_body_is_in_the_warc_byte_for_byte(exported):
     http = exported.fetches("body_sha256 IS NOT NULL AND via = 'http'")
     assert any(f["url"].endswith((".pdf", ".docx", ".xlsx")) for f in http)  # binary files too
@@ -125,6 +130,7 @@ def test_every_stored_body_is_in_the_warc_byte_for_byte(exported):
         assert header(response, "Content-Length") == [str(fetch["body_length"])]
 
 
+@e2e
 def test_a_body_the_server_compressed_is_stored_decoded_with_its_encoding_kept_as_the_original(exported):
     compressed = [f for f in exported.fetches("body_sha256 IS NOT NULL") if "Content-Encoding" in json.loads(f["headers"])]
     assert {json.loads(f["headers"])["Content-Encoding"][0] for f in compressed} >= {"gzip", "deflate"}
@@ -140,6 +146,7 @@ def test_a_body_the_server_compressed_is_stored_decoded_with_its_encoding_kept_a
                 assert record.content_stream().read() == exported.body(page["body_sha256"])
 
 
+@e2e
 def test_redirects_are_3xx_responses_with_their_location(exported):
     redirects = exported.fetches("status BETWEEN 300 AND 399 AND redirect_to IS NOT NULL AND via = 'http'")
     assert len(redirects) >= 5  # the replica's moved pages, the redirect loop, off-site and bad-scheme hops
@@ -149,6 +156,7 @@ def test_redirects_are_3xx_responses_with_their_location(exported):
         assert header(response, "Location") == json.loads(fetch["headers"])["Location"]
 
 
+@e2e
 def test_errors_are_metadata_records_and_failed_fetches_have_no_response(exported):
     unanswered = exported.fetches("status IS NULL")
     assert {f["error"].split(":")[0] for f in unanswered} >= {"timeout", "truncated", "too large"}
@@ -163,6 +171,7 @@ def test_errors_are_metadata_records_and_failed_fetches_have_no_response(exporte
         assert metadata.fields["WARC-Concurrent-To"] == exported.one(fetch["id"], "response").fields["WARC-Record-ID"]
 
 
+@e2e
 def test_an_answer_whose_body_was_not_kept_is_marked_truncated(exported):
     (bomb,) = exported.fetches("status = 200 AND error LIKE 'too large:%'")  # the gzip bomb
     response = exported.one(bomb["id"], "response")
@@ -172,6 +181,7 @@ def test_an_answer_whose_body_was_not_kept_is_marked_truncated(exported):
         assert "WARC-Truncated" not in exported.one(fetch["id"], "response").fields
 
 
+@e2e
 def test_a_browser_render_is_a_resource_tied_to_the_response_with_the_servers_bytes(exported):
     rendered = exported.fetches("via = 'browser' AND raw_body_sha256 IS NOT NULL AND body_sha256 IS NOT NULL")
     assert len(rendered) >= 5
@@ -188,6 +198,7 @@ def test_a_browser_render_is_a_resource_tied_to_the_response_with_the_servers_by
         assert not [r for r in exported.by_fetch[fetch["id"]] if r.type == "resource"]
 
 
+@e2e
 def test_warcio_verifies_every_digest(exported):
     check = subprocess.run(
         [sys.executable, "-m", "warcio.cli", "check", "-v", str(exported.warc)], capture_output=True, text=True, timeout=300
@@ -197,6 +208,7 @@ def test_warcio_verifies_every_digest(exported):
     assert check.stdout.count("digest pass") == len(exported.records)  # every record has its digest checked
 
 
+@e2e
 def test_the_wacz_validates_and_lists_each_report_page(exported):
     validate = subprocess.run(
         # the console script: `python -m wacz` drops the verdict's exit status
@@ -240,3 +252,31 @@ def test_warc_dates_and_fields():
     assert warc_fields({"error": "timeout:\n  took\tlonger", "status": None, "via": "http"}) == (
         b"error: timeout: took longer\r\nvia: http\r\n"
     )
+
+
+def test_a_body_missing_from_the_database_is_said_and_the_export_goes_on(tmp_path):
+    """A damaged database (a body row lost): that fetch's payload is empty and marked, its
+    metadata record says why, the next fetch is exported whole, and the command exits 1."""
+    path = tmp_path / "damaged.db"
+    store = Store(path)
+    run_id = store.start_run("panzhihua", "test", {})
+    lost, kept = "<html>一页</html>".encode(), b"%PDF-1.4 not lost"
+    for url, body in (("http://www.example.test/lost.html", lost), ("http://www.example.test/kept.pdf", kept)):
+        store.record_fetch(
+            FetchRecord(run_id=run_id, url=url, status=200, headers={"Content-Type": ["text/html"]}, body=body)
+        )
+    store.finish_run(run_id, "finished", {}, None)
+    store.close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("DELETE FROM bodies WHERE sha256 = ?", [hashlib.sha256(lost).hexdigest()])
+    warc = tmp_path / "damaged.warc.gz"
+    assert govcrawl_main(["export-warc", "--db", str(path), str(warc)]) == 1
+    records = read_warc(warc)
+    by_uri = defaultdict(dict)
+    for record in records:
+        by_uri[record.uri][record.type] = record
+    damaged = by_uri["http://www.example.test/lost.html"]
+    assert damaged["response"].payload == b"" and damaged["response"].fields["WARC-Truncated"] == "unspecified"
+    assert b"export-problem: stored body " + hashlib.sha256(lost).hexdigest().encode() in damaged["metadata"].payload
+    assert by_uri["http://www.example.test/kept.pdf"]["response"].payload == kept
+    assert "metadata" not in by_uri["http://www.example.test/kept.pdf"]
