@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 import subprocess
 import sys
+import time
 import zipfile
 import zlib
 from collections import defaultdict
@@ -27,7 +29,7 @@ from warcio.archiveiterator import ArchiveIterator
 from govcrawl.cli import main as govcrawl_main
 from govcrawl.warc_export import payload_headers, warc_date, warc_fields
 from pipelines.store import FetchRecord, Store
-from tests.replica.process import HOSTILE_SETTINGS, Replica, run_crawl
+from tests.replica.process import CRAWL_ENV, HOSTILE_SETTINGS, ROOT, Replica, high_water_rss, run_crawl
 
 e2e = pytest.mark.e2e  # the tests of the replica crawl: it runs in real subprocesses
 
@@ -280,3 +282,36 @@ def test_a_body_missing_from_the_database_is_said_and_the_export_goes_on(tmp_pat
     assert b"export-problem: stored body " + hashlib.sha256(lost).hexdigest().encode() in damaged["metadata"].payload
     assert by_uri["http://www.example.test/kept.pdf"]["response"].payload == kept
     assert "metadata" not in by_uri["http://www.example.test/kept.pdf"]
+
+
+def export_peak_rss(db: Path, warc: Path) -> int:
+    """`govcrawl export-warc` in a process of its own: its peak resident set (VmHWM), in bytes."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "govcrawl.cli", "export-warc", "--db", str(db), str(warc)],
+        cwd=ROOT, env=CRAWL_ENV, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    peak = 0
+    while process.poll() is None:
+        peak = max(peak, high_water_rss(process.pid))
+        time.sleep(0.01)
+    assert process.returncode == 0
+    return peak
+
+
+def test_the_export_holds_one_body_at_a_time_not_the_crawl(tmp_path):
+    """40 bodies of 1 MiB (random: no compression helps) cost the export about what one does."""
+    rss = {}
+    for count in (1, 40):
+        path = tmp_path / f"{count}.db"
+        store = Store(path)
+        run_id = store.start_run("panzhihua", "test", {})
+        for n in range(count):
+            store.record_fetch(
+                FetchRecord(run_id=run_id, url=f"http://www.example.test/{n}.pdf", status=200, body=os.urandom(2**20))
+            )
+            store.flush()  # the store's own batches would hold them
+        store.finish_run(run_id, "finished", {}, None)
+        store.close()
+        rss[count] = export_peak_rss(path, tmp_path / f"{count}.warc.gz")
+        assert len([r for r in read_warc(tmp_path / f"{count}.warc.gz") if r.type == "response"]) == count
+    assert rss[40] - rss[1] < 12 * 2**20, rss  # holding the 40 bodies would be 39 MiB more
