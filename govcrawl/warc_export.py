@@ -8,7 +8,7 @@ body, whatever the size of the crawl).
 What each fetch becomes:
 
 - an answer (a status): a `request` record (the stored request headers, plus the Host line the
-  HTTP client adds) and a `response` record (status line, stored headers, stored body), tied by
+  HTTP client adds; for a browser page, the request as the crawl handed it to Chromium) and a `response` record (status line, stored headers, stored body), tied by
   WARC-Concurrent-To. A redirect is a 3xx response like any other, its Location kept.
 - an error: a `metadata` record (application/warc-fields: the error, how it was fetched, the
   referer). A fetch that failed without an answer has only that record; one with an answer
