@@ -363,7 +363,8 @@ def write_wacz(warc_path: str | Path, wacz_path: str | Path, pages: list[dict]) 
             "\n".join(json.dumps(line, ensure_ascii=False) for line in (header, *pages)) + "\n", encoding="utf-8"
         )
         arguments = ["create", "-o", str(wacz_path), "--hash-type", "sha256", "--title", "govcrawl export"]
-        arguments += ["-p", str(pages_path)] if pages else []
+        # no report page: the header alone, copied (wacz writes no list when nothing matched)
+        arguments += ["-p", str(pages_path)] + ([] if pages else ["--copy-pages"])
         log = io.StringIO()
         with contextlib.redirect_stdout(log):
             status = wacz_main([*arguments, str(warc_path)])

@@ -315,3 +315,19 @@ def test_the_export_holds_one_body_at_a_time_not_the_crawl(tmp_path):
         rss[count] = export_peak_rss(path, tmp_path / f"{count}.warc.gz")
         assert len([r for r in read_warc(tmp_path / f"{count}.warc.gz") if r.type == "response"]) == count
     assert rss[40] - rss[1] < 12 * 2**20, rss  # holding the 40 bodies would be 39 MiB more
+
+
+def test_a_database_without_reports_still_makes_a_valid_wacz_with_an_empty_page_list(tmp_path):
+    path = tmp_path / "new.db"
+    Store(path).close()
+    warc, wacz = tmp_path / "new.warc.gz", tmp_path / "new.wacz"
+    assert govcrawl_main(["export-warc", "--db", str(path), str(warc), "--wacz", str(wacz)]) == 0
+    assert [r.type for r in read_warc(warc)] == ["warcinfo"]
+    with zipfile.ZipFile(wacz) as archive:
+        assert [json.loads(line)["format"] for line in archive.read("pages/pages.jsonl").splitlines()] == [
+            "json-pages-1.0"
+        ]
+    validate = subprocess.run(
+        [Path(sys.executable).with_name("wacz"), "validate", "-f", str(wacz)], capture_output=True, text=True, timeout=300
+    )
+    assert validate.returncode == 0 and "Validation succeeded" in validate.stdout, validate.stdout + validate.stderr
