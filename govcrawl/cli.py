@@ -218,6 +218,25 @@ def cmd_serve(args: argparse.Namespace) -> int:
     os.execv(command[0], command)  # Datasette takes over the process (and its Ctrl-C)
 
 
+def cmd_export_warc(args: argparse.Namespace) -> int:
+    from govcrawl.warc_export import export  # warcio and wacz only for this command
+
+    if not os.path.exists(args.db):
+        print(f"no database at {args.db}", file=sys.stderr)
+        return 1
+    figures = export(args.db, args.warc, args.wacz)
+    records = ", ".join(f"{count} {kind}" for kind, count in sorted(figures.records.items()))
+    print(f"{args.warc}: {figures.fetches} fetches as {records}")
+    if figures.unreadable_bodies:
+        print(f"  {figures.unreadable_bodies} stored bodies could not be read: empty payloads, each said in its"
+              " fetch's metadata record (export-problem)", file=sys.stderr)  # fmt: skip
+    if args.wacz:
+        print(f"{args.wacz}: the WARC, its index and {figures.pages} report pages")
+        for url in figures.pages_unmatched:
+            print(f"  listed page without a response record in the WARC: {url}", file=sys.stderr)
+    return 1 if figures.pages_unmatched or figures.unreadable_bodies else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="govcrawl", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -265,6 +284,15 @@ def main(argv: list[str] | None = None) -> int:
         "--raw-bodies", action="store_true", help="let queries read bodies.content (the stored bytes); off by default"
     )
     serve.set_defaults(func=cmd_serve)
+    export_warc = sub.add_parser(
+        "export-warc",
+        help="write every fetch as WARC 1.1 (request, response, errors as metadata, browser renders as"
+        " resources); with --wacz also a WACZ listing the report pages, for pywb and ReplayWeb.page",
+    )
+    export_warc.add_argument("--db", default=DEFAULT_DB)
+    export_warc.add_argument("warc", metavar="OUT.warc.gz")
+    export_warc.add_argument("--wacz", metavar="OUT.wacz", help="also package the WARC as a WACZ")
+    export_warc.set_defaults(func=cmd_export_warc)
     args = parser.parse_args(argv)
     return args.func(args)
 
