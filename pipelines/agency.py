@@ -76,6 +76,8 @@ def agency_in_table(text: str) -> str | None:
             agency = agency[: cut.start()]
         elif match.group("after").strip():  # 信息来源: a label, the cell of 发布机构 was empty
             continue
+        elif text[match.end("agency") : match.end("agency") + 1] not in ("", " ", "\t", "\n", "|", "\u3000"):
+            continue  # the value runs on (…街道2023年…报告): a line after an empty cell, not the cell's value
         if whole_name(agency):
             return agency
     return None

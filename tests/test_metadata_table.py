@@ -74,6 +74,8 @@ def test_an_empty_publisher_cell_does_not_take_the_next_label():
     text = "所属机构: | 白银区 | 发布机构: |\n信息来源:白银区人民路街道办事处\n发布时间:2024-01-05 11:19"
     assert agency_in_table(text) is None
     assert agency_in_table("公开形式 责任部门\n发布机构 成文日期 2024-01-26") is None
+    # an empty cell, then the title on the next line: its first words are not the agency
+    assert agency_in_table("所属机构: | 白银区 | 发布机构: |\n白银区人民路街道2023年政府信息公开工作年度报告 |") is None
 
 
 def test_label_variants_and_a_value_on_the_next_line_or_run_together():
