@@ -103,7 +103,9 @@ class DraftSpider(scrapy.Spider):
     def __init__(self, home: str, findings: Findings, **kwargs):
         super().__init__(**kwargs)
         self.home, self.findings = home, findings
-        self.host = urlsplit(home).hostname
+        self.host = urlsplit(home).hostname or ""
+        # the portal's own hosts: its 政府信息公开 site is often a sibling (www.x.gov.cn -> xxgk.x.gov.cn)
+        self.domain = self.host.removeprefix("www.")
         self.requests = 0
 
     @classmethod
@@ -134,7 +136,9 @@ class DraftSpider(scrapy.Spider):
         (column.problems if column and not request.meta.get("probe") else self.findings.problems).append(problem)
 
     def on_site(self, url: str) -> bool:
-        return urlsplit(url).hostname == self.host and urlsplit(url).scheme in ("http", "https")
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        return parts.scheme in ("http", "https") and (host == self.host or host.endswith("." + self.domain))
 
     def parse_page(self, response: Response):
         """The home page or a 政府信息公开 page: its report columns, and entries one level on."""
@@ -393,7 +397,8 @@ def draft_yaml(findings: Findings) -> str:
     family_name = PROFILE_FAMILY.get(family or "", family or "plain")
     if family == "panzhihua":
         found.append("family: panzhihua's (profile family plain): plain page links, numeric .shtml articles")
-    hosts = sorted({urlsplit(c.url).hostname for c in findings.columns.values()} | {host})
+    samples = [c.article_sample for c in findings.columns.values() if c.article_sample]
+    hosts = sorted({urlsplit(u).hostname for u in [*(c.url for c in findings.columns.values()), *samples]} | {host})
     profile: dict = {
         "name": name,
         "description": f"{site_name(findings.site_title) or host} (drafted)",

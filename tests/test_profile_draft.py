@@ -11,9 +11,12 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
+from scrapy import Request
+from scrapy.http import HtmlResponse
+from scrapy.utils.test import get_crawler
 
 from govcrawl import families
-from govcrawl.profile_draft import Column, Findings, draft_yaml, is_column, is_entry
+from govcrawl.profile_draft import Column, DraftSpider, Findings, draft_yaml, is_column, is_entry
 from govcrawl.profiles import load_profile
 from tests.replica.families import OTHER_COLUMNS
 from tests.replica.process import CRAWL_ENV, REPLICA_SETTINGS, ROOT, Replica
@@ -87,6 +90,54 @@ def test_column_and_entry_links_are_told_from_reports_and_news():
 def test_path_patterns_keep_the_column_and_generalise_ids():
     assert families.path_pattern("/zwgk/nb/202301/t20230115_9.html") == r"^/zwgk/nb/\d+/t\d+_\d+\.html$"
     assert families.path_pattern("/col/col4101/index.html", keep="/col/col4101/") == r"^/col/col4101/index\.html$"
+
+
+# -- the spider's callbacks, on saved responses ----------------------------------------------------
+def spider(max_pages: int = 60) -> DraftSpider:
+    crawler = get_crawler(DraftSpider, {"GOVCRAWL_DRAFT_MAX_PAGES": max_pages})
+    return DraftSpider.from_crawler(crawler, home="http://www.a.test/", findings=Findings("http://www.a.test/"))
+
+
+def response(url: str, body: str, **meta) -> HtmlResponse:
+    return HtmlResponse(url, body=body.encode("utf-8"), encoding="utf-8", request=Request(url, meta=meta))
+
+
+def test_the_home_page_leads_to_report_columns_and_entry_pages_only():
+    home = page(
+        '<a href="/xxgk/index.html">政府信息公开</a><a href="/xwzx/index.html">新闻中心</a>'
+        '<a href="http://xxgk.a.test/ndbg/index.html">政府信息公开年报</a>'
+        '<a href="http://www.elsewhere.test/nb/index.html">信息公开年报</a>'
+        '<a href="/xwzx/1.html">我市召开政务公开工作推进会</a>'
+        '<a href="/nb/2024/1.html">某市2023年政府信息公开工作年度报告</a>'
+    )
+    draft = spider()
+    asked = {r.url: r.callback.__name__ for r in draft.parse_page(response("http://www.a.test/", home, depth=0))}
+    # the 政府信息公开 site on a sibling host is the portal's; another domain is not
+    assert asked == {"http://www.a.test/xxgk/index.html": "parse_page", "http://xxgk.a.test/ndbg/index.html": "parse_column"}
+
+
+def test_a_column_page_gives_its_family_pager_and_one_report_to_read():
+    column = page(
+        '<div class="crumb">当前位置：首页 &gt; 政府信息公开 &gt; 年报</div>'
+        '<ul><li><a href="./202401/t20240115_7.html">某市2023年政府信息公开工作年度报告</a></li>'
+        '<li><a href="./202301/t20230110_5.html">某市2022年政府信息公开工作年度报告</a></li></ul>'
+        '<script>createPageHTML(3, 0, "index", "html");</script>'
+    )
+    draft = spider()
+    url = "http://www.a.test/xxgk/nb/index.html"
+    draft.findings.columns[url] = Column(url, "年报")
+    asked = [r.url for r in draft.parse_column(response(url, column, column=url))]
+    found = draft.findings.columns[url]
+    assert (found.signs.family, found.signs.second_page, len(found.articles)) == ("trs", 1, 2)
+    assert found.crumb == "当前位置：首页 > 政府信息公开 > 年报"
+    assert asked == ["http://www.a.test/xxgk/nb/202401/t20240115_7.html"]
+
+
+def test_the_draft_asks_no_more_than_its_page_budget():
+    draft = spider(max_pages=1)
+    assert draft.follow("http://www.a.test/", draft.parse_page, depth=0) is not None
+    assert draft.follow("http://www.a.test/xxgk/index.html", draft.parse_page, depth=1) is None
+    assert "GOVCRAWL_DRAFT_MAX_PAGES (1) reached" in draft_yaml(draft.findings)
 
 
 # -- the writer -----------------------------------------------------------------------------------
