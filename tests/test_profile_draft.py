@@ -16,7 +16,15 @@ from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
 from govcrawl import families
-from govcrawl.profile_draft import Column, DraftSpider, Findings, draft_yaml, is_column, is_entry
+from govcrawl.profile_draft import (
+    DEFAULT_MAX_PAGES,
+    Column,
+    DraftSpider,
+    Findings,
+    draft_yaml,
+    is_column,
+    is_entry,
+)
 from govcrawl.profiles import load_profile
 from tests.replica.families import OTHER_COLUMNS
 from tests.replica.process import CRAWL_ENV, REPLICA_SETTINGS, ROOT, Replica
@@ -177,8 +185,8 @@ def drafts(tmp_path_factory):
             result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
             assert result.returncode == 0, result.stderr[-3000:]
             out[site] = (home, target.read_text(encoding="utf-8"))
-        manifest = replica.manifest()
-    return out, manifest
+        manifest, log = replica.manifest(), replica.request_log()
+    return out, manifest, log
 
 
 def matches(patterns: list[str], url: str) -> bool:
@@ -188,7 +196,7 @@ def matches(patterns: list[str], url: str) -> bool:
 @pytest.mark.e2e
 @pytest.mark.parametrize("site", list(CITIES.values()))
 def test_the_draft_of_each_replica_city_finds_its_report_columns_and_family(drafts, site):
-    found, manifest = drafts
+    found, manifest, _ = drafts
     home, text = found[site]
     draft, own = yaml.safe_load(text), load_profile(site)
     host = urlsplit(home).hostname
@@ -210,3 +218,13 @@ def test_the_draft_of_each_replica_city_finds_its_report_columns_and_family(draf
     assert (draft.get("pager") or {}).get("second_page") == own.second_page
     if own.api:
         assert draft["api"] == own.api
+
+
+@pytest.mark.e2e
+def test_each_draft_asks_robots_txt_first_and_keeps_to_its_budget(drafts):
+    found, _, log = drafts
+    for home, _text in found.values():
+        host = urlsplit(home).hostname
+        asked = [entry["url"] for entry in log if urlsplit(entry["url"]).hostname == host]
+        assert asked[0] == f"http://{host}/robots.txt", asked[:3]
+        assert 1 < len(asked) <= 1 + DEFAULT_MAX_PAGES
