@@ -242,7 +242,7 @@ def draft_settings(overrides: dict[str, str] | None = None) -> Settings:
 def crawl(home: str, overrides: dict[str, str] | None = None) -> Findings:
     """Walk the portal from `home` (a Scrapy crawl, blocking) and return what was seen."""
     findings = Findings(home)
-    process = CrawlerProcess(draft_settings(overrides), install_root_handler=False)
+    process = CrawlerProcess(draft_settings(overrides))
     process.crawl(DraftSpider, home=home, findings=findings)
     process.start()
     return findings
