@@ -237,6 +237,20 @@ def cmd_export_warc(args: argparse.Namespace) -> int:
     return 1 if figures.pages_unmatched or figures.unreadable_bodies else 0
 
 
+def cmd_profile_draft(args: argparse.Namespace) -> int:
+    from govcrawl.profile_draft import crawl, draft_yaml  # Scrapy's reactor only for this command
+
+    overrides = dict(setting.split("=", 1) for setting in args.set or ())
+    findings = crawl(args.url, overrides)
+    text = draft_yaml(findings)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"profile draft written to {args.output}: {len(findings.columns)} report columns", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0 if findings.columns else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="govcrawl", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -293,6 +307,17 @@ def main(argv: list[str] | None = None) -> int:
     export_warc.add_argument("warc", metavar="OUT.warc.gz")
     export_warc.add_argument("--wacz", metavar="OUT.wacz", help="also package the WARC as a WACZ")
     export_warc.set_defaults(func=cmd_export_warc)
+    profile = sub.add_parser("profile", help="site profiles")
+    profile_sub = profile.add_subparsers(dest="profile_command", required=True)
+    draft = profile_sub.add_parser(
+        "draft",
+        help="draft a site profile from a portal's home page: its report columns, CMS family and pager"
+        " (a polite Scrapy crawl with the project's settings; exit 1 when no report column is found)",
+    )
+    draft.add_argument("url", help="the portal's home page")
+    draft.add_argument("-o", "--output", help="write the YAML draft here (default: standard output)")
+    draft.add_argument("-s", "--set", action="append", metavar="NAME=VALUE", help="a Scrapy setting for this crawl")
+    draft.set_defaults(func=cmd_profile_draft)
     args = parser.parse_args(argv)
     return args.func(args)
 

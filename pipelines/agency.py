@@ -6,6 +6,13 @@ opening: 现公布<机关><年>…年度报告, 特向社会公布<年>年度<�
 <机关><年>…年度报告(以下简称年报). An agency read from a sentence must start with a place
 (…省, …市, …区, …县, …镇, …街道): 我局, 区政府办公室 or 为做好 are fragments, and a fragment
 is left out rather than stored.
+
+Pages of a 政府信息公开平台 lead with a metadata table (索引号 / 发布机构 / 成文日期 / 文号 …), read
+from the page's text as a label and the value after it (a colon or none, a cell break, or the next
+line). Its 发布机构 is taken only when it is a whole name: the real tables print 政务服务管理局
+(the portal's office, not the report's agency), 市政府办, 市人力社保局 or 冠县政府 as often as a
+full name, so an abbreviation or a portal office is left out. The title, when it names the
+agency, is stronger evidence than the table; the table, stronger than the opening sentences.
 """
 
 from __future__ import annotations
@@ -45,6 +52,45 @@ PLACE = re.compile(r"^[\u4e00-\u9fff]{1,12}?(?:自治州|自治县|新区|街道
 DEICTIC = ("我", "本", "该", "其", "各")
 # Words no agency name holds: a match that holds one is a piece of a sentence.
 NOT_AGENCY = re.compile(r"(?<!信息)公开|公布|发布|编制|制定|印发|报告|根据|按照|依据|依照|要求|规定")
+
+
+# The table's labels for the issuing agency, as real tables print them (tests/golden/pages/: 发布机构,
+# 发布机关, 发布单位, 发文机关, 公开责任部门); 所属机构 and 信息来源 are not the issuer.
+TABLE_AGENCY = re.compile(
+    r"(?:发\s?布\s?机\s?[构关]|发\s?布\s?单\s?位|发\s?文\s?机\s?关|公开责任部门)"
+    r"[ \t]*[:：]?[ \t]*(?:\|[ \t]*)?\n?[ \t]*(?P<agency>[\u4e00-\u9fff（）()]{2,40})(?P<after>[ \t]*[:：]?)"
+)
+TABLE_CHARS = 3000  # the table stands above the article
+# Other labels of the table: a value running into one of these is cut there (发布机构东湖市审计局成文日期).
+TABLE_LABELS = re.compile(r"成文日期|发文日期|发布日期|生成日期|公开日期|索引号|文号|主题分类|组配分类|所属机构|信息来源")
+# How a whole agency name ends; 政府 alone (冠县政府) and 办 (市政府办) are abbreviations.
+WHOLE_ENDING = re.compile(r"(?:人民政府|办公室|办公厅|办事处|局|委员会|委|厅|署|管委会|管理委员会|中心|街道|镇|乡|院|所|站|馆|会|部|处)$")
+
+
+def agency_in_table(text: str) -> str | None:
+    """The 发布机构 of the page's metadata table, when the table prints a whole name."""
+    for match in TABLE_AGENCY.finditer(text[:TABLE_CHARS]):
+        agency = match.group("agency")
+        cut = TABLE_LABELS.search(agency)
+        if cut:
+            agency = agency[: cut.start()]
+        elif match.group("after").strip():  # 信息来源: a label, the cell of 发布机构 was empty
+            continue
+        elif text[match.end("agency") : match.end("agency") + 1] not in ("", " ", "\t", "\n", "|", "\u3000"):
+            continue  # the value runs on (…街道2023年…报告): a line after an empty cell, not the cell's value
+        if whole_name(agency):
+            return agency
+    return None
+
+
+def whole_name(agency: str) -> bool:
+    return bool(
+        PLACE.match(agency)
+        and WHOLE_ENDING.search(agency)
+        and not agency.startswith(DEICTIC)
+        and not NOT_AGENCY.search(agency)
+        and not TABLE_LABELS.search(agency)
+    )
 
 
 def agency_of(title: str | None) -> str | None:

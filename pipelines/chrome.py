@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import yaml
 
 DATA = Path(__file__).parent / "data" / "page_chrome.yaml"
-LEADING_MARKS = re.compile(r"^[\s•·●■◆▪|【\[]+")
+LEADING_MARKS = re.compile(r"^[\s•·●■◆▪|【\[-]+")  # - : a list of header fields (huli.gov.cn)
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 

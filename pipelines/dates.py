@@ -4,7 +4,9 @@ colon), 发布日期2026-01-27, a label on one line and its date on the next, �
 
 A catalogue entry's date (生成日期, 发文日期) is taken only when no publish date is printed; the
 date a document was signed (成文日期) and an archive, repeal or effect date (归档时间, 废止时间,
-生效时间) never are.
+生效时间) never are. On a 政府信息公开平台 page the metadata table prints 成文日期 and 发布日期 side
+by side: the page's published_date is its 发布日期; the 成文日期 is not stored (no column holds it)
+and never stands in for the publish date, as a document is often signed weeks before it is put up.
 """
 
 from __future__ import annotations
