@@ -12,15 +12,20 @@ is re-runnable and order-free: `govcrawl process --all`, a database merged from 
 older database (whose versions have no fingerprint yet: `relink` makes the missing ones from
 the stored text and values) all get the same links as one crawl would give.
 
+Besides fingerprints alike, an attachment and the page that offered it (`document_links`) are
+one report when nothing conflicts: a page saying "详见附件" holds no numbers to match.
+
 The original of a report, in this order (the first difference decides):
 1. a document on an official host over one that is not: the agency publishes on its own
    portal (a `.gov.cn` host, or a host of a portal profile); a mirror or content farm can only
    copy it, however early we happened to see the copy;
-2. an HTML page over an attachment (a file a page offers): the page is what the agency's list
-   links to and carries the page's metadata (publisher, date); the file stays linked to it
-   through `document_links` anyway;
-3. the desktop page over its mobile twin (wap., m.): the lists the profiles start from;
-4. the earliest seen, then the lowest document id (so the choice is stable).
+2. of the agency's own publications (page, file, mobile twin), the one holding more of the
+   report's numbers: it is what `reports` and the wide views read (a "详见附件" page stands
+   behind its file, a page that prints the tables before its file);
+3. an HTML page over an attachment: the page is what the agency's list links to and carries
+   the page's metadata (publisher, date); the file stays linked to it in `document_links`;
+4. the desktop page over its mobile twin (wap., m.): the lists the profiles start from;
+5. the earliest seen, then the lowest document id (so the choice is stable).
 Nothing is ever linked across a conflict: two documents are in one report only when no pair
 of its members has different years, different agencies or a number that differs.
 """
@@ -58,14 +63,18 @@ class Member:
     url: str
     first_seen_at: str
     fingerprint: Fingerprint
-    attachment: bool = False
     official: bool = False
+    offered_by: frozenset[int] = frozenset()  # an attachment: the documents of the pages offering it
+
+    @property
+    def attachment(self) -> bool:
+        return bool(self.offered_by)
 
     def precedence(self) -> tuple:
         """Lower is the better original (see the module doc)."""
         host = urlsplit(self.url).hostname or ""
-        return (not self.official, self.attachment, host.startswith(MOBILE_PREFIXES), self.first_seen_at,
-                self.document_id)  # fmt: skip
+        return (not self.official, -len(self.fingerprint.numbers), self.attachment, host.startswith(MOBILE_PREFIXES),
+                self.first_seen_at, self.document_id)  # fmt: skip
 
 
 @dataclass
@@ -104,6 +113,20 @@ def candidate_pairs(group: list[Member]) -> set[tuple[int, int]]:
     return pairs
 
 
+def offer_pairs(group: list[Member]) -> set[tuple[int, int]]:
+    """(attachment, page offering it), both in the group."""
+    index = {member.document_id: i for i, member in enumerate(group)}
+    return {(i, index[page]) for i, member in enumerate(group) for page in member.offered_by if page in index}
+
+
+def match_of(a: Member, b: Member, offered: bool) -> Match:
+    """same_report, or an attachment and its page with nothing conflicting."""
+    match = same_report(a.fingerprint, b.fingerprint)
+    if match.same or not offered or conflict(a.fingerprint, b.fingerprint):
+        return match
+    return Match(True, "attachment of its page", match.shared_numbers, match.text_similarity)
+
+
 def link_reports(members: list[Member]) -> list[Link]:
     """Every member's Link: members found to be one report share a report_id (the original's)."""
     by_year: dict[int | None, list[Member]] = defaultdict(list)
@@ -121,8 +144,9 @@ def clusters_of(group: list[Member]) -> list[list[int]]:
     """Members of one year joined by their strongest matches first; two clusters join only when
     no member of one conflicts with a member of the other."""
     matches: list[tuple[Match, int, int]] = []
-    for a, b in candidate_pairs(group):
-        match = same_report(group[a].fingerprint, group[b].fingerprint)
+    offers = offer_pairs(group)
+    for a, b in candidate_pairs(group) | offers:
+        match = match_of(group[a], group[b], (a, b) in offers or (b, a) in offers)
         if match.same:
             matches.append((match, a, b))
     matches.sort(key=lambda m: (-m[0].shared_numbers, -m[0].text_similarity, m[1], m[2]))
@@ -145,7 +169,8 @@ def cluster_links(cluster: list[Member]) -> list[Link]:
     original = ordered[0]
     links = [Link(original.document_id, original.document_id, 0, original.official)]
     for rank, member in enumerate(ordered[1:], start=1):
-        match = same_report(member.fingerprint, original.fingerprint)
+        offered = original.document_id in member.offered_by or member.document_id in original.offered_by
+        match = match_of(member, original, offered)
         reason = match.reason if match.same else "through another copy"
         links.append(Link(member.document_id, original.document_id, rank, member.official, reason,
                           match.shared_numbers, round(match.text_similarity, 3)))  # fmt: skip
@@ -161,7 +186,8 @@ LEFT JOIN report_fingerprints f ON f.version_id = v.id
 WHERE f.version_id IS NULL AND t.doc_kind IN ({KINDS})
 """
 MEMBERS = f"""
-SELECT d.id, d.url, d.first_seen_at, EXISTS (SELECT 1 FROM document_links l WHERE l.document_id = d.id),
+SELECT d.id, d.url, d.first_seen_at,
+       (SELECT group_concat(l.offered_by_document_id) FROM document_links l WHERE l.document_id = d.id),
        f.agency_key, f.report_year, f.numbers, f.sketch, f.shingles
 FROM documents d JOIN document_versions v ON v.id = d.current_version_id
 JOIN document_texts t ON t.version_id = v.id JOIN report_fingerprints f ON f.version_id = v.id
@@ -189,10 +215,11 @@ def backfill_fingerprints(conn: sqlite3.Connection) -> int:
 
 def stored_members(conn: sqlite3.Connection, is_official: Callable[[str], bool]) -> list[Member]:
     members = []
-    for document_id, url, first_seen, attachment, agency, year, numbers, sketch, shingles in conn.execute(MEMBERS):
+    for document_id, url, first_seen, offered_by, agency, year, numbers, sketch, shingles in conn.execute(MEMBERS):
         found = Fingerprint(agency, year, json.loads(numbers or "{}"), tuple(json.loads(sketch or "[]")), shingles)
         official = is_official(urlsplit(url).hostname or "")
-        members.append(Member(document_id, url, first_seen or "", found, bool(attachment), official))
+        pages = frozenset(int(page) for page in (offered_by or "").split(",") if page)
+        members.append(Member(document_id, url, first_seen or "", found, official, pages))
     return members
 
 
