@@ -41,6 +41,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from pipelines.fingerprint import (
+    MIN_SHARED_NUMBERS,
     REPORT_KINDS,
     Fingerprint,
     Match,
@@ -52,7 +53,9 @@ from pipelines.fingerprint import (
 OFFICIAL_SUFFIXES = (".gov.cn",)  # the government's reserved domain
 MOBILE_PREFIXES = ("wap.", "m.")
 SKETCH_BUCKETS = 3  # a text's smallest hashes used to find candidates (alike texts share them)
-MAX_BUCKET = 500  # members of one candidate bucket compared pairwise at most (bounded work)
+# A text hash shared by more documents than this is boilerplate (the national template's
+# phrases), which tells nothing: its bucket is not compared (bounded work, no quadratic blow-up).
+MAX_SKETCH_BUCKET = 32
 
 
 @dataclass
@@ -95,20 +98,22 @@ def is_official_host(host: str, portal_hosts: Collection[str] = ()) -> bool:
 
 
 def candidate_pairs(group: list[Member]) -> set[tuple[int, int]]:
-    """Pairs (indexes into group) worth comparing: same agency, same numbers, or sharing one of
-    the smallest text hashes (texts alike share them with the probability of their likeness)."""
+    """Pairs (indexes into group) worth comparing: same agency, same numbers (enough of them to
+    match on), or sharing one of the smallest text hashes that is not boilerplate (texts alike
+    share them with the probability of their likeness)."""
     buckets: dict[tuple, list[int]] = defaultdict(list)
     for i, member in enumerate(group):
         found = member.fingerprint
         if found.agency:
             buckets["agency", found.agency].append(i)
-        if found.numbers:
+        if len(found.numbers) >= MIN_SHARED_NUMBERS:
             buckets["numbers", tuple(sorted(found.numbers.items()))].append(i)
         for value in found.sketch[:SKETCH_BUCKETS]:
             buckets["sketch", value].append(i)
     pairs = set()
-    for members in buckets.values():
-        members = members[:MAX_BUCKET]
+    for (kind, _), members in buckets.items():
+        if kind == "sketch" and len(members) > MAX_SKETCH_BUCKET:
+            continue
         pairs.update((a, b) for n, a in enumerate(members) for b in members[n + 1 :])
     return pairs
 
@@ -180,7 +185,7 @@ def cluster_links(cluster: list[Member]) -> list[Link]:
 # -- the database side -------------------------------------------------------------------------
 KINDS = ", ".join(f"'{kind}'" for kind in REPORT_KINDS)
 UNFINGERPRINTED = f"""
-SELECT v.id, t.doc_kind, t.agency, t.report_year, t.text FROM documents d
+SELECT v.id, t.doc_kind, t.agency, t.report_year, t.validation_status, t.text FROM documents d
 JOIN document_versions v ON v.id = d.current_version_id JOIN document_texts t ON t.version_id = v.id
 LEFT JOIN report_fingerprints f ON f.version_id = v.id
 WHERE f.version_id IS NULL AND t.doc_kind IN ({KINDS})
@@ -188,7 +193,7 @@ WHERE f.version_id IS NULL AND t.doc_kind IN ({KINDS})
 MEMBERS = f"""
 SELECT d.id, d.url, d.first_seen_at,
        (SELECT group_concat(l.offered_by_document_id) FROM document_links l WHERE l.document_id = d.id),
-       f.agency_key, f.report_year, f.numbers, f.sketch, f.shingles
+       f.agency_key, f.report_year, f.numbers, f.sketch, f.shingles, f.tables_intact
 FROM documents d JOIN document_versions v ON v.id = d.current_version_id
 JOIN document_texts t ON t.version_id = v.id JOIN report_fingerprints f ON f.version_id = v.id
 WHERE t.doc_kind IN ({KINDS})
@@ -200,23 +205,27 @@ LINK_COLUMNS = ("document_id", "report_id", "rank", "official", "reason", "share
 def backfill_fingerprints(conn: sqlite3.Connection) -> int:
     """Fingerprints of current report versions processed before fingerprints existed."""
     rows = []
-    for version_id, doc_kind, agency, year, text in conn.execute(UNFINGERPRINTED).fetchall():
+    for version_id, doc_kind, agency, year, status, text in conn.execute(UNFINGERPRINTED).fetchall():
         values = [{"key": key, "value": value} for key, value in
                   conn.execute("SELECT key, value FROM report_values WHERE version_id = ?", [version_id])]  # fmt: skip
-        text_row = {"doc_kind": doc_kind, "agency": agency, "report_year": year, "text": text}
+        text_row = {"doc_kind": doc_kind, "agency": agency, "report_year": year, "validation_status": status,
+                    "text": text}
         rows += [(version_id, *row.values()) for row in report_fingerprint_rows(text_row, values)]
+    columns = ("version_id", "agency_key", "report_year", "numbers", "numbers_digest", "sketch", "shingles",
+               "tables_intact")  # fmt: skip
     conn.executemany(
-        "INSERT INTO report_fingerprints (version_id, agency_key, report_year, numbers, numbers_digest, sketch,"
-        " shingles) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        rows,
+        f"INSERT INTO report_fingerprints ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", rows
     )
     return len(rows)
 
 
 def stored_members(conn: sqlite3.Connection, is_official: Callable[[str], bool]) -> list[Member]:
     members = []
-    for document_id, url, first_seen, offered_by, agency, year, numbers, sketch, shingles in conn.execute(MEMBERS):
-        found = Fingerprint(agency, year, json.loads(numbers or "{}"), tuple(json.loads(sketch or "[]")), shingles)
+    for document_id, url, first_seen, offered_by, agency, year, numbers, sketch, shingles, intact in conn.execute(
+        MEMBERS
+    ):
+        found = Fingerprint(agency, year, json.loads(numbers or "{}"), tuple(json.loads(sketch or "[]")), shingles,
+                            intact != 0)  # fmt: skip
         official = is_official(urlsplit(url).hostname or "")
         pages = frozenset(int(page) for page in (offered_by or "").split(",") if page)
         members.append(Member(document_id, url, first_seen or "", found, official, pages))

@@ -14,7 +14,9 @@ k functions, where one hash and the k smallest is enough here.
 Deciding "one report" (`same_report`): the numbers decide. Two reports of one year whose
 agencies are both known and differ are never one report, however alike their text (the
 templates are national); two whose tables disagree on any number are never one report (a
-corrected edition on another URL is another report, not a copy); otherwise they are one
+corrected edition on another URL is another report, not a copy), unless one of the two
+readings is damaged (its identities incomplete or failing: repairing mojibake can lose or
+misread a cell) and the agency is the same, when 2% of the numbers may differ; otherwise they are one
 report when their tables agree on enough numbers and the text is alike, or, with too few
 numbers to tell, when the agency is the same and the text is nearly the same.
 """
@@ -36,6 +38,11 @@ SKETCH_SIZE = 128  # hashes kept: Jaccard estimated within ~±0.05 around 0.8
 # least this share of the keys of the one with fewer (a damaged copy may lose a table).
 MIN_SHARED_NUMBERS = 10
 MIN_SHARED_SHARE = 0.2
+# A damaged reading (its identities incomplete or failing: a cell lost or misread in the
+# de-garbling) may differ from its original in this share of the numbers both have (at least
+# one), when its agency is the same and its text alike; two intact readings may differ in none.
+DAMAGED_TABLES = ("incomplete", "failed")
+DAMAGED_TOLERANCE = 0.02
 SIMILAR_WITH_NUMBERS = 0.5  # text Jaccard when the numbers already agree
 SIMILAR_WITHOUT_NUMBERS = 0.8  # text Jaccard when they are too few to decide
 # What the text is compared on: Han characters and digits. Punctuation, spacing, Latin
@@ -52,6 +59,9 @@ class Fingerprint:
     numbers: dict[str, float]  # canonical key -> value, as parsed
     sketch: tuple[int, ...]  # bottom-k hashes of the text's shingles, ascending
     shingles: int  # how many distinct shingles the text has
+    # its tables were read whole (validation ok or unchecked); a damaged copy's reading
+    # (incomplete, failed) may have a cell wrong
+    tables_intact: bool = True
 
     def row(self) -> dict:
         """The `report_fingerprints` row (without its version id)."""
@@ -62,6 +72,7 @@ class Fingerprint:
             "numbers_digest": numbers_digest(self.numbers),
             "sketch": json.dumps(list(self.sketch)),
             "shingles": self.shingles,
+            "tables_intact": int(self.tables_intact),
         }
 
     @classmethod
@@ -72,13 +83,17 @@ class Fingerprint:
             json.loads(row["numbers"] or "{}"),
             tuple(json.loads(row["sketch"] or "[]")),
             row["shingles"] or 0,
+            bool(row.get("tables_intact", 1)),
         )
 
 
-def fingerprint(text: str, agency: str | None, report_year: int | None, numbers: dict[str, float]) -> Fingerprint:
+def fingerprint(
+    text: str, agency: str | None, report_year: int | None, numbers: dict[str, float], tables_intact: bool = True
+) -> Fingerprint:
     """The fingerprint of a processed version: its clean text, agency, year and values."""
     shingles = text_shingles(text)
-    return Fingerprint(agency_key(agency), report_year, dict(numbers), sketch_of(shingles), len(shingles))
+    return Fingerprint(agency_key(agency), report_year, dict(numbers), sketch_of(shingles), len(shingles),
+                       tables_intact)  # fmt: skip
 
 
 def report_fingerprint_rows(text_row: dict, values: list[dict]) -> list[dict]:
@@ -86,7 +101,9 @@ def report_fingerprint_rows(text_row: dict, values: list[dict]) -> list[dict]:
     if text_row.get("doc_kind") not in REPORT_KINDS:
         return []
     numbers = {row["key"]: row["value"] for row in values}
-    found = fingerprint(text_row.get("text") or "", text_row.get("agency"), text_row.get("report_year"), numbers)
+    intact = text_row.get("validation_status") not in DAMAGED_TABLES
+    found = fingerprint(text_row.get("text") or "", text_row.get("agency"), text_row.get("report_year"), numbers,
+                        intact)  # fmt: skip
     return [found.row()]
 
 
@@ -139,10 +156,19 @@ def conflict(a: Fingerprint, b: Fingerprint) -> str | None:
         return "years differ or unknown"
     if a.agency and b.agency and a.agency not in b.agency and b.agency not in a.agency:
         return "agencies differ"  # one name inside the other (a copy that drops the city) may be one
-    differing = [key for key in a.numbers.keys() & b.numbers.keys() if a.numbers[key] != b.numbers[key]]
-    if differing:
+    shared = a.numbers.keys() & b.numbers.keys()
+    differing = [key for key in shared if a.numbers[key] != b.numbers[key]]
+    if differing and len(differing) > misreadings_allowed(a, b, len(shared)):
         return f"numbers differ ({len(differing)}: {sorted(differing)[0]}, …)"
     return None
+
+
+def misreadings_allowed(a: Fingerprint, b: Fingerprint, shared: int) -> int:
+    """How many numbers may differ: none between intact readings, a few (DAMAGED_TOLERANCE)
+    when one is damaged and the agency is known to be the same."""
+    if (a.tables_intact and b.tables_intact) or not a.agency or a.agency != b.agency or shared < MIN_SHARED_NUMBERS:
+        return 0
+    return max(1, int(shared * DAMAGED_TOLERANCE))
 
 
 def same_report(a: Fingerprint, b: Fingerprint) -> Match:

@@ -831,7 +831,7 @@ TABLES: dict[str, tuple[dict[str, type], str, list[tuple[str, str, str]]]] = {
     # sketch: JSON list of the text's bottom-k shingle hashes)
     "report_fingerprints": (
         {"version_id": int, "agency_key": str, "report_year": int, "numbers": str, "numbers_digest": str,
-         "sketch": str, "shingles": int},
+         "sketch": str, "shingles": int, "tables_intact": int},
         "version_id",
         [("version_id", "document_versions", "id")],
     ),

@@ -98,8 +98,8 @@ def test_linking_the_replica_groups_each_report_with_exactly_its_copies(replica_
 
 
 def variant(text: str, **changes) -> Fingerprint:
-    fields = {"agency": "攀枝花市示例局", "report_year": 2022, "numbers": NUMBERS, **changes}
-    return fingerprint(text, fields["agency"], fields["report_year"], fields["numbers"])
+    fields = {"agency": "攀枝花市示例局", "report_year": 2022, "numbers": NUMBERS, "tables_intact": True, **changes}
+    return fingerprint(text, fields["agency"], fields["report_year"], fields["numbers"], fields["tables_intact"])
 
 
 def test_a_traditional_or_annotated_text_is_compared_after_degarbling_not_before():
@@ -124,6 +124,20 @@ def test_a_traditional_or_annotated_text_is_compared_after_degarbling_not_before
 )  # fmt: skip
 def test_near_misses_do_not_match(name, other, same):
     assert same_report(variant(REPORT_TEXT), other).same is same, name
+
+
+def test_a_damaged_reading_may_differ_in_a_cell_from_its_original_but_an_intact_one_may_not():
+    # a mojibake copy whose repair misread one cell: its identities no longer hold (incomplete)
+    misread = {**NUMBERS, "applications.k7": 70.0}
+    original = variant(REPORT_TEXT)
+    assert same_report(original, variant(REPORT_TEXT, numbers=misread, tables_intact=False)).same
+    # the same difference between two intact readings is two reports (an edition corrected elsewhere)
+    assert not same_report(original, variant(REPORT_TEXT, numbers=misread)).same
+    # a damaged reading of another agency's report is still another report
+    assert not same_report(original, variant(REPORT_TEXT, numbers=misread, tables_intact=False, agency=None)).same
+    # and many differing cells are another report, damaged or not
+    far = {key: value + 1 for key, value in NUMBERS.items()}
+    assert not same_report(original, variant(REPORT_TEXT, numbers=far, tables_intact=False)).same
 
 
 def test_few_numbers_need_the_same_agency_and_nearly_the_same_text():
