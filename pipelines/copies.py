@@ -185,19 +185,21 @@ def cluster_links(cluster: list[Member]) -> list[Link]:
 # -- the database side -------------------------------------------------------------------------
 KINDS = ", ".join(f"'{kind}'" for kind in REPORT_KINDS)
 UNFINGERPRINTED = f"""
-SELECT v.id, t.doc_kind, t.agency, t.report_year, t.validation_status, t.text FROM documents d
-JOIN document_versions v ON v.id = d.current_version_id JOIN document_texts t ON t.version_id = v.id
-LEFT JOIN report_fingerprints f ON f.version_id = v.id
+SELECT t.version_id, t.doc_kind, t.agency, t.report_year, t.validation_status, t.text FROM documents d
+CROSS JOIN document_texts t ON t.version_id = d.current_version_id
+LEFT JOIN report_fingerprints f ON f.version_id = t.version_id
 WHERE f.version_id IS NULL AND t.doc_kind IN ({KINDS})
 """
 MEMBERS = f"""
 SELECT d.id, d.url, d.first_seen_at,
        (SELECT group_concat(l.offered_by_document_id) FROM document_links l WHERE l.document_id = d.id),
        f.agency_key, f.report_year, f.numbers, f.sketch, f.shingles, f.tables_intact
-FROM documents d JOIN document_versions v ON v.id = d.current_version_id
-JOIN document_texts t ON t.version_id = v.id JOIN report_fingerprints f ON f.version_id = v.id
+FROM documents d CROSS JOIN document_texts t ON t.version_id = d.current_version_id
+JOIN report_fingerprints f ON f.version_id = d.current_version_id
 WHERE t.doc_kind IN ({KINDS})
 """
+# CROSS JOIN: documents first. Left to itself, SQLite starts from the kind index of
+# document_texts and scans documents for each row (no index on current_version_id).
 LINK_COLUMNS = ("document_id", "report_id", "rank", "official", "reason", "shared_numbers", "text_similarity",
                 "linked_at")  # fmt: skip
 
