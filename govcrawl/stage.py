@@ -271,6 +271,20 @@ def official_host(host: str) -> bool:
 _portal_hosts: dict[str, set[str]] = {}
 
 
+def link_copies(store: Store) -> dict[str, int]:
+    """Copies linked to their originals over every stored report (pipelines.copies): one
+    transaction, re-runnable and order-free. A bug in linking is logged and leaves the links
+    as they were; the versions processed stay processed."""
+    try:
+        with write_transaction(store.db):
+            return relink(store.db.conn, official_host)
+    except sqlite3.Error:
+        raise
+    except Exception:
+        logger.exception("linking copies to their originals failed; the links are those of the last run")
+        return {}
+
+
 def lock_stage(path: Path):
     """One stage per database: wait for one already running (the OS drops the lock with it)."""
     handle = open(f"{path}.process.lock", "a")
@@ -327,8 +341,7 @@ def run_stage(
     pool = PagePool(path, workers, settings.timeout, settings.memory_mb)
     try:
         drain(store, pool, run_id, counts, all_versions, follow, settings)
-        with write_transaction(store.db):  # every stored report: re-runnable, order-free
-            counts.update(relink(store.db.conn, official_host))
+        counts.update(link_copies(store))
     except sqlite3.Error as error:
         failure, reason = f"the database could not be written: {type(error).__name__}: {error}", "database_unwritable"
         logger.error("process run #%d failed: %s", run_id, failure)

@@ -261,3 +261,23 @@ def test_linking_is_rerunnable_and_fills_in_fingerprints_of_older_databases(tmp_
     printed = {key: float(value) for key, value in portal.pages[copy.copy_of].values.items()}
     for (numbers,) in db.execute("SELECT numbers FROM report_fingerprints"):
         assert json.loads(numbers) == printed
+
+
+def test_a_bug_in_linking_leaves_the_processed_versions_processed(tmp_path, monkeypatch, caplog):
+    portal = build_portal(200, seed=3)
+    copy = next(p for p in portal.pages.values() if p.garbling == "annotations:toned")
+    path = tmp_path / "govcrawl.db"
+    store_pages(path, [portal.pages[copy.copy_of], copy])
+
+    def broken(*args):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("govcrawl.stage.relink", broken)
+    summary = run_stage(path, settings=StageSettings(workers=1))
+    assert summary["processed"] == 2 and summary["failure"] is None and summary["pending"] == 0
+    assert "linking copies to their originals failed" in caplog.text
+    db = sqlite_utils.Database(path)
+    assert db.execute("SELECT count(*) FROM report_fingerprints").fetchone()[0] == 2
+    assert db.execute("SELECT count(*) FROM copy_links").fetchone()[0] == 0
+    monkeypatch.undo()
+    assert run_stage(path, settings=StageSettings(workers=1))["copies"] == 1  # the next run links them
