@@ -107,7 +107,7 @@ def candidate_pairs(group: list[Member]) -> set[tuple[int, int]]:
         if found.agency:
             buckets["agency", found.agency].append(i)
         if len(found.numbers) >= MIN_SHARED_NUMBERS:
-            buckets["numbers", tuple(sorted(found.numbers.items()))].append(i)
+            buckets["numbers", frozenset(found.numbers.items())].append(i)
         for value in found.sketch[:SKETCH_BUCKETS]:
             buckets["sketch", value].append(i)
     pairs = set()

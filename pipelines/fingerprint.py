@@ -127,9 +127,9 @@ def similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float:
     smallest hashes of the union, the share both texts have."""
     if not a or not b:
         return 0.0
-    union = heapq.nsmallest(SKETCH_SIZE, set(a) | set(b))
-    both = set(a) & set(b)
-    return sum(h in both for h in union) / len(union)
+    first, second = set(a), set(b)
+    union = sorted(first | second)[:SKETCH_SIZE]
+    return len((first & second).intersection(union)) / len(union)
 
 
 def numbers_digest(numbers: dict[str, float]) -> str | None:
