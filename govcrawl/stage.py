@@ -38,10 +38,13 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
 from pebble import ProcessExpired, ProcessPool
 
 import pipelines.process
+from govcrawl.profiles import PROFILE_DIR
 from govcrawl.recorder import code_version
+from pipelines.copies import is_official_host, relink
 from pipelines.encoding import content_type_of
 from pipelines.process import PROCESSOR_VERSION, process_body
 from pipelines.store import (
@@ -52,6 +55,7 @@ from pipelines.store import (
     prepare,
     processing_failure,
     read_body,
+    write_transaction,
 )
 
 logger = logging.getLogger(__name__)
@@ -246,6 +250,41 @@ class PagePool:
         self.pool.join(timeout=30)
 
 
+def portal_hosts() -> set[str]:
+    """Hosts of the portal profiles: where agencies publish. A profile marked `copies: true`
+    crawls hosts that republish other portals' reports, so its hosts are not among them."""
+    hosts: set[str] = set()
+    for path in PROFILE_DIR.glob("*.yaml"):
+        profile = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if not profile.get("copies"):
+            hosts.update(profile.get("allowed_hosts") or ())
+    return hosts
+
+
+def official_host(host: str) -> bool:
+    """Whether a report on this host is its agency's own publication (pipelines.copies)."""
+    if "hosts" not in _portal_hosts:
+        _portal_hosts["hosts"] = portal_hosts()
+    return is_official_host(host, _portal_hosts["hosts"])
+
+
+_portal_hosts: dict[str, set[str]] = {}
+
+
+def link_copies(store: Store) -> dict[str, int]:
+    """Copies linked to their originals over every stored report (pipelines.copies): one
+    transaction, re-runnable and order-free. A bug in linking is logged and leaves the links
+    as they were; the versions processed stay processed."""
+    try:
+        with write_transaction(store.db):
+            return relink(store.db.conn, official_host)
+    except sqlite3.Error:
+        raise
+    except Exception:
+        logger.exception("linking copies to their originals failed; the links are those of the last run")
+        return {}
+
+
 def lock_stage(path: Path):
     """One stage per database: wait for one already running (the OS drops the lock with it)."""
     handle = open(f"{path}.process.lock", "a")
@@ -302,6 +341,7 @@ def run_stage(
     pool = PagePool(path, workers, settings.timeout, settings.memory_mb)
     try:
         drain(store, pool, run_id, counts, all_versions, follow, settings)
+        counts.update(link_copies(store))
     except sqlite3.Error as error:
         failure, reason = f"the database could not be written: {type(error).__name__}: {error}", "database_unwritable"
         logger.error("process run #%d failed: %s", run_id, failure)
@@ -313,7 +353,8 @@ def run_stage(
         {"new_versions": counts["changed"], "unchanged": counts["unchanged"], "errors": counts["unparsed"]}
     )
     summary = {"run_id": run_id, "versions": sum(counts[k] for k in ("processed", "changed", "unchanged")),
-               **{k: counts[k] for k in ("processed", "changed", "unchanged", "unparsed")}, "failure": failure}  # fmt: skip
+               **{k: counts[k] for k in ("processed", "changed", "unchanged", "unparsed", "reports", "copies")},
+               "failure": failure}  # fmt: skip
     store.finish_run(run_id, reason, summary, failure)
     summary["pending"] = sum(pending_counts(store.db))
     store.close()

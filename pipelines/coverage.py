@@ -27,12 +27,14 @@ def latest_due_year(as_of: date) -> int:
 
 def coverage_sql(due_year: str) -> str:
     """Agencies × years of annual reports, from each agency's first report to the later of its last report and
-    the due year: status present, failed (a strict identity fails), gone (every copy taken
-    down) or missing (no report)."""
+    the due year: status present, copy only (found only on mirrors or content farms,
+    or its original is gone), failed (a strict identity fails), gone (every copy taken down) or
+    missing (no report)."""
     return f"""
 WITH present AS (
   SELECT agency, report_year AS year, count(*) AS reports,
          sum(validation_status = 'failed') AS failing, sum(gone_at IS NULL) AS online,
+         sum(copy_only = 0) AS originals,
          min(document_id) AS document_id
   FROM reports WHERE doc_kind = 'annual_report' AND agency IS NOT NULL AND report_year IS NOT NULL
   GROUP BY agency, report_year
@@ -44,7 +46,7 @@ WITH present AS (
 )
 SELECT y.agency, y.year,
   CASE WHEN p.agency IS NULL THEN 'missing' WHEN p.online = 0 THEN 'gone'
-       WHEN p.failing > 0 THEN 'failed' ELSE 'present' END AS status,
+       WHEN p.originals = 0 THEN 'copy only' WHEN p.failing > 0 THEN 'failed' ELSE 'present' END AS status,
   coalesce(p.reports, 0) AS reports, p.document_id,
   y.year = ({due_year}) AS latest_due
 FROM years y LEFT JOIN present p ON p.agency = y.agency AND p.year = y.year

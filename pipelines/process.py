@@ -21,6 +21,7 @@ from pipelines.encoding import Decoded, decode_page
 from pipelines.file_dispatch import KINDS as FILE_KINDS
 from pipelines.file_dispatch import read_and_parse
 from pipelines.filetype import signed_kind
+from pipelines.fingerprint import report_fingerprint_rows
 from pipelines.limits import MAX_PROBLEMS, MAX_TEXT_CHARS, collecting, note
 from pipelines.parse import ParsedDocument, parse_document
 from pipelines.store import ProcessedRows
@@ -115,7 +116,8 @@ def stored_rows(decoded: Decoded, clean: CleanDocument, parsed: ParsedDocument) 
     ]
     checks = [{**c.as_json(), "ok": int(c.ok), "strict": int(c.strict)} for c in parsed.validation]
     text_row["result_sha256"] = result_hash(text_row, values, checks)
-    return ProcessedRows(text_row, values, checks)
+    # the fingerprint is made of the rows above (copies linked by pipelines.copies): not hashed
+    return ProcessedRows(text_row, values, checks, fingerprints=report_fingerprint_rows(text_row, values))
 
 
 def result_hash(text_row: dict, values: list[dict], checks: list[dict]) -> str:

@@ -35,7 +35,9 @@ from pipelines.views import create_views
 
 # 4: the full-text index is written per batch of processed versions, no triggers
 # 5: `document_links`: an attachment (a file a page offers) is linked to the page that offered it
-SCHEMA_VERSION = 5
+# 6: `report_fingerprints` (one per processed report version) and `copy_links` (copies linked
+#    to their originals, pipelines/copies.py)
+SCHEMA_VERSION = 6
 logger = logging.getLogger(__name__)
 # Longest error message kept from an exception (its text can quote a whole page).
 MAX_ERROR_DETAIL = 300
@@ -81,12 +83,14 @@ class FetchRecord:
 @dataclass
 class ProcessedRows:
     """What processing made of one version: its `document_texts` row (encoding evidence,
-    transforms, clean text, kind and metadata), its `report_values` and its `validations`."""
+    transforms, clean text, kind and metadata), its `report_values`, its `validations` and,
+    for a report, its `report_fingerprints` row (pipelines.fingerprint)."""
 
     text: dict[str, Any]
     values: list[dict[str, Any]] = field(default_factory=list)
     validations: list[dict[str, Any]] = field(default_factory=list)
     failure: str | None = None  # processing failed: the version is stored unparsed
+    fingerprints: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def failed(cls, failure: str, processor_version: str) -> ProcessedRows:
@@ -699,14 +703,15 @@ class PreparedRows:
     failure: str | None = None
 
 
-PROCESSED_TABLES = ("document_texts", "report_values", "validations")
+PROCESSED_TABLES = ("document_texts", "report_values", "validations", "report_fingerprints")
 
 
 def prepare(rows: ProcessedRows) -> PreparedRows:
     """Tuples in TABLES' column order; a key no column takes is an error (ValueError), not a
     silent loss."""
     tables = {}
-    for table, dicts in zip(PROCESSED_TABLES, ([rows.text], rows.values, rows.validations), strict=True):
+    every = ([rows.text], rows.values, rows.validations, rows.fingerprints)
+    for table, dicts in zip(PROCESSED_TABLES, every, strict=True):
         columns = columns_of(table)
         unknown = {key for row in dicts for key in row} - set(columns)
         if unknown:
@@ -822,6 +827,22 @@ TABLES: dict[str, tuple[dict[str, type], str, list[tuple[str, str, str]]]] = {
         "id",
         [("version_id", "document_versions", "id")],
     ),
+    # pipelines.fingerprint: what a report version is, de-garbled (numbers: JSON key -> value;
+    # sketch: JSON list of the text's bottom-k shingle hashes)
+    "report_fingerprints": (
+        {"version_id": int, "agency_key": str, "report_year": int, "numbers": str, "numbers_digest": str,
+         "sketch": str, "shingles": int, "tables_intact": int},
+        "version_id",
+        [("version_id", "document_versions", "id")],
+    ),
+    # pipelines.copies: every current report document and the report it is (report_id: the
+    # document standing as the original; rank 0 is the original itself), rebuilt by each stage run
+    "copy_links": (
+        {"document_id": int, "report_id": int, "rank": int, "official": int, "reason": str,
+         "shared_numbers": int, "text_similarity": float, "linked_at": str},
+        "document_id",
+        [("document_id", "documents", "id"), ("report_id", "documents", "id")],
+    ),
 }  # fmt: skip
 INDEXES = [
     ("fetches", ["url"], False),
@@ -834,6 +855,8 @@ INDEXES = [
     ("document_links", ["offered_by_document_id"], False),
     ("report_values", ["version_id", "key"], False),
     ("validations", ["version_id"], False),
+    ("report_fingerprints", ["report_year", "agency_key"], False),
+    ("copy_links", ["report_id"], False),
 ]
 
 

@@ -164,5 +164,5 @@ def test_a_schema_3_file_loses_its_full_text_triggers_when_opened(tmp_path):
     old.close()
     store = Store(path)
     triggers = store.db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall()
-    assert triggers == [] and store.db.execute("PRAGMA user_version").fetchone()[0] == 5
+    assert triggers == [] and store.db.execute("PRAGMA user_version").fetchone()[0] == 6
     store.close()

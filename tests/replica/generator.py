@@ -107,6 +107,7 @@ MIRROR = "www.pzh-mirror.test"  # Traditional text, squashed dates, its own doma
 CONTENT_FARM = "www.gwy-fanwen.test"  # pinyin annotations: toned, toneless, doubled
 MOJIBAKE_HOST = "www.pzh-archive.test"  # UTF-8 read as GBK, served as UTF-8
 GBK_AS_UTF8_HOST = "old.pzh-mirror.test"  # GBK bytes declared as UTF-8 in header and meta
+COPIES_COLUMN = "/nianbao/"  # where each copy host lists its copies (the copies profile crawls it)
 OFFSITE_LINKS = [("http://www.gov.cn/", "中国政府网"), ("http://www.sc.gov.cn/", "四川省人民政府")]
 
 
@@ -547,7 +548,8 @@ class PortalBuilder:
             page.body = html.encode("gbk")
         else:
             page.body = html.encode("utf-8")
-        self.pages[url] = page
+        self.column(host, COPIES_COLUMN, "政府信息公开工作年度报告")
+        self.add_article(host, COPIES_COLUMN, page)  # listed on its host, as copy sites list them
 
     # -- pages that are not reports, faults ----------------------------------------------------
     def near_misses(self) -> None:
