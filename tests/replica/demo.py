@@ -5,7 +5,9 @@ database holding runs of the other kind, govcrawl.run_origin); `make serve DB=da
 
 Every replica city is crawled, one crawl per site profile into the same database (each run's
 `crawl_runs.site` names the profile its documents were found with): panzhihua's family, the
-script-built 示例市 and the four cities of other CMS families (tests/replica/families.py).
+script-built 示例市, the four cities of other CMS families (tests/replica/families.py), and
+last the mirror and content-farm hosts that serve copies of panzhihua's reports (profile
+`copies`: linked to their originals by the process stage, pipelines.copies).
 Each crawl runs the process stage beside itself and waits for it, so the database it leaves
 is fully processed. The database is kept between runs, so running the demo again is a re-crawl.
 `--hostile` crawls the replica with every hostile case (with the hostile test's settings).
@@ -20,6 +22,8 @@ from govcrawl.cli import main as govcrawl_main
 from tests.replica.families import REPLICA_PROFILES
 from tests.replica.process import HOSTILE_SETTINGS, Replica, run_crawl
 
+DEMO_SITES = (*REPLICA_PROFILES, "copies")
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -28,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hostile", action="store_true", help="add every hostile page (issue 12)")
     args = parser.parse_args(argv)
     with Replica(size=args.size, hostile=args.hostile, families=True) as replica:
-        for site in REPLICA_PROFILES:
+        for site in DEMO_SITES:
             print(f"replica portal on {replica.proxy}; crawling {site} into {args.db} ...", flush=True)
             settings = HOSTILE_SETTINGS if args.hostile else None
             result = run_crawl(args.db, replica.proxy, f"site={site}", settings=settings)
