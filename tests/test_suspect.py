@@ -34,7 +34,7 @@ SHORT_NOTICE = """<html><head><meta charset="gbk"><title>关于2023年政府信�
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(200), "binary body (PNG)"),
         (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "binary body (PDF)"),
         (b"PK\x03\x04\x14\x00\x06\x00" + bytes(50), "binary body (ZIP)"),
-        (gzip.compress("<html>年度报告</html>".encode()), "binary body (GZIP)"),
+        (gzip.compress("<html>年度报告</html>".encode(), mtime=0), "binary body (GZIP)"),  # mtime: one test id for every worker
         (bytes(range(256)) * 20, "binary body (binary)"),
         (SOFT_404.encode("utf-8"), "error page (页面不存在)"),
         (NGINX_404_AS_200, "error page (404)"),
