@@ -26,9 +26,9 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
+from scrapy_redis.connection import get_redis_from_settings
 
 from govcrawl.fleet.state import FleetState
-from scrapy_redis.connection import get_redis_from_settings
 
 SLOT = "govcrawl_fleet_host_slot"
 

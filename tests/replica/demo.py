@@ -42,7 +42,7 @@ def start_worker(
         "GOVCRAWL_LOG_DIR": str(shard.parent / f"{shard.stem}-logs"),  # each shard numbers its runs from 1
         **(settings or {}),
     }
-    log = open(shard.with_suffix(".log"), "w")  # noqa: SIM115 (the child holds it)
+    log = open(shard.with_suffix(".log"), "w")
     with log:
         return subprocess.Popen(
             crawl_command(shard, proxy, settings=fleet),
