@@ -107,7 +107,7 @@ def fleet(replica, tmp_path_factory):
 
 def test_seeds_are_requested_once_per_fleet_run(replica, fleet):
     _, _, log, _ = fleet
-    roots = [e["url"] for e in log if e["url"].endswith("/index.shtml") and e["method"] == "GET"]
+    roots = [e["url"] for e in log if e["url"].endswith("/index.shtml") and e["status"] == 200]
     assert roots, "no list root was requested"
     assert len(roots) == len(set(roots)), "a seed was pushed by more than one worker"
 
@@ -252,3 +252,45 @@ def test_without_redis_url_the_crawl_is_one_process():
     assert settings.get("SCHEDULER") == "govcrawl.fleet.scheduler.FleetScheduler"
     assert settings.getbool("SCHEDULER_PERSIST") and not settings.getbool("GOVCRAWL_PROCESS_BESIDE")
     assert settings.get("GOVCRAWL_WORKER_ID") == "kept"
+
+
+def test_a_seed_is_pushed_by_the_first_worker_only_and_a_taken_request_is_held():
+    import scrapy
+    from scrapy.settings import Settings
+    from scrapy.utils.test import get_crawler
+
+    from govcrawl.fleet.addon import FleetAddon
+    from govcrawl.fleet.scheduler import FleetScheduler
+
+    class Seeded(scrapy.Spider):
+        name = "seeded"
+
+        def parse(self, response):
+            pass
+
+    with PrivateRedis() as redis_url:
+        schedulers = []
+        for worker in ("w1", "w2"):
+            settings = Settings({"REDIS_URL": redis_url, "GOVCRAWL_WORKER_ID": worker, "GOVCRAWL_FLEET_NAME": "t"})
+            FleetAddon().update_settings(settings)
+            fleet = {name: settings[name] for name in ("REDIS_URL", "GOVCRAWL_WORKER_ID", "GOVCRAWL_FLEET_NAME",
+                     "DUPEFILTER_CLASS", "SCHEDULER_QUEUE_KEY", "SCHEDULER_DUPEFILTER_KEY", "SCHEDULER_PERSIST")}
+            crawler = get_crawler(Seeded, fleet)
+            crawler.spider = crawler._create_spider()
+            scheduler = FleetScheduler.from_crawler(crawler)
+            scheduler.open(crawler.spider)
+            schedulers.append(scheduler)
+        seed = "http://www.example.gov.cn/index.shtml"
+        pushed = [
+            s.enqueue_request(scrapy.Request(seed, dont_filter=True, meta={"is_start_request": True}))
+            for s in schedulers
+        ]
+        assert pushed == [True, False]
+        found = [s.enqueue_request(scrapy.Request("http://www.example.gov.cn/1.shtml")) for s in schedulers]
+        assert found == [True, False]  # the duplicate filter is shared
+        state = schedulers[1].state
+        assert state.frontier_size() == 2
+        taken = schedulers[1].next_request()
+        assert taken.url in (seed, "http://www.example.gov.cn/1.shtml")
+        assert state.in_flight("w2") == 1 and state.in_flight("w1") == 0
+        assert list(schedulers[1].held.values()) == [taken]

@@ -55,7 +55,14 @@ class FleetScheduler(Scheduler):
         if request.meta.get("is_start_request") and request.dont_filter:
             if not self.server.sadd(self.state.keys.seeds, canonicalize_url(request.url)):
                 return False  # another worker of this run pushed this seed
-        return super().enqueue_request(request)
+        # scrapy-redis's enqueue_request, without its stats call's deprecated spider argument
+        if not request.dont_filter and self.df.request_seen(request):
+            self.df.log(request, self.spider)
+            return False
+        if self.stats:
+            self.stats.inc_value("scheduler/enqueued/redis")
+        self.queue.push(request)
+        return True
 
     def next_request(self) -> Request | None:
         serialized = self.state.take(self.worker)
