@@ -125,6 +125,26 @@ def test_three_workers_hold_what_one_process_holds(single, fleet):
     assert sum(1 for documents in stored if documents) >= 2, [len(d) for d in stored]
 
 
+def closed_at(shard: Path) -> float:
+    """When a worker closed its spider, from its run log (local time, to the second)."""
+    for log in (shard.parent / f"{shard.stem}-logs").glob("run-*.log"):
+        for line in log.read_text(encoding="utf-8").splitlines():
+            if "Closing spider (finished)" in line:
+                return time.mktime(time.strptime(line[:19], "%Y-%m-%d %H:%M:%S"))
+    raise AssertionError(f"{shard.stem} did not finish")
+
+
+def test_no_worker_quits_while_the_fleet_still_works(fleet):
+    """A worker whose queue ran dry waits while others may still produce: every worker
+    closes after the fleet's last request arrived (log times are to the second)."""
+    _, shards, log, _ = fleet
+    last_request = max(entry["time"] for entry in log)
+    assert all(closed_at(shard) >= int(last_request) for shard in shards), (
+        [closed_at(shard) for shard in shards],
+        last_request,
+    )
+
+
 def test_a_finished_run_leaves_no_frontier_behind(fleet):
     *_, leftovers = fleet
     assert not [k for k in leftovers if k.endswith((":requests", ":dupefilter", ":seeds")) or ":inflight:" in k]
