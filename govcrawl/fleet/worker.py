@@ -117,11 +117,13 @@ class FleetWorker:
     def spider_idle(self, spider) -> None:
         self.tick()
         self.tell_list_pages()
+        # Others first: a worker pushes what a request yields before it clears that request's
+        # lease, so once nobody holds anything, the frontier already shows all there is.
+        if self.state.busy_elsewhere(self.worker):
+            logger.info("fleet: other workers still busy; waiting")
+            raise DontCloseSpider
         if self.state.frontier_size():
             raise DontCloseSpider  # the engine takes them at its next turn
-        if self.state.busy_elsewhere(self.worker):
-            logger.info("fleet: frontier empty, other workers still busy; waiting")
-            raise DontCloseSpider
         fleet_list_pages = int(self.state.server.get(self.state.keys.list_pages) or 0)
         self.crawler.stats.set_value("govcrawl/fleet/list_pages", fleet_list_pages)
 
