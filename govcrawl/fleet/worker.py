@@ -12,7 +12,8 @@
   comes back to the frontier; one stored and taken again adds no version (same body).
 - Stopping: an idle worker does not close while the frontier holds requests or another live
   worker holds requests in flight (those may still yield more); it asks again at the
-  engine's next idle check (every 5 s). It closes when the frontier is empty and nobody
+  engine's next idle check (every 5 s), and is woken sooner (GOVCRAWL_FLEET_WAKE_SECONDS)
+  when requests reach the frontier. It closes when the frontier is empty and nobody
   holds anything; a dead worker holds nothing once its lease is past, so nobody waits forever.
 - At its close a worker leaves the run; the last one out of a finished run clears the run's
   duplicate filter and seeds, so the next fleet run crawls afresh.
