@@ -7,8 +7,10 @@ DB ?= data/govcrawl.db
 # the replica's invented reports live in a database of their own (a crawl refuses to mix them)
 DEMO_DB ?= data/demo.db
 PORT ?= 8001
+# make demo WORKERS=3: a fleet of 3 workers on a private Redis, shards merged into $(DEMO_DB)
+WORKERS ?= 0
 
-.PHONY: install crawl demo process serve chromium office-tools test lint bench clean-data
+.PHONY: install crawl demo process serve chromium office-tools redis test lint bench clean-data
 
 $(INSTALLED): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +30,9 @@ crawl: $(INSTALLED) chromium office-tools
 
 # The same crawl against the offline replica portal (loopback only), every replica city with its
 # profile (示例市 needs the browser), into $(DEMO_DB), processed; then `make serve DB=data/demo.db`.
-demo: $(INSTALLED) chromium
-	$(PY) -m tests.replica.demo --db $(DEMO_DB)
+# WORKERS=3: a fleet of 3 workers on a private redis-server, their shards merged into $(DEMO_DB).
+demo: $(INSTALLED) chromium redis
+	$(PY) -m tests.replica.demo --db $(DEMO_DB) --workers $(WORKERS)
 
 # Process what is pending in $(DB) (after a crawl with GOVCRAWL_PROCESS_BESIDE=0, or a parser
 # change: PROCESSOR_VERSION bumped); ARGS="--all" processes every current version again.
@@ -59,15 +62,21 @@ office-tools:
 	  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y poppler-utils tesseract-ocr \
 	    tesseract-ocr-chi-sim libreoffice-writer-nogui libreoffice-calc-nogui python3-uno fonts-wqy-zenhei)
 
+# Debian's redis-server: the tests and the demo start a private one on loopback for a fleet of
+# workers (govcrawl/fleet/private_redis.py); a real deployment gives workers its REDIS_URL.
+redis:
+	command -v redis-server >/dev/null || \
+	  (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y redis-server)
+
 lint: $(INSTALLED)
 	$(VENV)/bin/ruff check .
 
 # Two workers, each taking whole test files (a module's crawl fixture runs once): the suite's
 # crawls mostly wait on sockets and subprocesses, so two at a time nearly halve its time.
-test: lint chromium office-tools
+test: lint chromium office-tools redis
 	$(PY) -m pytest -n 2 --dist loadfile
 
-bench: $(INSTALLED) chromium office-tools
+bench: $(INSTALLED) chromium office-tools redis
 	$(PY) -m pip install --quiet -e '.[test,bench]'
 	$(PY) -m bench.crawl_throughput
 	$(PY) -m bench.degarble_cost
@@ -77,6 +86,7 @@ bench: $(INSTALLED) chromium office-tools
 	$(PY) -m bench.hostile
 	$(PY) -m bench.file_speed
 	$(PY) -m bench.datasette_pages
+	$(PY) -m bench.distributed_crawl
 
 # Start over: the database, its WAL files and the crawl and process locks.
 clean-data:

@@ -203,6 +203,23 @@ def cmd_process(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_merge(args: argparse.Namespace) -> int:
+    from govcrawl.stage import pending_counts
+    from pipelines.merge import MergeRefused, merge
+
+    try:
+        summaries = merge(args.shards, args.out)
+    except MergeRefused as error:
+        print(f"not merging: {error}", file=sys.stderr)
+        return 1
+    for summary in summaries:
+        print(f"merged {summary.line()}", flush=True)
+    pending = sum(pending_counts(sqlite_utils.Database(args.out)))
+    if pending:
+        print(f"{args.out}: {pending} versions pending: `govcrawl process --db {args.out}` processes them")
+    return 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     if not os.path.exists(args.db):
         print(
@@ -287,6 +304,14 @@ def main(argv: list[str] | None = None) -> int:
     reparse.add_argument("--db", default=DEFAULT_DB)
     reparse.add_argument("--workers", type=int)
     reparse.set_defaults(func=cmd_process, all=True, follow=False)
+    merge = sub.add_parser(
+        "merge",
+        help="merge crawl shards (one SQLite file per worker) into one database by URL, body hash and run;"
+        " merging a shard again adds nothing twice",
+    )
+    merge.add_argument("shards", nargs="+", metavar="SHARD.db")
+    merge.add_argument("-o", "--out", required=True, metavar="OUT.db", help="created when missing, else added to")
+    merge.set_defaults(func=cmd_merge)
     serve = sub.add_parser(
         "serve", help="browse the database with Datasette (read-only, with the metadata, canned queries, charts)"
     )

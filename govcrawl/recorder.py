@@ -227,7 +227,8 @@ class CrawlRecorder:
         stats = self.crawler.stats
         self.failure = run_failure(
             reason,
-            list_pages=stats.get_value("govcrawl/list_pages", 0),
+            # a fleet worker may fetch no list page while the fleet does (govcrawl.fleet.worker)
+            list_pages=stats.get_value("govcrawl/list_pages", 0) or stats.get_value("govcrawl/fleet/list_pages", 0),
             requests=self.store.counts["requests"],
             errors=self.store.counts["errors"],
             write_error=self.store.write_error,

@@ -94,7 +94,10 @@ DOWNLOAD_HANDLERS = {
     "http": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
     "https": "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler",
 }
-ADDONS = {"govcrawl.browser.BrowserAddon": 0}  # launch options from GOVCRAWL_CHROMIUM and _PROXY
+ADDONS = {
+    "govcrawl.browser.BrowserAddon": 0,  # launch options from GOVCRAWL_CHROMIUM and _PROXY
+    "govcrawl.fleet.addon.FleetAddon": 0,  # with REDIS_URL: one worker of a fleet
+}
 PLAYWRIGHT_BROWSER_PROVIDER = "govcrawl.browser.LazyChromiumProvider"
 PLAYWRIGHT_BROWSER_TYPE = "chromium"
 PLAYWRIGHT_MAX_CONTEXTS = 1  # at most 4 browser pages at once, each closed after use
@@ -127,3 +130,17 @@ EXTENSIONS = {
 SCHEDULER = "govcrawl.progress.HostCountingScheduler"  # Scrapy's, counting its requests per host
 # The crawl only stores pages (pending versions); `govcrawl process` processes them.
 ITEM_PIPELINES = {"govcrawl.item_pipelines.StorePipeline": 900}
+
+# A fleet of workers sharing one frontier in Redis (govcrawl/fleet/, README "Several workers,
+# several machines"). Off while REDIS_URL is empty; each worker needs its own GOVCRAWL_DB.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+# The fleet's key prefix in Redis: fleets with different names share a Redis without meeting.
+GOVCRAWL_FLEET_NAME = os.environ.get("GOVCRAWL_FLEET_NAME", "govcrawl")
+# This worker's name in the fleet; empty: host name, process id and a random part.
+GOVCRAWL_WORKER_ID = os.environ.get("GOVCRAWL_WORKER_ID", "")
+# A worker silent this long is dead: its in-flight requests go back into the frontier.
+GOVCRAWL_FLEET_LEASE_SECONDS = float(os.environ.get("GOVCRAWL_FLEET_LEASE_SECONDS", "15"))
+# How often a request waiting for a free slot of its host (fleet-wide limit) asks again.
+GOVCRAWL_FLEET_POLL_SECONDS = float(os.environ.get("GOVCRAWL_FLEET_POLL_SECONDS", "0.05"))
+# How often an idle worker looks for new requests in the frontier (Scrapy's own idle check is 5 s).
+GOVCRAWL_FLEET_WAKE_SECONDS = float(os.environ.get("GOVCRAWL_FLEET_WAKE_SECONDS", "0.5"))

@@ -18,6 +18,7 @@ import queue
 import sqlite3
 import threading
 import time
+import uuid
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -180,9 +181,10 @@ class Store:
         """kind: crawl (a `scrapy crawl`), process or reparse (stored bodies processed)."""
         with write_transaction(self.db):
             self.run_id = self.db.conn.execute(
-                "INSERT INTO crawl_runs (kind, site, started_at, code_version, settings, status)"
-                " VALUES (?, ?, ?, ?, ?, 'running')",
+                "INSERT INTO crawl_runs (run_uuid, kind, site, started_at, code_version, settings, status)"
+                " VALUES (?, ?, ?, ?, ?, ?, 'running')",
                 [
+                    str(uuid.uuid4()),  # the run's identity across files (`govcrawl merge`)
                     kind,
                     site,
                     utc_now(),
@@ -773,7 +775,7 @@ TABLES: dict[str, tuple[dict[str, type], str, list[tuple[str, str, str]]]] = {
     "crawl_runs": (
         {"id": int, "kind": str, "site": str, "started_at": str, "finished_at": str, "status": str,
          "finish_reason": str, "failure": str, "resumed_from": int, **dict.fromkeys(RUN_FIGURES, int),
-         "code_version": str, "settings": str, "stats": str},
+         "code_version": str, "settings": str, "stats": str, "run_uuid": str},
         "id",
         [],
     ),
@@ -845,6 +847,7 @@ TABLES: dict[str, tuple[dict[str, type], str, list[tuple[str, str, str]]]] = {
     ),
 }  # fmt: skip
 INDEXES = [
+    ("crawl_runs", ["run_uuid"], True),
     ("fetches", ["url"], False),
     ("fetches", ["body_sha256"], False),
     ("fetches", ["run_id"], False),

@@ -3,7 +3,8 @@
 Run: python -m tests.replica.server --size 200 --port 0 --port-file PATH
 A crawler pointed at it as its HTTP proxy fetches http://www.panzhihua.gov.cn/... and gets the
 generated pages. Requests addressed to the server itself (not in proxy form) reach control
-endpoints under /__replica__/: `log` (every proxied request so far, in order), `manifest`,
+endpoints under /__replica__/: `log` (every proxied request so far, in order, with the times
+it arrived and was answered), `manifest`,
 and time travel for incremental re-crawls (POST): `publish` (every agency still reporting
 publishes the next year), `edit` (one report is corrected), `delete` (one report is taken
 down); each answers with the URLs it changed.
@@ -72,9 +73,7 @@ class ReplicaResource(resource.Resource):
             answer = self.hostile.respond(request, url, page, count)
             if answer is not None:
                 status = None if url.split("/")[2] == SILENT_HOST else request.code  # None: never answered
-                self.log.append(
-                    {"url": url, "status": status, "time": time.time(), "method": request.method.decode()}
-                )
+                self.record(request, {"url": url, "status": status, "method": request.method.decode()})
                 return answer
         if challenge := js_check(url, request.getHeader("Cookie")):
             status, headers, body = 200, [("Content-Type", "text/html; charset=utf-8")], challenge
@@ -86,9 +85,7 @@ class ReplicaResource(resource.Resource):
             status, headers, body = 304, page.validators(), b""
         else:
             status, headers, body = page.status, page.headers(), with_port(page.body, request.getHost().port)
-        self.log.append(
-            {"url": url, "status": status, "time": time.time(), "method": request.method.decode()}
-        )
+        self.record(request, {"url": url, "status": status, "method": request.method.decode()})
         request.setResponseCode(status, REASONS.get(status))
         for name, value in headers:
             request.setHeader(name, value)
@@ -103,6 +100,13 @@ class ReplicaResource(resource.Resource):
             request.finish()
             return server.NOT_DONE_YET
         return body
+
+    def record(self, request: server.Request, entry: dict) -> None:
+        """Log a proxied request: `time` when it arrived, `end` when its answer was finished
+        or its connection lost (the fleet's politeness test counts overlaps from these)."""
+        entry["time"] = time.time()
+        self.log.append(entry)
+        request.notifyFinish().addBoth(lambda _: entry.__setitem__("end", time.time()))
 
     @staticmethod
     def finish_later(request: server.Request, body: bytes) -> None:
