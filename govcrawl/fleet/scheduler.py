@@ -9,7 +9,8 @@ not report a redirect loop, which govcrawl records as a fetch error (govcrawl.of
   (FleetState.take); govcrawl.fleet.worker clears it once the request's rows are committed.
 - A start request (`is_start_request`, `dont_filter`: the profile's list roots) is pushed by
   the first worker only: its URL goes into the run's `seeds` set, and a worker that finds it
-  there drops its own copy.
+  there drops its own copy. Its URL is compared with its fragment (gkmlpt's categories are
+  fragments of one list page).
 - The duplicate filter is scrapy-redis's shared set, reporting a redirect hop back into a
   chain of this run like RedirectAwareDupeFilter does.
 """
@@ -52,8 +53,10 @@ class FleetScheduler(Scheduler):
         return scheduler
 
     def enqueue_request(self, request: Request) -> bool:
-        if request.meta.get("is_start_request") and request.dont_filter:
-            if not self.server.sadd(self.state.keys.seeds, canonicalize_url(request.url)):
+        # The mark goes with the push: a request taken back from Redis and sent again (a retry,
+        # a page re-sent to the browser) copies its meta, and must not be taken for the seed.
+        if request.meta.pop("is_start_request", False) and request.dont_filter:
+            if not self.server.sadd(self.state.keys.seeds, canonicalize_url(request.url, keep_fragments=True)):
                 return False  # another worker of this run pushed this seed
         # scrapy-redis's enqueue_request, without its stats call's deprecated spider argument
         if not request.dont_filter and self.df.request_seen(request):
