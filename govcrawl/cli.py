@@ -204,14 +204,18 @@ def cmd_process(args: argparse.Namespace) -> int:
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
-    from govcrawl.stage import pending_counts
+    from govcrawl.stage import lock_stage, pending_counts
     from pipelines.merge import MergeRefused, merge
 
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    lock = lock_stage(Path(args.out))  # a process stage on the output waits (and makes us wait)
     try:
         summaries = merge(args.shards, args.out)
     except MergeRefused as error:
         print(f"not merging: {error}", file=sys.stderr)
         return 1
+    finally:
+        lock.close()
     for summary in summaries:
         print(f"merged {summary.line()}", flush=True)
     pending = sum(pending_counts(sqlite_utils.Database(args.out)))

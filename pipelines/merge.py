@@ -10,7 +10,8 @@ foreign key of the merged file points at the merged rows.
 Idempotent: a row already in the output (by its natural key) is not added again, so merging
 a shard twice, or merging a shard that grew since the last merge (a worker still running,
 or killed and then resumed), adds only what is new. A run keeps the figures its worker
-recorded; a run the output holds as still `running` takes the shard's newer row.
+recorded; a run the output holds as still `running` (or `abandoned`, as the output's next
+crawl or process stage marks runs it finds running) takes the shard's newer row.
 
 Documents are one per URL whatever the shards: first seen is the earliest sighting, last seen
 the latest, gone only when a 404/410 came after the last sighting, and the current version is
@@ -22,7 +23,8 @@ Processing results (`document_texts`, `report_values`, `validations`) travel wit
 version: they are a function of the stored bytes and the processor version, so carrying them
 costs a copy where processing again costs minutes; `govcrawl process` afterwards does the
 versions still pending and those of an older processor, as after any crawl. The wide
-`report_figures` rows and the full-text index are rebuilt for the versions that arrive.
+`report_figures` rows come along too (made from the values when the shard's table differs),
+and the full-text index is brought up to date for the versions that arrive.
 
 Crash-safe: each shard is merged in one transaction (a crash leaves the output as it was
 before that shard, and merging again finishes it); shards are opened read-only. A merge
@@ -54,6 +56,9 @@ DERIVED_RUNS = uuid.UUID("5d0b2f0e-3c1a-4d8e-9f0a-6b7c8d9e0f12")
 # Columns of a run that change while it runs (its worker brings them up to date).
 RUN_PROGRESS = ("finished_at", "status", "finish_reason", "failure", "requests", "errors", "new_documents",
                 "new_versions", "unchanged", "gone", "stats", "resumed_from")  # fmt: skip
+
+
+OPEN_RUN = ("running", "abandoned")
 
 
 class MergeRefused(ValueError):
@@ -191,7 +196,9 @@ def merge_runs(conn: sqlite3.Connection, added: Counter[str]) -> dict[int, int]:
             run["resumed_from"] = runs.get(run["resumed_from"])
         if identity in known:
             runs[run["id"]] = known[identity]
-            if status_of[known[identity]] == "running" and run.get("status") != "running":
+            # the shard is the run's own file: its row is newer than an output's still open
+            # one (or one the output's next crawl or stage marked abandoned meanwhile)
+            if status_of[known[identity]] in OPEN_RUN and run.get("status") != status_of[known[identity]]:
                 progress = [name for name in RUN_PROGRESS if name in run]
                 conn.execute(
                     f"UPDATE main.crawl_runs SET {', '.join(f'{name} = ?' for name in progress)} WHERE id = ?",
@@ -453,11 +460,25 @@ def carry_processed(conn: sqlite3.Connection, versions: dict[int, int], added: C
         ).rowcount
         if table == "document_texts":
             added["processed"] += count
-    write_figures(conn, [out_id for (out_id,) in conn.execute("SELECT out_id FROM temp.merged_versions")])
+    carry_figures(conn)
     conn.execute(
         "INSERT INTO main.document_texts_fts (rowid, title, text) SELECT t.version_id, t.title, t.text"
         " FROM main.document_texts t JOIN temp.merged_versions m ON m.out_id = t.version_id"
     )
+
+
+def carry_figures(conn: sqlite3.Connection) -> None:
+    """The carried versions' wide figures rows: copied when the shard's table has our columns
+    (they are a function of the values just copied), else made from the values."""
+    ours = [row[1] for row in conn.execute("PRAGMA main.table_info(report_figures)")]
+    if [row[1] for row in conn.execute("PRAGMA shard.table_info(report_figures)")] == ours:
+        conn.execute(
+            f"INSERT INTO main.report_figures ({', '.join(ours)}) SELECT m.out_id, {', '.join(f'f.{c}' for c in ours[1:])}"
+            " FROM shard.report_figures f JOIN temp.merged_versions m ON m.shard_id = f.version_id"
+        )
+    write_figures(conn, [out_id for (out_id,) in conn.execute(
+        "SELECT out_id FROM temp.merged_versions WHERE out_id NOT IN (SELECT version_id FROM main.report_figures)"
+    )])  # fmt: skip
 
 
 def check_foreign_keys(conn: sqlite3.Connection) -> None:

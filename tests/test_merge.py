@@ -130,6 +130,26 @@ def test_merged_shards_are_the_crawl_on_every_natural_key(crawl, shards, tmp_pat
     checked(out)
     merged, single = crawl_summary(sqlite_utils.Database(out)), crawl_summary(sqlite_utils.Database(crawl))
     assert merged == single and merged["pending_versions"] == 0
+    whole = tmp_path / "whole.db"
+    merge([crawl], whole)  # a worker's file as its crawl left it (WAL mode), read-only
+    assert natural(whole) == expected
+
+
+def test_attachments_and_their_links_across_shards(tmp_path):
+    """A crawl of the replica that publishes reports as files (PDF, DOCX, XLSX, scans) beside
+    their pages: split by host, merged, every attachment linked to the page that offered it."""
+    crawl = tmp_path / "attachments.db"
+    with Replica(size=200, slow_seconds=1.0, attachments=True) as replica:
+        result = run_crawl(crawl, replica.proxy, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    shards = [tmp_path / f"shard{i}.db" for i in range(3)]
+    split_by_host(crawl, shards)
+    out = tmp_path / "merged.db"
+    merge(shards, out)
+    expected = natural(crawl)
+    assert sum(expected["links"].values()) >= 5
+    assert natural(out) == expected
+    checked(out)
 
 
 def test_merging_twice_or_in_another_order_adds_nothing(crawl, shards, tmp_path):
