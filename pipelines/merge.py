@@ -27,7 +27,9 @@ versions still pending and those of an older processor, as after any crawl. The 
 and the full-text index is brought up to date for the versions that arrive.
 
 Crash-safe: each shard is merged in one transaction (a crash leaves the output as it was
-before that shard, and merging again finishes it); shards are opened read-only. A merge
+before that shard, and merging again finishes it); shards are opened read-only. The
+`govcrawl merge` command holds the output's crawl lock (a crawl numbers its fetch rows
+itself, so none may write the output meanwhile) and its process-stage lock. A merge
 that would put runs of the offline replica beside runs of real portals is refused before
 anything is written (govcrawl.run_origin).
 
@@ -42,6 +44,7 @@ import os
 import sqlite3
 import uuid
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,8 +97,11 @@ def database_origins(conn: sqlite3.Connection, schema: str = "main") -> set[bool
     return {is_replica_run(json.loads(settings or "{}")) for (settings,) in rows}
 
 
-def merge(shards: list[str | Path], out: str | Path) -> list[ShardSummary]:
-    """Merge each shard into `out` (created when missing), one transaction per shard."""
+def merge(
+    shards: list[str | Path], out: str | Path, merged: Callable[[ShardSummary], None] | None = None
+) -> list[ShardSummary]:
+    """Merge each shard into `out` (created when missing), one transaction per shard;
+    `merged` is told each shard's summary once it is committed."""
     out = Path(out)
     check_shards([Path(shard) for shard in shards], out)
     db = sqlite_utils.Database(out)
@@ -114,6 +120,8 @@ def merge(shards: list[str | Path], out: str | Path) -> list[ShardSummary]:
                 with write_transaction(db):
                     merge_shard(conn, summary.added)
                 summaries.append(summary)
+                if merged is not None:
+                    merged(summary)
             finally:
                 conn.execute("DETACH DATABASE shard")
     finally:

@@ -10,6 +10,7 @@ its reports are edited, compared with one process crawling twice.
 from __future__ import annotations
 
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -21,6 +22,7 @@ import sqlite_utils
 
 from govcrawl.cli import crawl_summary
 from govcrawl.cli import main as govcrawl_main
+from govcrawl.recorder import lock_database
 from govcrawl.stage import StageSettings, pending_counts, run_stage
 from pipelines import merge as merging
 from pipelines.merge import MergeRefused, Sighting, combine, merge
@@ -276,6 +278,36 @@ def test_a_merge_that_fails_midway_leaves_whole_shards_only(crawl, shards, tmp_p
     monkeypatch.undo()
     merge(shards, out)
     assert natural(out) == natural(crawl)
+
+
+def test_a_merge_killed_midway_leaves_whole_shards_only(crawl, shards, tmp_path):
+    """`govcrawl merge` killed with SIGKILL as soon as it says its first shard is merged (the
+    second one under way): the output is intact and holds whole shards only; merging again
+    finishes it."""
+    prefixes = []
+    for k in range(len(shards) + 1):
+        prefix = tmp_path / f"prefix{k}.db"
+        merge(shards[:k], prefix)
+        prefixes.append(natural(prefix))
+    for attempt in range(2):
+        out = tmp_path / f"out{attempt}.db"
+        command = [sys.executable, "-m", "govcrawl.cli", "merge", *map(str, shards), "-o", str(out)]
+        process = subprocess.Popen(command, cwd=ROOT, env=CRAWL_ENV, stdout=subprocess.PIPE, text=True)
+        assert process.stdout.readline().startswith("merged ")
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        checked(out)
+        assert natural(out) in prefixes[1:]
+    merge(shards, out)
+    assert natural(out) == natural(crawl)
+
+
+def test_no_merge_into_a_database_a_crawl_is_writing(shards, tmp_path, capsys):
+    out = tmp_path / "out.db"
+    with lock_database(out):
+        assert govcrawl_main(["merge", str(shards[0]), "-o", str(out)]) == 1
+    assert "a crawl is writing" in capsys.readouterr().err
+    assert not out.exists()
 
 
 def test_merged_pending_versions_are_then_processed_as_usual(crawl, shards, tmp_path):
