@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import sys
 from datetime import date
 from pathlib import Path
@@ -219,6 +220,10 @@ def cmd_merge(args: argparse.Namespace) -> int:
         merge(args.shards, args.out, lambda summary: print(f"merged {summary.line()}", flush=True))
     except MergeRefused as error:
         print(f"not merging: {error}", file=sys.stderr)
+        return 1
+    except sqlite3.Error as error:  # the output not writable, a shard unreadable halfway
+        print(f"merge stopped: {error}; the shards reported merged are in {args.out}, the one under way"
+              " left no trace: run the same command again", file=sys.stderr)  # fmt: skip
         return 1
     finally:
         stage_lock.close()

@@ -26,7 +26,7 @@ from govcrawl.recorder import lock_database
 from govcrawl.stage import StageSettings, pending_counts, run_stage
 from pipelines import merge as merging
 from pipelines.merge import MergeRefused, Sighting, combine, merge
-from pipelines.store import RUN_FIGURES, TABLES
+from pipelines.store import RUN_FIGURES, TABLES, Store
 from tests.replica.process import CRAWL_ENV, ROOT, Replica, run_crawl
 from tests.replica.shards import split_by_host
 
@@ -257,6 +257,18 @@ def test_replica_and_real_runs_are_never_merged(shards, tmp_path):
     )  # fmt: skip
     assert result.returncode == 1 and "not merging" in result.stderr and "real portals" in result.stderr
     assert natural(out) == before
+
+
+def test_what_is_no_shard_is_refused_before_anything_is_written(tmp_path, capsys):
+    garbage, missing, out = tmp_path / "garbage.db", tmp_path / "missing.db", tmp_path / "out.db"
+    garbage.write_bytes(b"not a database, a page of text " * 200)
+    for shard, reason in ((missing, "no database at"), (garbage, "cannot be read as a database")):
+        assert govcrawl_main(["merge", str(shard), "-o", str(out)]) == 1
+        assert reason in capsys.readouterr().err
+        assert not out.exists()
+    Store(out).close()  # an empty govcrawl database
+    with pytest.raises(MergeRefused, match="is the output itself"):
+        merge([out], out)
 
 
 def test_a_merge_that_fails_midway_leaves_whole_shards_only(crawl, shards, tmp_path, monkeypatch):
