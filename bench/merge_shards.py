@@ -11,7 +11,7 @@ bodies of its hosts, as a worker owning those hosts writes them). Then, each a
 - `merge`: the shards into a new file;
 - `again`: the same shards into that file once more (idempotent: adds nothing, but reads all);
 
-wall seconds, the merge process's peak RSS (VmHWM, sampled), shard and merged file sizes,
+wall and CPU seconds, the merge process's peak RSS (VmHWM, sampled), shard and merged file sizes,
 and whether the merged file holds the crawl's documents, versions and values (counts).
 Prints a markdown table and writes bench/results/merge_shards.json.
 """
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import sqlite3
 import subprocess
 import sys
@@ -54,8 +55,9 @@ def mib(path: Path) -> float:
 
 
 def timed_merge(shards: list[Path], out: Path) -> dict:
-    """One `govcrawl merge` subprocess: wall seconds and sampled peak RSS."""
-    command = [sys.executable, "-m", "govcrawl.cli", "merge", *map(str, shards), "-o", str(out)]
+    """One `govcrawl merge` subprocess: wall and CPU seconds, sampled peak RSS."""
+    command = [sys.executable, "-m", "govcrawl.cli", "merge", *(str(s.resolve()) for s in shards), "-o", str(out.resolve())]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     process = subprocess.Popen(command, cwd=ROOT, env=CRAWL_ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     peak = 0
@@ -64,9 +66,11 @@ def timed_merge(shards: list[Path], out: Path) -> dict:
         time.sleep(0.05)
     seconds = time.perf_counter() - started
     stdout, stderr = process.communicate()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # CPU: meaningful on a busy machine too
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     if process.returncode != 0:
         raise RuntimeError(f"govcrawl merge failed: {stderr[-2000:]}")
-    return {"wall_seconds": round(seconds, 2), "peak_rss_mib": round(peak / 2**20, 1), "output": stdout.strip()}
+    return {"wall_seconds": round(seconds, 2), "cpu_seconds": round(cpu, 2), "peak_rss_mib": round(peak / 2**20, 1), "output": stdout.strip()}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -111,9 +115,10 @@ def main(argv: list[str] | None = None) -> None:
     print("| shard | hosts | documents | versions | values | MiB |\n|---|---|---|---|---|---|")
     for i, shard in enumerate(results["shards"]):
         print(f"| {i} | {len(shard['hosts'])} | {shard['documents']} | {shard['versions']} | {shard['values']} | {shard['mib']} |")
-    print("\n| pass | wall s | peak RSS MiB | documents | versions | values | equal to the crawl |\n|---|---|---|---|---|---|---|")
+    print("\n| pass | wall s | CPU s | peak RSS MiB | documents | versions | values | equal to the crawl |\n"
+          "|---|---|---|---|---|---|---|---|")  # fmt: skip
     for name, run in passes.items():
-        print(f"| {name} | {run['wall_seconds']} | {run['peak_rss_mib']} | {got['documents']} | {got['versions']} |"
+        print(f"| {name} | {run['wall_seconds']} | {run['cpu_seconds']} | {run['peak_rss_mib']} | {got['documents']} | {got['versions']} |"
               f" {got['values']} | {results['merged']['equal_to_crawl']} |")  # fmt: skip
     print(f"\nwritten to {args.output}")
 
