@@ -133,8 +133,8 @@ def check_shards(shards: list[Path], out: Path) -> None:
     """Every shard a govcrawl database other than the output; one origin (replica or real) in all."""
     origins: dict[bool, str] = {}
     for path in [*shards, out]:
-        if path is out and not out.exists():
-            continue
+        if path is out and (not out.exists() or out.stat().st_size == 0):
+            continue  # created (an empty file: SQLite makes it a database)
         if not path.is_file():
             raise MergeRefused(f"no database at {path}")
         if path is not out and out.exists() and os.path.samefile(path, out):
@@ -226,6 +226,8 @@ def merge_runs(conn: sqlite3.Connection, added: Counter[str]) -> dict[int, int]:
 def merge_bodies(conn: sqlite3.Connection, added: Counter[str]) -> None:
     """Bodies by hash, copied compressed as they are."""
     columns = ", ".join(shard_columns(conn, "bodies"))
+    if not columns:
+        return
     added["bodies"] += conn.execute(
         f"INSERT INTO main.bodies ({columns}) SELECT {columns} FROM shard.bodies"
         " WHERE sha256 NOT IN (SELECT sha256 FROM main.bodies)"
@@ -241,6 +243,8 @@ def merge_fetches(conn: sqlite3.Connection, runs: dict[int, int], added: Counter
     """Shard fetch id -> output fetch id. Fetches with the same natural key in one run (the
     same URL answered alike in the same millisecond) are matched in order, so none is lost."""
     columns = shard_columns(conn, "fetches")
+    if not columns:
+        return {}
     existing: dict[tuple, list[int]] = defaultdict(list)
     runs_before = sorted(set(runs.values()) & {run for (run,) in conn.execute("SELECT DISTINCT run_id FROM main.fetches")})
     for start in range(0, len(runs_before), 500):
@@ -290,6 +294,8 @@ class Sighting:
 def merge_documents(conn: sqlite3.Connection, runs: dict[int, int], added: Counter[str]) -> dict[int, int]:
     """Shard document id -> output document id, by URL; the dates of both files combined."""
     columns = shard_columns(conn, "documents")
+    if not columns:
+        return {}
     documents: dict[int, int] = {}
     for row in conn.execute(f"SELECT {', '.join(columns)} FROM shard.documents ORDER BY id").fetchall():
         doc = dict(zip(columns, row, strict=True))
@@ -349,11 +355,15 @@ def merge_versions(
     that neighbour (two workers fetched the same page); reprocessed versions (a new result
     from the same bytes) are always their own."""
     columns = shard_columns(conn, "document_versions")
+    if not columns:
+        return {}
     copied = [name for name in columns if name != "id"]
     versions: dict[int, int] = {}
     for row in conn.execute(f"SELECT {', '.join(columns)} FROM shard.document_versions ORDER BY id").fetchall():
         version = dict(zip(columns, row, strict=True))
-        version["document_id"] = documents[version["document_id"]]
+        version["document_id"] = documents.get(version["document_id"])
+        if version["document_id"] is None:
+            continue  # a version of no document of the shard: nothing to attach it to
         version["fetch_id"] = fetches.get(version["fetch_id"])
         version["run_id"] = runs.get(version["run_id"])
         if version.get("reprocessed_from") is not None:
