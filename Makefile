@@ -87,6 +87,8 @@ bench: $(INSTALLED) chromium office-tools redis
 	$(PY) -m bench.file_speed
 	$(PY) -m bench.datasette_pages
 	$(PY) -m bench.distributed_crawl
+	$(PY) -m bench.merge_shards
+	$(PY) -m bench.export_warc
 
 # Start over: the database, its WAL files and the crawl and process locks.
 clean-data:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sqlite3
 import sys
 from datetime import date
 from pathlib import Path
@@ -204,16 +205,29 @@ def cmd_process(args: argparse.Namespace) -> int:
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
-    from govcrawl.stage import pending_counts
+    from govcrawl.recorder import CrawlRefused, lock_database
+    from govcrawl.stage import lock_stage, pending_counts
     from pipelines.merge import MergeRefused, merge
 
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     try:
-        summaries = merge(args.shards, args.out)
+        crawl_lock = lock_database(args.out)  # a crawl numbers its rows itself: none may write meanwhile
+    except CrawlRefused:
+        print(f"not merging: a crawl is writing {args.out}; merge once it has finished", file=sys.stderr)
+        return 1
+    stage_lock = lock_stage(Path(args.out))  # a process stage on the output: wait for it
+    try:
+        merge(args.shards, args.out, lambda summary: print(f"merged {summary.line()}", flush=True))
     except MergeRefused as error:
         print(f"not merging: {error}", file=sys.stderr)
         return 1
-    for summary in summaries:
-        print(f"merged {summary.line()}", flush=True)
+    except sqlite3.Error as error:  # the output not writable, a shard unreadable halfway
+        print(f"merge stopped: {error}; the shards reported merged are in {args.out}, the one under way"
+              " left no trace: run the same command again", file=sys.stderr)  # fmt: skip
+        return 1
+    finally:
+        stage_lock.close()
+        crawl_lock.close()
     pending = sum(pending_counts(sqlite_utils.Database(args.out)))
     if pending:
         print(f"{args.out}: {pending} versions pending: `govcrawl process --db {args.out}` processes them")

@@ -10,7 +10,8 @@ foreign key of the merged file points at the merged rows.
 Idempotent: a row already in the output (by its natural key) is not added again, so merging
 a shard twice, or merging a shard that grew since the last merge (a worker still running,
 or killed and then resumed), adds only what is new. A run keeps the figures its worker
-recorded; a run the output holds as still `running` takes the shard's newer row.
+recorded; a run the output holds as still `running` (or `abandoned`, as the output's next
+crawl or process stage marks runs it finds running) takes the shard's newer row.
 
 Documents are one per URL whatever the shards: first seen is the earliest sighting, last seen
 the latest, gone only when a 404/410 came after the last sighting, and the current version is
@@ -22,10 +23,13 @@ Processing results (`document_texts`, `report_values`, `validations`) travel wit
 version: they are a function of the stored bytes and the processor version, so carrying them
 costs a copy where processing again costs minutes; `govcrawl process` afterwards does the
 versions still pending and those of an older processor, as after any crawl. The wide
-`report_figures` rows and the full-text index are rebuilt for the versions that arrive.
+`report_figures` rows come along too (made from the values when the shard's table differs),
+and the full-text index is brought up to date for the versions that arrive.
 
 Crash-safe: each shard is merged in one transaction (a crash leaves the output as it was
-before that shard, and merging again finishes it); shards are opened read-only. A merge
+before that shard, and merging again finishes it); shards are opened read-only. The
+`govcrawl merge` command holds the output's crawl lock (a crawl numbers its fetch rows
+itself, so none may write the output meanwhile) and its process-stage lock. A merge
 that would put runs of the offline replica beside runs of real portals is refused before
 anything is written (govcrawl.run_origin).
 
@@ -40,6 +44,7 @@ import os
 import sqlite3
 import uuid
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,6 +59,9 @@ DERIVED_RUNS = uuid.UUID("5d0b2f0e-3c1a-4d8e-9f0a-6b7c8d9e0f12")
 # Columns of a run that change while it runs (its worker brings them up to date).
 RUN_PROGRESS = ("finished_at", "status", "finish_reason", "failure", "requests", "errors", "new_documents",
                 "new_versions", "unchanged", "gone", "stats", "resumed_from")  # fmt: skip
+
+
+OPEN_RUN = ("running", "abandoned")
 
 
 class MergeRefused(ValueError):
@@ -89,8 +97,11 @@ def database_origins(conn: sqlite3.Connection, schema: str = "main") -> set[bool
     return {is_replica_run(json.loads(settings or "{}")) for (settings,) in rows}
 
 
-def merge(shards: list[str | Path], out: str | Path) -> list[ShardSummary]:
-    """Merge each shard into `out` (created when missing), one transaction per shard."""
+def merge(
+    shards: list[str | Path], out: str | Path, merged: Callable[[ShardSummary], None] | None = None
+) -> list[ShardSummary]:
+    """Merge each shard into `out` (created when missing), one transaction per shard;
+    `merged` is told each shard's summary once it is committed."""
     out = Path(out)
     check_shards([Path(shard) for shard in shards], out)
     db = sqlite_utils.Database(out)
@@ -109,6 +120,8 @@ def merge(shards: list[str | Path], out: str | Path) -> list[ShardSummary]:
                 with write_transaction(db):
                     merge_shard(conn, summary.added)
                 summaries.append(summary)
+                if merged is not None:
+                    merged(summary)
             finally:
                 conn.execute("DETACH DATABASE shard")
     finally:
@@ -120,8 +133,8 @@ def check_shards(shards: list[Path], out: Path) -> None:
     """Every shard a govcrawl database other than the output; one origin (replica or real) in all."""
     origins: dict[bool, str] = {}
     for path in [*shards, out]:
-        if path is out and not out.exists():
-            continue
+        if path is out and (not out.exists() or out.stat().st_size == 0):
+            continue  # created (an empty file: SQLite makes it a database)
         if not path.is_file():
             raise MergeRefused(f"no database at {path}")
         if path is not out and out.exists() and os.path.samefile(path, out):
@@ -191,7 +204,9 @@ def merge_runs(conn: sqlite3.Connection, added: Counter[str]) -> dict[int, int]:
             run["resumed_from"] = runs.get(run["resumed_from"])
         if identity in known:
             runs[run["id"]] = known[identity]
-            if status_of[known[identity]] == "running" and run.get("status") != "running":
+            # the shard is the run's own file: its row is newer than an output's still open
+            # one (or one the output's next crawl or stage marked abandoned meanwhile)
+            if status_of[known[identity]] in OPEN_RUN and run.get("status") != status_of[known[identity]]:
                 progress = [name for name in RUN_PROGRESS if name in run]
                 conn.execute(
                     f"UPDATE main.crawl_runs SET {', '.join(f'{name} = ?' for name in progress)} WHERE id = ?",
@@ -211,6 +226,8 @@ def merge_runs(conn: sqlite3.Connection, added: Counter[str]) -> dict[int, int]:
 def merge_bodies(conn: sqlite3.Connection, added: Counter[str]) -> None:
     """Bodies by hash, copied compressed as they are."""
     columns = ", ".join(shard_columns(conn, "bodies"))
+    if not columns:
+        return
     added["bodies"] += conn.execute(
         f"INSERT INTO main.bodies ({columns}) SELECT {columns} FROM shard.bodies"
         " WHERE sha256 NOT IN (SELECT sha256 FROM main.bodies)"
@@ -226,6 +243,8 @@ def merge_fetches(conn: sqlite3.Connection, runs: dict[int, int], added: Counter
     """Shard fetch id -> output fetch id. Fetches with the same natural key in one run (the
     same URL answered alike in the same millisecond) are matched in order, so none is lost."""
     columns = shard_columns(conn, "fetches")
+    if not columns:
+        return {}
     existing: dict[tuple, list[int]] = defaultdict(list)
     runs_before = sorted(set(runs.values()) & {run for (run,) in conn.execute("SELECT DISTINCT run_id FROM main.fetches")})
     for start in range(0, len(runs_before), 500):
@@ -275,6 +294,8 @@ class Sighting:
 def merge_documents(conn: sqlite3.Connection, runs: dict[int, int], added: Counter[str]) -> dict[int, int]:
     """Shard document id -> output document id, by URL; the dates of both files combined."""
     columns = shard_columns(conn, "documents")
+    if not columns:
+        return {}
     documents: dict[int, int] = {}
     for row in conn.execute(f"SELECT {', '.join(columns)} FROM shard.documents ORDER BY id").fetchall():
         doc = dict(zip(columns, row, strict=True))
@@ -334,11 +355,15 @@ def merge_versions(
     that neighbour (two workers fetched the same page); reprocessed versions (a new result
     from the same bytes) are always their own."""
     columns = shard_columns(conn, "document_versions")
+    if not columns:
+        return {}
     copied = [name for name in columns if name != "id"]
     versions: dict[int, int] = {}
     for row in conn.execute(f"SELECT {', '.join(columns)} FROM shard.document_versions ORDER BY id").fetchall():
         version = dict(zip(columns, row, strict=True))
-        version["document_id"] = documents[version["document_id"]]
+        version["document_id"] = documents.get(version["document_id"])
+        if version["document_id"] is None:
+            continue  # a version of no document of the shard: nothing to attach it to
         version["fetch_id"] = fetches.get(version["fetch_id"])
         version["run_id"] = runs.get(version["run_id"])
         if version.get("reprocessed_from") is not None:
@@ -453,11 +478,25 @@ def carry_processed(conn: sqlite3.Connection, versions: dict[int, int], added: C
         ).rowcount
         if table == "document_texts":
             added["processed"] += count
-    write_figures(conn, [out_id for (out_id,) in conn.execute("SELECT out_id FROM temp.merged_versions")])
+    carry_figures(conn)
     conn.execute(
         "INSERT INTO main.document_texts_fts (rowid, title, text) SELECT t.version_id, t.title, t.text"
         " FROM main.document_texts t JOIN temp.merged_versions m ON m.out_id = t.version_id"
     )
+
+
+def carry_figures(conn: sqlite3.Connection) -> None:
+    """The carried versions' wide figures rows: copied when the shard's table has our columns
+    (they are a function of the values just copied), else made from the values."""
+    ours = [row[1] for row in conn.execute("PRAGMA main.table_info(report_figures)")]
+    if [row[1] for row in conn.execute("PRAGMA shard.table_info(report_figures)")] == ours:
+        conn.execute(
+            f"INSERT INTO main.report_figures ({', '.join(ours)}) SELECT m.out_id, {', '.join(f'f.{c}' for c in ours[1:])}"
+            " FROM shard.report_figures f JOIN temp.merged_versions m ON m.shard_id = f.version_id"
+        )
+    write_figures(conn, [out_id for (out_id,) in conn.execute(
+        "SELECT out_id FROM temp.merged_versions WHERE out_id NOT IN (SELECT version_id FROM main.report_figures)"
+    )])  # fmt: skip
 
 
 def check_foreign_keys(conn: sqlite3.Connection) -> None:

@@ -10,7 +10,10 @@ its reports are edited, compared with one process crawling twice.
 from __future__ import annotations
 
 import shutil
+import signal
 import sqlite3
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -19,9 +22,12 @@ import sqlite_utils
 
 from govcrawl.cli import crawl_summary
 from govcrawl.cli import main as govcrawl_main
-from pipelines.merge import merge
-from pipelines.store import TABLES
-from tests.replica.process import Replica, run_crawl
+from govcrawl.recorder import lock_database
+from govcrawl.stage import StageSettings, pending_counts, run_stage
+from pipelines import merge as merging
+from pipelines.merge import MergeRefused, Sighting, combine, merge
+from pipelines.store import RUN_FIGURES, TABLES, Store
+from tests.replica.process import CRAWL_ENV, ROOT, Replica, run_crawl
 from tests.replica.shards import split_by_host
 
 pytestmark = pytest.mark.e2e  # crawls in real subprocesses
@@ -33,11 +39,13 @@ FETCH_COLUMNS = [name for name in TABLES["fetches"][0] if name not in ("id", "ru
 RUN_COLUMNS = [name for name in TABLES["crawl_runs"][0] if name not in ("id", "resumed_from")]
 
 
-def natural(path: Path) -> dict:
-    """Everything a database holds, keyed by natural keys only (no row id)."""
+def natural(path: Path, run_key: str = "run_uuid") -> dict:
+    """Everything a database holds, keyed by natural keys only (no row id); runs by
+    `run_key` (an SQL expression over crawl_runs)."""
     db = sqlite3.connect(path)
     rows = lambda sql: db.execute(sql).fetchall()  # noqa: E731
-    run = dict(rows("SELECT id, run_uuid FROM crawl_runs"))
+    run = dict(rows(f"SELECT id, {run_key} FROM crawl_runs"))
+    run_columns = [name for name in RUN_COLUMNS if name != "run_uuid" or run_key == "run_uuid"]
     fetch = {r[0]: (run[r[1]], *r[2:]) for r in rows("SELECT id, run_id, url, method, fetched_at, status FROM fetches")}
     version = {
         r[0]: (r[1], r[2], fetch.get(r[3]), run.get(r[4]), r[5])
@@ -52,7 +60,7 @@ def natural(path: Path) -> dict:
 
     figures = [c for c in sqlite_utils.Database(db).table("report_figures").columns_dict if c != "version_id"]
     return {
-        "runs": {r[0]: r[1:] for r in rows(f"SELECT {', '.join(RUN_COLUMNS)} FROM crawl_runs")},
+        "runs": {r[0]: r[1:] for r in rows(f"SELECT {run_key}, {', '.join(run_columns)} FROM crawl_runs")},
         "bodies": dict(rows("SELECT sha256, content FROM bodies")),
         "fetches": Counter((run[r[0]], *r[1:]) for r in rows(f"SELECT run_id, {', '.join(FETCH_COLUMNS)} FROM fetches")),
         "documents": {
@@ -124,6 +132,26 @@ def test_merged_shards_are_the_crawl_on_every_natural_key(crawl, shards, tmp_pat
     checked(out)
     merged, single = crawl_summary(sqlite_utils.Database(out)), crawl_summary(sqlite_utils.Database(crawl))
     assert merged == single and merged["pending_versions"] == 0
+    whole = tmp_path / "whole.db"
+    merge([crawl], whole)  # a worker's file as its crawl left it (WAL mode), read-only
+    assert natural(whole) == expected
+
+
+def test_attachments_and_their_links_across_shards(tmp_path):
+    """A crawl of the replica that publishes reports as files (PDF, DOCX, XLSX, scans) beside
+    their pages: split by host, merged, every attachment linked to the page that offered it."""
+    crawl = tmp_path / "attachments.db"
+    with Replica(size=200, slow_seconds=1.0, attachments=True) as replica:
+        result = run_crawl(crawl, replica.proxy, timeout=900)
+    assert result.returncode == 0, result.stderr[-3000:]
+    shards = [tmp_path / f"shard{i}.db" for i in range(3)]
+    split_by_host(crawl, shards)
+    out = tmp_path / "merged.db"
+    merge(shards, out)
+    expected = natural(crawl)
+    assert sum(expected["links"].values()) >= 5
+    assert natural(out) == expected
+    checked(out)
 
 
 def test_merging_twice_or_in_another_order_adds_nothing(crawl, shards, tmp_path):
@@ -143,3 +171,260 @@ def test_merging_into_an_existing_database(crawl, shards, tmp_path):
     merge(shards[1:], out)
     assert natural(out) == natural(crawl)
     checked(out)
+
+
+def test_runs_keep_their_figures_and_a_growing_shard_is_merged_again(crawl, shards, tmp_path):
+    """A shard merged while its worker still crawls (its run `running`, later pages not yet
+    stored or processed), then merged again once the worker has finished: the result is the
+    finished shard's, the run's row its final one."""
+    early = tmp_path / "early.db"
+    shutil.copy(shards[1], early)
+    db = sqlite3.connect(early)
+    cut = db.execute("SELECT id FROM fetches ORDER BY id LIMIT 1 OFFSET (SELECT count(*) / 2 FROM fetches)").fetchone()[0]
+    for statement in (
+        f"DELETE FROM fetches WHERE id > {cut}",
+        "DELETE FROM document_versions WHERE fetch_id NOT IN (SELECT id FROM fetches)",
+        "DELETE FROM documents WHERE id NOT IN (SELECT document_id FROM document_versions)",
+        # the processing of the last ten stored versions had not landed yet
+        "DELETE FROM document_texts WHERE version_id NOT IN (SELECT id FROM document_versions)"
+        " OR version_id > (SELECT max(id) - 10 FROM document_versions)",
+        *(f"DELETE FROM {table} WHERE version_id NOT IN (SELECT version_id FROM document_texts)"
+          for table in ("report_values", "validations", "report_figures")),
+        "UPDATE crawl_runs SET status = 'running', finished_at = NULL, finish_reason = NULL, requests = 10",
+    ):  # fmt: skip
+        db.execute(statement)
+    db.commit()
+    db.close()
+    out = tmp_path / "merged.db"
+    merge([early], out)
+    statuses = sqlite3.connect(out).execute("SELECT kind, status, requests FROM crawl_runs ORDER BY id").fetchall()
+    assert statuses == [("crawl", "running", 10), ("process", "running", 10)]
+    assert 0 < len(natural(out)["documents"]) < len(natural(shards[1])["documents"])
+    summaries = merge(shards, out)
+    assert summaries[0].added["runs_updated"] == 2 and summaries[1].added["processed"] >= 10
+    assert natural(out) == natural(crawl)
+    shard_runs = sqlite3.connect(shards[1]).execute(f"SELECT run_uuid, {', '.join(RUN_FIGURES)} FROM crawl_runs")
+    merged_runs = sqlite3.connect(out).execute(f"SELECT run_uuid, {', '.join(RUN_FIGURES)} FROM crawl_runs")
+    assert sorted(merged_runs) == sorted(shard_runs)
+
+
+def test_a_shard_of_an_older_schema(crawl, shards, tmp_path):
+    """A shard written before runs had a `run_uuid`, attachments had links and fetches a
+    browser reason: merged (twice) with what it holds, its runs given a derived identity."""
+    old = tmp_path / "old.db"
+    shutil.copy(shards[0], old)
+    db = sqlite3.connect(old)
+    for statement in (
+        "DROP INDEX idx_crawl_runs_run_uuid",
+        "ALTER TABLE crawl_runs DROP COLUMN run_uuid",
+        "DROP TABLE document_links",
+        "ALTER TABLE fetches DROP COLUMN browser_reason",
+        "DROP TABLE report_figures",
+    ):
+        db.execute(statement)
+    db.commit()
+    db.close()
+    out, expected = tmp_path / "from-old.db", tmp_path / "from-new.db"
+    merge([old], out)
+    merge([old], out)
+    merge([shards[0]], expected)
+    by_start = "kind || ' ' || started_at"
+    assert natural(out, by_start) == natural(expected, by_start)
+    checked(out)
+    uuids = [u for (u,) in sqlite3.connect(out).execute("SELECT run_uuid FROM crawl_runs")]
+    assert len(uuids) == 2 and all(uuids)  # derived, once per run
+
+
+def test_replica_and_real_runs_are_never_merged(shards, tmp_path):
+    real = tmp_path / "real.db"
+    shutil.copy(shards[1], real)
+    db = sqlite3.connect(real)
+    db.execute(
+        "UPDATE crawl_runs SET settings = json_set(settings, '$.GOVCRAWL_REPLICA', 'False', '$.GOVCRAWL_PROXY', '')"
+        " WHERE kind = 'crawl'"
+    )
+    db.commit()
+    db.close()
+    out = tmp_path / "out.db"
+    with pytest.raises(MergeRefused, match="replica"):
+        merge([shards[0], real], out)
+    assert not out.exists()  # refused before anything was written
+    merge([shards[0]], out)
+    before = natural(out)
+    result = subprocess.run(
+        [sys.executable, "-m", "govcrawl.cli", "merge", str(real), "-o", str(out)],
+        cwd=ROOT, env=CRAWL_ENV, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 1 and "not merging" in result.stderr and "real portals" in result.stderr
+    assert natural(out) == before
+
+
+def test_what_is_no_shard_is_refused_before_anything_is_written(tmp_path, capsys):
+    garbage, missing, out = tmp_path / "garbage.db", tmp_path / "missing.db", tmp_path / "out.db"
+    garbage.write_bytes(b"not a database, a page of text " * 200)
+    for shard, reason in ((missing, "no database at"), (garbage, "cannot be read as a database")):
+        assert govcrawl_main(["merge", str(shard), "-o", str(out)]) == 1
+        assert reason in capsys.readouterr().err
+        assert not out.exists()
+    Store(out).close()  # an empty govcrawl database
+    with pytest.raises(MergeRefused, match="is the output itself"):
+        merge([out], out)
+
+
+def test_a_merge_that_fails_midway_leaves_whole_shards_only(crawl, shards, tmp_path, monkeypatch):
+    out, first = tmp_path / "out.db", tmp_path / "first.db"
+    merge(shards[:1], first)
+    calls = []
+    real_merge_links = merging.merge_links
+
+    def failing_on_the_second_shard(*args):
+        calls.append(1)
+        if len(calls) == 2:
+            raise OSError("disk full")  # as a write failing halfway through the shard
+        return real_merge_links(*args)
+
+    monkeypatch.setattr(merging, "merge_links", failing_on_the_second_shard)
+    with pytest.raises(OSError, match="disk full"):
+        merge(shards, out)
+    assert natural(out) == natural(first)  # the first shard whole, nothing of the second
+    monkeypatch.undo()
+    merge(shards, out)
+    assert natural(out) == natural(crawl)
+
+
+def test_a_merge_killed_midway_leaves_whole_shards_only(crawl, shards, tmp_path):
+    """`govcrawl merge` killed with SIGKILL as soon as it says its first shard is merged (the
+    second one under way): the output is intact and holds whole shards only; merging again
+    finishes it."""
+    prefixes = []
+    for k in range(len(shards) + 1):
+        prefix = tmp_path / f"prefix{k}.db"
+        merge(shards[:k], prefix)
+        prefixes.append(natural(prefix))
+    for attempt in range(2):
+        out = tmp_path / f"out{attempt}.db"
+        command = [sys.executable, "-m", "govcrawl.cli", "merge", *map(str, shards), "-o", str(out)]
+        process = subprocess.Popen(command, cwd=ROOT, env=CRAWL_ENV, stdout=subprocess.PIPE, text=True)
+        assert process.stdout.readline().startswith("merged ")
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        checked(out)
+        assert natural(out) in prefixes[1:]
+    merge(shards, out)
+    assert natural(out) == natural(crawl)
+
+
+def test_no_merge_into_a_database_a_crawl_is_writing(shards, tmp_path, capsys):
+    out = tmp_path / "out.db"
+    with lock_database(out):
+        assert govcrawl_main(["merge", str(shards[0]), "-o", str(out)]) == 1
+    assert "a crawl is writing" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_merged_pending_versions_are_then_processed_as_usual(crawl, shards, tmp_path):
+    """Shards whose workers stored pages but processed none: after the merge, `govcrawl
+    process` gives every version the rows the crawl processed beside it has."""
+    for shard in shards:
+        db = sqlite3.connect(shard)
+        for table in ("document_texts", "report_values", "validations", "report_figures"):
+            db.execute(f"DELETE FROM {table}")
+        db.execute("INSERT INTO document_texts_fts (document_texts_fts) VALUES ('rebuild')")
+        db.commit()
+        db.close()
+    out = tmp_path / "out.db"
+    merge(shards, out)
+    expected = natural(crawl)
+    assert pending_counts(sqlite3.connect(out)) == (len(expected["documents"]), 0)
+    summary = run_stage(out, settings=StageSettings(workers=2))
+    assert summary["processed"] == len(expected["documents"]) and summary["pending"] == 0
+    merged = natural(out)
+    for part in ("documents", "versions", "texts", "values", "checks", "figures", "indexed"):
+        assert merged[part] == expected[part], part
+    checked(out)
+
+
+@pytest.fixture(scope="module")
+def overlapping(tmp_path_factory) -> dict[str, Path]:
+    """Two workers' shards of the same replica, crawled before (`before`) and after (`after`)
+    a report was edited, another taken down and a year published; and one process crawling
+    it at the same two times into one file (`single`, the second crawl revalidating)."""
+    tmp = tmp_path_factory.mktemp("overlap")
+    paths = {name: tmp / f"{name}.db" for name in ("before", "after", "single")}
+    with Replica(size=200, slow_seconds=1.0) as replica:
+        for path in (paths["before"], paths["single"]):
+            assert run_crawl(path, replica.proxy).returncode == 0
+        changed = {change: replica.travel(change) for change in ("edit", "delete", "publish")}
+        assert run_crawl(paths["after"], replica.proxy).returncode == 0
+        assert run_crawl(paths["single"], replica.proxy, "revalidate=1").returncode == 0
+    return {**paths, "changed": changed}
+
+
+def histories(path: Path) -> dict[str, tuple]:
+    """Per document URL: its bodies in version order, its current body, whether it is gone."""
+    db = sqlite3.connect(path)
+    bodies: dict[str, list[str]] = {}
+    for url, sha in db.execute(
+        "SELECT d.url, v.body_sha256 FROM document_versions v JOIN documents d ON d.id = v.document_id"
+        " WHERE v.reprocessed_from IS NULL ORDER BY v.fetched_at, v.id"
+    ):
+        bodies.setdefault(url, []).append(sha)
+    current = dict(db.execute(
+        "SELECT d.url, v.body_sha256 FROM documents d JOIN document_versions v ON v.id = d.current_version_id"
+    ))  # fmt: skip
+    return {url: (tuple(shas), current[url]) for url, shas in bodies.items()}
+
+
+@pytest.mark.parametrize("order", ["before-after", "after-before"])
+def test_overlapping_shards_give_the_history_one_process_keeps(overlapping, tmp_path, order):
+    shards = [overlapping[name] for name in order.split("-")]
+    out = tmp_path / "out.db"
+    merge(shards, out)
+    merged, single = histories(out), histories(overlapping["single"])
+    edited = overlapping["changed"]["edit"]
+    assert len(single) > 100 and all(len(single[url][0]) == 2 for url in edited)
+    assert merged == single  # one version per unchanged body, two for the edited report
+    db = sqlite3.connect(out)
+    dates = lambda path: dict(sqlite3.connect(path).execute("SELECT url, first_seen_at FROM documents"))  # noqa: E731
+    before, after = dates(overlapping["before"]), dates(overlapping["after"])
+    first_seen = dict(db.execute("SELECT url, first_seen_at FROM documents"))
+    assert first_seen == {url: min(d for d in (before.get(url), after.get(url)) if d) for url in first_seen}
+    last_seen = dict(db.execute("SELECT url, last_seen_at FROM documents"))
+    seen_after = dict(sqlite3.connect(overlapping["after"]).execute("SELECT url, last_seen_at FROM documents"))
+    assert all(last_seen[url] == seen_after.get(url, last_seen[url]) for url in last_seen)
+    # the report taken down was only not linked any more: nothing in either shard says gone
+    [deleted] = overlapping["changed"]["delete"]
+    assert db.execute("SELECT gone_at FROM documents WHERE url = ?", [deleted]).fetchone() == (None,)
+    for shard in shards:  # every run with the figures its worker recorded
+        expected = sqlite3.connect(shard).execute(f"SELECT run_uuid, status, {', '.join(RUN_FIGURES)} FROM crawl_runs")
+        for row in expected:
+            assert db.execute(
+                f"SELECT run_uuid, status, {', '.join(RUN_FIGURES)} FROM crawl_runs WHERE run_uuid = ?", [row[0]]
+            ).fetchone() == row
+    checked(out)
+
+
+def test_a_document_gone_in_one_shard_stays_gone_unless_seen_later(overlapping, tmp_path):
+    [deleted] = overlapping["changed"]["delete"]
+    gone = sqlite3.connect(overlapping["single"]).execute(
+        "SELECT gone_at, gone_status FROM documents WHERE url = ?", [deleted]
+    ).fetchone()
+    assert gone[1] == 404  # the one process's revalidation found it taken down
+    out = tmp_path / "out.db"
+    merge([overlapping["before"], overlapping["single"], overlapping["after"]], out)
+    db = sqlite3.connect(out)
+    assert db.execute("SELECT gone_at, gone_status FROM documents WHERE url = ?", [deleted]).fetchone() == gone
+    assert db.execute("SELECT count(*) FROM documents WHERE gone_at IS NOT NULL").fetchone() == (1,)
+    checked(out)
+
+
+def test_dates_of_a_document_in_two_files():
+    """First seen the earlier, last seen the later; gone only by a 404 after every sighting."""
+    a = Sighting(("2024-01-01", 1), ("2024-03-01", 2), (None, None, None))
+    b = Sighting(("2024-02-01", 3), ("2024-02-01", 3), ("2024-04-01", 4, 404))
+    assert combine(a, b) == ["2024-01-01", 1, "2024-03-01", 2, "2024-04-01", 4, 404]
+    assert combine(b, a) == ["2024-01-01", 1, "2024-03-01", 2, "2024-04-01", 4, 404]
+    seen_again = Sighting(("2024-05-01", 5), ("2024-05-01", 5), (None, None, None))
+    assert combine(b, seen_again) == ["2024-02-01", 3, "2024-05-01", 5, None, None, None]
+    gone_later = Sighting(("2024-01-01", 1), ("2024-01-01", 1), ("2024-06-01", 6, 410))
+    assert combine(b, gone_later)[4:] == ["2024-04-01", 4, 404]  # the first 404/410 after the last sighting
