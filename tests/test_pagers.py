@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import multiprocessing
-import re
 
 import pytest
 
 from govcrawl import pagers
-from tests.test_regex_linear import LIMIT_S, pool, slowest_input
+from tests.test_regex_linear import LIMIT_S
 
 TRS = "http://www.example.test/zwgk/ndbg/"
 
@@ -137,26 +135,6 @@ def test_gkmlpt_shell_and_api():
     assert pagers.gkmlpt_page("<html>error</html>") is None
     assert pagers.gkmlpt_page('{"total": 3}') is None
     assert pagers.gkmlpt_page('{"total": -1, "articles": []}').total == 0
-
-
-@pytest.mark.parametrize("name", sorted(n for n, v in vars(pagers).items() if isinstance(v, re.Pattern)))
-def test_every_pattern_runs_in_linear_time(name):
-    """List pages are read whole: no pattern may backtrack on a hostile one (as for pipelines/)."""
-    result = pool().apply_async(slowest_input, (getattr(pagers, name),))  # a worker: a runaway fails alone
-    try:
-        took, which = result.get(timeout=60 * LIMIT_S)
-    except multiprocessing.TimeoutError:
-        pool().terminate()
-        pool.cache_clear()
-        pytest.fail(f"{name} ran over {60 * LIMIT_S:.0f} s on its inputs")
-    assert took < LIMIT_S, f"{name} took {took:.2f} s on {which}"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def worker():
-    yield
-    pool().terminate()
-    pool.cache_clear()
 
 
 def test_an_unclosed_datastore_repeated_is_read_in_linear_time():

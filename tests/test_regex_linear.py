@@ -1,4 +1,5 @@
-"""Every regular expression of pipelines/ that sees page text runs in linear time.
+"""Every regular expression of pipelines/ (and of the crawl's page readers) that sees page text
+runs in linear time.
 
 Each pattern is fed adversarial 100 KB inputs built from its own shape: long runs of every
 character it names or quantifies (alone, then followed by a character that spoils the match),
@@ -16,6 +17,7 @@ import pkgutil
 import re
 import time
 from functools import cache
+from typing import NamedTuple
 
 import pytest
 
@@ -37,14 +39,24 @@ SPOILERS = ("", "x", "\nx", "\x00")
 BUILT = ("uncommon_hanzi", "traditional_only", "_common")
 
 
+# Crawl-side modules that read whole list and home pages (pagers, CMS family signs).
+PAGE_READING_CRAWL_MODULES = ("govcrawl.pagers", "govcrawl.families")
+
+
+class Named(NamedTuple):
+    name: str
+
+
 def patterns() -> dict[str, re.Pattern]:
     """Every compiled pattern a pipelines module holds: module globals, patterns in global
     dicts and tuples, and the ones built by its pattern-making functions."""
     found: dict[str, re.Pattern] = {}
-    for module_info in pkgutil.iter_modules(pipelines.__path__):
+    names = [f"pipelines.{m.name}" for m in pkgutil.iter_modules(pipelines.__path__)]
+    for full_name in [*names, *PAGE_READING_CRAWL_MODULES]:
+        module_info = Named(full_name.rpartition(".")[2])
         if module_info.name in ("store", "views", "coverage"):  # SQL and rows, never page text
             continue
-        module = importlib.import_module(f"pipelines.{module_info.name}")
+        module = importlib.import_module(full_name)
         for name, value in vars(module).items():
             if isinstance(value, re.Pattern):
                 found[f"{module_info.name}.{name}"] = value
@@ -188,5 +200,5 @@ def test_every_pipelines_module_with_patterns_is_searched():
     # the inline patterns of these modules were moved to module globals so that they are tested
     names = {name.split(".")[0] for name in ALL}
     assert {"text", "metadata", "degarble", "mojibake", "cells", "encoding", "browser_signs",
-            "hanzi", "schema", "sections", "validate"} <= names  # fmt: skip
+            "hanzi", "schema", "sections", "validate", "pagers", "families"} <= names  # fmt: skip
     assert len(ALL) >= 40
