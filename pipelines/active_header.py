@@ -20,6 +20,7 @@ from pipelines.schema import active_column_cores, active_row_cores, format_marke
 MIN_CUT_SHORT = 4  # characters: 现行有效件 names 现行有效件数; 本年新 names nothing alone
 MAX_HEADER_CORE = 10  # characters: a longer label is a heading or a sentence, not a header cell
 CAPTION = re.compile(r"第.{1,4}条")  # 第二十条第（一）项: the caption of the next sub-table
+UNIT_NOTE = re.compile(r"^[（(]?单位[:：]")  # 单位：件, printed in a header cell of its own
 
 
 @dataclass
@@ -58,6 +59,8 @@ class ActiveHeader:
         the header, False if the header has ended before it (a row label, a caption...)."""
         if not self.collecting:
             return False
+        if UNIT_NOTE.match(cell.raw.strip()) and not self.fragment:
+            return True  # a note on the unit, no column of its own
         joined = self.fragment + label
         if joined in active_column_cores():
             self.add(joined, self.fragment_cell or cell)

@@ -54,3 +54,9 @@ def test_the_next_sub_table_is_read_again_after_an_unreadable_header():
     lines += ["第二十条第(五)项", "信息内容", "本年处理决定数量", "行政许可", "97"]
     page = parsed(lines)
     assert page.values["active.licensing.decisions"].value == 97
+
+
+def test_a_unit_note_in_a_header_cell_of_its_own_is_no_column():
+    page = parsed(first_sub_table(["本年制发件数", "本年废止件数", "现行有效件数", "单位：件"]))
+    assert page.values["active.normative_documents.in_force"].value == 25
+    assert not [p for p in page.problems if "table 二" in p]
