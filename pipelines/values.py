@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
 
+from pipelines.active_header import ActiveHeader
 from pipelines.app_columns import ApplicationHeader
 from pipelines.cells import Cell
 from pipelines.limits import MAX_RUN_TOGETHER_ROWS, implausible, note, shown
@@ -33,7 +34,6 @@ from pipelines.schema import (
     application_parent_cores,
     application_rows,
     core,
-    format_markers,
     legacy_table_map,
     measure_unit,
     review_keys,
@@ -133,8 +133,7 @@ def read_tables(cells: list[Cell]) -> TableReading:
     reading = TableReading()
     app_columns = application_columns()
     app_column_cores = {core(label) for label in application_column_labels().values()}
-    active_columns: list[tuple[str, Cell]] = []  # (measure, header cell) of the current sub-table
-    collecting_columns = False
+    header = ActiveHeader()  # table 二's column headers of the current sub-table
     parent: str | None = None  # current parent row of table 三, e.g. 不予公开
     in_reviews = False
     review_layout = ReviewLayout()
@@ -163,34 +162,38 @@ def read_tables(cells: list[Cell]) -> TableReading:
             continue
 
         label = core(cell.raw)
-        collecting_columns = collecting_columns and label in active_column_cores()
+        in_header = not label.startswith(ACTIVE_HEADER) and header.see(label, cell)
+        if (unread := header.unread_to_report()) is not None:
+            reading.problems.append(f"table 二: column header {unread!r} names no column; its rows left out")
         if label == ACTIVE_HEADER:
-            active_columns, collecting_columns, in_reviews = [], True, False
+            header.open()
+            in_reviews = False
         elif label.startswith(ACTIVE_HEADER) and (fused := fused_words(label[len(ACTIVE_HEADER) :])):
             # a header row run together: 信息内容本年制发件数本年废止件数现行有效件数
-            active_columns, collecting_columns, in_reviews = [], False, False
+            header.close()
+            in_reviews = False
             for word in fused:
-                measure, fmt = active_column_cores()[word]
-                active_columns.append((measure, cell))
-                reading.format_labels |= {fmt} if word in format_markers()[fmt] else set()
-        elif collecting_columns:
-            measure, fmt = active_column_cores()[label]
-            active_columns.append((measure, cell))
-            reading.format_labels |= {fmt} if label in format_markers()[fmt] else set()
-        elif label in active_row_cores() and active_columns:
+                header.add(word, cell)
+        elif in_header:
+            pass
+        elif label in active_row_cores() and header.columns:
             item = active_row_cores()[label]
-            got = row_cells(cells, i + 1, len(active_columns), cell)
+            got = row_cells(cells, i + 1, len(header.columns), cell)
             if got is None:
                 reading.problems.append(
-                    f"table 二: row {cell.raw!r} does not have {len(active_columns)} cells"
+                    f"table 二: row {cell.raw!r} does not have {len(header.columns)} cells"
                 )
             else:
-                for (measure, header), value_cell in zip(active_columns, spread(got[0]), strict=True):
+                for (measure, header_cell), value_cell in zip(header.columns, spread(got[0]), strict=True):
                     key = f"active.{item}.{measure}"
                     if measure in schema()["active"][item]:
-                        add_value(reading, key, value_cell, cell.raw, header.raw, measure_unit(item, measure))
+                        add_value(reading, key, value_cell, cell.raw, header_cell.raw, measure_unit(item, measure))
                 i = got[1]
                 continue
+        elif label in active_row_cores() and header.unread is not None:
+            reading.problems.append(
+                f"table 二: row {cell.raw!r} left out: its column header {header.unread!r} names no column"
+            )
         elif in_reviews and review_layout.see(cell.raw):
             pass
         elif opens_reviews(cell.raw, label, reading, app_column_cores):
@@ -205,7 +208,7 @@ def read_tables(cells: list[Cell]) -> TableReading:
                     reading, legacy_table_map()[label], number, cell.raw, "本年度", source="legacy_table"
                 )
         elif (run := run_together(reading, cell)) is not None and run_together_row(
-            reading, cell, run, parent, active_columns, app_header
+            reading, cell, run, parent, header.columns, app_header
         ):
             pass
         else:
@@ -254,6 +257,7 @@ def read_tables(cells: list[Cell]) -> TableReading:
         i += 1
     if guessed:
         confirm_guessed_rows(reading, guessed)
+    reading.format_labels |= header.formats
     if any(key.endswith(".no_correction.total") for key in reading.values):
         reading.format_labels.add("2021")
     return reading

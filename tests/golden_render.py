@@ -15,6 +15,8 @@ reader on every layout:
 - fused_header: pipe rows, table 四's header fused (行政复议行政诉讼) and its measure words
   split apart (`| 结果 | 维持 | 结果 | 纠正 | …`);
 - bare_total: one cell per line, table 四's header lost but for a bare 总计;
+- wrapped_header: one cell per line, each of table 二's column headers wrapped over two cells
+  of the flattened Word table (`本年新` / `制作数量`, as a real township report prints them);
 - run_together: each row's cells run together with no separator (a third-party copy).
 """
 
@@ -25,7 +27,8 @@ import json
 from pathlib import Path
 
 GOLDEN = Path(__file__).parent / "golden" / "reports"
-SHAPES = ("html_table", "cell_per_line", "pipe_rows", "pdf_text", "sub_tables", "fused_header", "bare_total", "run_together")
+SHAPES = ("html_table", "cell_per_line", "pipe_rows", "pdf_text", "sub_tables", "fused_header", "bare_total", "wrapped_header",
+          "run_together")
 COLUMNS = ("natural_person", "commercial", "research", "social_welfare", "legal_services", "other_org", "total")
 GROUPS = ("reviews", "litigation_direct", "litigation_after_review")
 MEASURES = ("maintained", "corrected", "other", "pending", "total")
@@ -136,7 +139,7 @@ def empty_runs(lines: list[str], tables: list[str]) -> list[str]:
 def table_lines(case: dict, shape: str) -> list[str]:
     out = ["二、主动公开政府信息情况"]
     for header, rows in active_blocks(case):
-        out += row_lines(header, shape)
+        out += row_lines(wrapped(header) if shape == "wrapped_header" else header, shape)
         for row in rows:
             out += row_lines(row, shape)
     out.append("三、收到和处理政府信息公开申请情况")
@@ -165,10 +168,19 @@ def table_lines(case: dict, shape: str) -> list[str]:
 
 
 FUSED_MEASURES = ("结果", "维持", "结果", "纠正", "其他", "结果", "尚未", "审结", "总计")
+WRAP_HEADER = 3  # characters of a column header on its first line (本年新 / 制作数量)
+
+
+def wrapped(header: list[str]) -> list[str]:
+    """Table 二's header cells, each column header (not 信息内容) wrapped over two cells."""
+    out = header[:1]
+    for label in header[1:]:
+        out += [label[:WRAP_HEADER], label[WRAP_HEADER:]] if len(label) > WRAP_HEADER + 1 else [label]
+    return out
 
 
 def row_lines(cells: list[str], shape: str) -> list[str]:
-    if shape in ("cell_per_line", "sub_tables", "bare_total"):
+    if shape in ("cell_per_line", "sub_tables", "bare_total", "wrapped_header"):
         return list(cells)
     if shape in ("pipe_rows", "fused_header"):
         return ["| " + " | ".join(cells) + " |"]

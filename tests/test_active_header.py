@@ -1,0 +1,62 @@
+"""Table 二's column headers as real reports print them (pipelines.active_header): wrapped over
+two cells, cut short, or naming no column. Pages are flattened tables, one cell per line, with
+our own filler prose; the header forms are the ones real township and bureau reports print."""
+
+from __future__ import annotations
+
+from pipelines.process import process_page
+
+OPENING = ["某镇2021年政府信息公开工作年度报告", "一、总体情况", "本机关按照年度工作安排推进公开工作。", "二、主动公开政府信息情况"]
+
+
+def parsed(lines: list[str]):
+    text = "\n".join([*OPENING, *lines, "三、收到和处理政府信息公开申请情况", "五、存在的主要问题及改进情况", "无。"])
+    return process_page(text.encode("utf-8"), "text/plain; charset=utf-8").parsed
+
+
+def first_sub_table(headers: list[str]) -> list[str]:
+    return ["第二十条第(一)项", "信息内容", *headers, "规章", "0", "1", "2", "行政规范性文件", "3", "4", "25"]
+
+
+def test_a_header_wrapped_over_two_cells_names_its_column():
+    page = parsed(["第二十条第(一)项", "信息内容", "本年新", "制作数量", "本年新", "公开数量", "对外公开总数量",
+                   "规章", "0", "0", "0", "规范性文件", "5", "6", "7"])
+    assert {k: int(v.value) for k, v in page.values.items() if k.startswith("active.normative")} == {
+        "active.normative_documents.new_made": 5,
+        "active.normative_documents.new_published": 6,
+        "active.normative_documents.total_published": 7,
+    }
+
+
+def test_a_header_cut_short_names_the_one_column_it_starts():
+    page = parsed(first_sub_table(["本年制发件数", "本年废止件数", "现行有效件"]))
+    assert page.values["active.normative_documents.in_force"].value == 25
+    assert page.values["active.regulations.in_force"].value == 2
+
+
+def test_a_header_naming_no_column_leaves_its_rows_out_with_a_problem():
+    """A column nobody knows in the middle: reading by position would shift 现行有效件数 by one."""
+    page = parsed(first_sub_table(["本年制发件数", "本年修订件数", "现行有效件数"]))
+    assert not [k for k in page.values if k.startswith(("active.regulations", "active.normative"))]
+    assert any("本年修订件数" in problem and "table 二" in problem for problem in page.problems)
+    assert any("规章" in problem and "left out" in problem for problem in page.problems)
+
+
+def test_a_fragment_that_starts_two_headers_names_neither():
+    """本年新 starts both 本年新制作数量 and 本年新公开数量: alone it names no column."""
+    page = parsed(["第二十条第(一)项", "信息内容", "本年新", "规章", "0", "规范性文件", "5"])
+    assert not [k for k in page.values if k.startswith(("active.regulations", "active.normative"))]
+    assert any("本年新" in problem for problem in page.problems)
+
+
+def test_the_next_sub_table_is_read_again_after_an_unreadable_header():
+    lines = first_sub_table(["本年制发件数", "本年修订件数", "现行有效件数"])
+    lines += ["第二十条第(五)项", "信息内容", "本年处理决定数量", "行政许可", "97"]
+    page = parsed(lines)
+    assert page.values["active.licensing.decisions"].value == 97
+
+
+def test_a_unit_note_in_a_header_cell_of_its_own_is_no_column():
+    page = parsed(first_sub_table(["本年制发件数", "本年废止件数", "现行有效件数", "单位：件"]))
+    assert page.values["active.normative_documents.in_force"].value == 25
+    assert not [p for p in page.problems if "table 二" in p]
