@@ -122,7 +122,7 @@ def page_signs(html: str, url: str) -> PageSigns:
         form = f"createPageHTML, {call.arguments}-argument form ({call.pages} pages, current {call.current})"
         return PageSigns("trs", [form], pager="createPageHTML", pages=call.pages, second_page=numbering)
     page_links = links(html, url)
-    counts = [int(a or b) for a, b in pagers.STATED_COUNT.findall(html)]
+    counts = pagers.stated_counts(html)
     own = pagers.page_number(url)
     if own is not None and pagers.links_to_own_list(html, url, own[0]):
         signs = PageSigns(None, pager="links", pages=max(counts) if counts else None)

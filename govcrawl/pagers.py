@@ -45,6 +45,13 @@ ARGUMENT = re.compile(r"""(\d+)|"([^"]*)"|'([^']*)'|([A-Za-z_$][\w$]*)""")  # on
 STATED_COUNT = re.compile(
     r"共\s*(\d{1,5})\s*页|\d{1,5}\s*/\s*(\d{1,5})\s*页|\b(?:pageCount|totalPage|countPage|pageTotal)\s*[=:]\s*(\d{1,5})\b"
 )
+
+
+def stated_counts(html: str) -> list[int]:
+    """The page counts a list states (共6页, 1/6页, pageCount = 6)."""
+    return [int(next(n for n in groups if n)) for groups in STATED_COUNT.findall(html)]
+
+
 PAGE_NAME = re.compile(r"^(?P<stem>[A-Za-z]\w*?)(?:_(?P<n>\d+))?\.(?P<ext>s?html?|jsp|php|aspx?)$")
 TOTAL_RECORD = re.compile(r"<totalrecord>\s*(\d+)\s*</totalrecord>")
 HREF = re.compile(r"""href\s*=\s*["']([^"']*)["']""")
@@ -132,7 +139,7 @@ def list_page_urls(html: str, url: str, second_page: int | None = None) -> list[
         if second_page is None:
             second_page = call_numbering(call, page_number(url))
         return numbered_pages(url, call.prefix, call.suffix, call.pages, second_page)
-    counts = [int(a or b or c) for a, b, c in STATED_COUNT.findall(html)]
+    counts = stated_counts(html)
     own = page_number(url)
     if not counts or own is None or urlsplit(url).query:  # ?page=N lists are not named _N
         return []
