@@ -206,7 +206,7 @@ def cmd_process(args: argparse.Namespace) -> int:
 
 def cmd_merge(args: argparse.Namespace) -> int:
     from govcrawl.recorder import CrawlRefused, lock_database
-    from govcrawl.stage import lock_stage, pending_counts
+    from govcrawl.stage import lock_stage, official_host, pending_counts
     from pipelines.merge import MergeRefused, merge
 
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
@@ -217,7 +217,7 @@ def cmd_merge(args: argparse.Namespace) -> int:
         return 1
     stage_lock = lock_stage(Path(args.out))  # a process stage on the output: wait for it
     try:
-        merge(args.shards, args.out, lambda summary: print(f"merged {summary.line()}", flush=True))
+        merge(args.shards, args.out, lambda summary: print(f"merged {summary.line()}", flush=True), official_host)
     except MergeRefused as error:
         print(f"not merging: {error}", file=sys.stderr)
         return 1

@@ -51,6 +51,7 @@ from pathlib import Path
 import sqlite_utils
 
 from govcrawl.run_origin import is_replica_run
+from pipelines.copies import is_official_host, relink
 from pipelines.figures import write_figures
 from pipelines.store import PROCESSED_TABLES, TABLES, ensure_schema, write_transaction
 
@@ -98,10 +99,15 @@ def database_origins(conn: sqlite3.Connection, schema: str = "main") -> set[bool
 
 
 def merge(
-    shards: list[str | Path], out: str | Path, merged: Callable[[ShardSummary], None] | None = None
+    shards: list[str | Path],
+    out: str | Path,
+    merged: Callable[[ShardSummary], None] | None = None,
+    is_official: Callable[[str], bool] = is_official_host,
 ) -> list[ShardSummary]:
     """Merge each shard into `out` (created when missing), one transaction per shard;
-    `merged` is told each shard's summary once it is committed."""
+    `merged` is told each shard's summary once it is committed. Then the copies of the whole
+    file are linked to their originals again (pipelines.copies: a copy and its original may
+    come from two shards), `is_official` telling an agency's own hosts."""
     out = Path(out)
     check_shards([Path(shard) for shard in shards], out)
     db = sqlite_utils.Database(out)
@@ -124,6 +130,8 @@ def merge(
                     merged(summary)
             finally:
                 conn.execute("DETACH DATABASE shard")
+        with write_transaction(db):
+            relink(conn, is_official)
     finally:
         db.close()
     return summaries

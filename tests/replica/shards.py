@@ -14,6 +14,8 @@ import sqlite3
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from pipelines.store import PROCESSED_TABLES
+
 
 def host(url: str | None) -> str:
     return urlsplit(url or "").hostname or ""
@@ -50,7 +52,9 @@ def keep_hosts(path: Path, hosts: set[str]) -> None:
         "DELETE FROM documents WHERE NOT on_shard(url)",
         "DELETE FROM document_versions WHERE document_id NOT IN (SELECT id FROM documents)",
         *(f"DELETE FROM {table} WHERE version_id NOT IN (SELECT id FROM document_versions)"
-          for table in ("document_texts", "report_values", "validations", "report_figures")),
+          for table in (*PROCESSED_TABLES, "report_figures")),
+        # links between copies are the whole database's: a worker's shard has none of its own
+        "DELETE FROM copy_links",
         "DELETE FROM document_links WHERE document_id NOT IN (SELECT id FROM documents)",
         "UPDATE document_links SET offered_by_document_id = NULL"
         " WHERE offered_by_document_id NOT IN (SELECT id FROM documents)",
