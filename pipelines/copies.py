@@ -185,18 +185,20 @@ def cluster_links(cluster: list[Member]) -> list[Link]:
 # -- the database side -------------------------------------------------------------------------
 KINDS = ", ".join(f"'{kind}'" for kind in REPORT_KINDS)
 UNFINGERPRINTED = f"""
-SELECT t.version_id, t.doc_kind, t.agency, t.report_year, t.validation_status, t.text FROM documents d
+SELECT t.version_id FROM documents d
 CROSS JOIN document_texts t ON t.version_id = d.current_version_id
 LEFT JOIN report_fingerprints f ON f.version_id = t.version_id
 WHERE f.version_id IS NULL AND t.doc_kind IN ({KINDS})
 """
+TEXTS = "SELECT version_id, doc_kind, agency, report_year, validation_status, text FROM document_texts WHERE version_id IN"
+BATCH = 200
 MEMBERS = f"""
 SELECT d.id, d.url, d.first_seen_at,
        (SELECT group_concat(l.offered_by_document_id) FROM document_links l WHERE l.document_id = d.id),
        f.agency_key, f.report_year, f.numbers, f.sketch, f.shingles, f.tables_intact
 FROM documents d CROSS JOIN document_texts t ON t.version_id = d.current_version_id
 JOIN report_fingerprints f ON f.version_id = d.current_version_id
-WHERE t.doc_kind IN ({KINDS})
+WHERE t.doc_kind IN ({KINDS}) AND f.report_year IS ?
 """
 # CROSS JOIN: documents first. Left to itself, SQLite starts from the kind index of
 # document_texts and scans documents for each row (no index on current_version_id).
@@ -205,28 +207,40 @@ LINK_COLUMNS = ("document_id", "report_id", "rank", "official", "reason", "share
 
 
 def backfill_fingerprints(conn: sqlite3.Connection) -> int:
-    """Fingerprints of current report versions processed before fingerprints existed."""
-    rows = []
-    for version_id, doc_kind, agency, year, status, text in conn.execute(UNFINGERPRINTED).fetchall():
-        values = [{"key": key, "value": value} for key, value in
-                  conn.execute("SELECT key, value FROM report_values WHERE version_id = ?", [version_id])]  # fmt: skip
-        text_row = {"doc_kind": doc_kind, "agency": agency, "report_year": year, "validation_status": status,
-                    "text": text}
-        rows += [(version_id, *row.values()) for row in report_fingerprint_rows(text_row, values)]
+    """Fingerprints of current report versions processed before fingerprints existed, a batch
+    of BATCH texts at a time (a whole database's texts would not fit in memory)."""
+    pending = [version_id for (version_id,) in conn.execute(UNFINGERPRINTED)]
     columns = ("version_id", "agency_key", "report_year", "numbers", "numbers_digest", "sketch", "shingles",
                "tables_intact")  # fmt: skip
-    conn.executemany(
-        f"INSERT INTO report_fingerprints ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", rows
-    )
-    return len(rows)
+    made = 0
+    for start in range(0, len(pending), BATCH):
+        batch = pending[start : start + BATCH]
+        rows = []
+        for version_id, doc_kind, agency, year, status, text in conn.execute(
+            f"{TEXTS} ({', '.join('?' * len(batch))})", batch
+        ).fetchall():
+            values = [{"key": key, "value": value} for key, value in
+                      conn.execute("SELECT key, value FROM report_values WHERE version_id = ?", [version_id])]  # fmt: skip
+            text_row = {"doc_kind": doc_kind, "agency": agency, "report_year": year, "validation_status": status,
+                        "text": text}  # fmt: skip
+            rows += [(version_id, *row.values()) for row in report_fingerprint_rows(text_row, values)]
+        conn.executemany(
+            f"INSERT INTO report_fingerprints ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", rows
+        )
+        made += len(rows)
+    return made
 
 
-def stored_members(conn: sqlite3.Connection, is_official: Callable[[str], bool]) -> list[Member]:
+def stored_members(
+    conn: sqlite3.Connection, is_official: Callable[[str], bool], year: int | None
+) -> list[Member]:
+    """The stored reports of one year (only reports of one year can be copies of each other:
+    a year at a time keeps the fingerprints in memory few)."""
     members = []
-    for document_id, url, first_seen, offered_by, agency, year, numbers, sketch, shingles, intact in conn.execute(
-        MEMBERS
+    for document_id, url, first_seen, offered_by, agency, report_year, numbers, sketch, shingles, intact in (
+        conn.execute(MEMBERS, [year])
     ):
-        found = Fingerprint(agency, year, json.loads(numbers or "{}"), tuple(json.loads(sketch or "[]")), shingles,
+        found = Fingerprint(agency, report_year, json.loads(numbers or "{}"), tuple(json.loads(sketch or "[]")), shingles,
                             intact != 0)  # fmt: skip
         official = is_official(urlsplit(url).hostname or "")
         pages = frozenset(int(page) for page in (offered_by or "").split(",") if page)
@@ -238,7 +252,11 @@ def relink(conn: sqlite3.Connection, is_official: Callable[[str], bool] = is_off
     """Rebuild `copy_links` from every stored fingerprint, in the caller's transaction; returns
     how many fingerprints were made, reports found and copies linked."""
     made = backfill_fingerprints(conn)
-    links = link_reports(stored_members(conn, is_official))
+    years = [year for (year,) in conn.execute("SELECT DISTINCT report_year FROM report_fingerprints")]
+    links = sorted(
+        (link for year in years for link in link_reports(stored_members(conn, is_official, year))),
+        key=lambda link: link.document_id,
+    )
     now = datetime.now(UTC).isoformat(timespec="milliseconds")
     conn.execute("DELETE FROM copy_links")
     conn.executemany(
