@@ -41,6 +41,8 @@ class SiteProfile:
     # the suffix of page 2 (index_1 or index_2) when the profile says it (`pager.second_page`);
     # None: read from the page's script pager, or 1 for a pager that only states its count
     second_page: int | None = None
+    # `copies: true`: its hosts republish other portals' reports (no agency publishes there)
+    copies: bool = False
 
     def _on_site(self, url: str) -> str | None:
         parts = urlsplit(url)
@@ -112,6 +114,7 @@ def load_profile(name: str) -> SiteProfile:
         family=family,
         api=api,
         second_page=second_page,
+        copies=bool(data.get("copies")),
     )
 
 

@@ -38,11 +38,10 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from pebble import ProcessExpired, ProcessPool
 
 import pipelines.process
-from govcrawl.profiles import PROFILE_DIR
+from govcrawl.profiles import available_profiles, load_profile
 from govcrawl.recorder import code_version
 from pipelines.copies import is_official_host, relink
 from pipelines.encoding import content_type_of
@@ -253,12 +252,8 @@ class PagePool:
 def portal_hosts() -> set[str]:
     """Hosts of the portal profiles: where agencies publish. A profile marked `copies: true`
     crawls hosts that republish other portals' reports, so its hosts are not among them."""
-    hosts: set[str] = set()
-    for path in PROFILE_DIR.glob("*.yaml"):
-        profile = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        if not profile.get("copies"):
-            hosts.update(profile.get("allowed_hosts") or ())
-    return hosts
+    profiles = [load_profile(name) for name in available_profiles()]
+    return {host for profile in profiles if not profile.copies for host in profile.allowed_hosts}
 
 
 def official_host(host: str) -> bool:
