@@ -70,6 +70,14 @@ class HostGateMiddleware:
     def from_crawler(cls, crawler: Crawler) -> HostGateMiddleware:
         return cls(crawler)
 
+    @classmethod
+    def of(cls, crawler: Crawler) -> HostGateMiddleware | None:
+        """The crawl's host gate, if its downloader has one."""
+        for middleware in crawler.engine.downloader.middleware.middlewares:
+            if isinstance(middleware, cls):
+                return middleware
+        return None
+
     def process_request(self, request: Request) -> None:
         if is_preflight(request):
             request.meta["download_timeout"] = self.host_timeout

@@ -44,11 +44,17 @@ DEFAULT_DEPTH = 3  # GOVCRAWL_DRAFT_DEPTH: link levels from the home page to a æ
 DEFAULT_MAX_PAGES = 60  # GOVCRAWL_DRAFT_MAX_PAGES: requests of one draft (robots.txt not counted)
 GKMLPT_API = "/gkmlpt/api/all/{category}?page={page}&sid={sid}"
 # The crawl's own pieces that record into the database or drive the browser are not wanted here:
-# only the proxy is kept (with Scrapy's own robots.txt, retry, redirect and compression).
+# only the proxy and the reading of robots.txt are kept (with Scrapy's own retry, redirect and
+# compression).
 DRAFT_OVERRIDES = {
-    "DOWNLOADER_MIDDLEWARES": {"govcrawl.middlewares.ProxyMiddleware": 100},
+    "DOWNLOADER_MIDDLEWARES": {
+        "govcrawl.middlewares.ProxyMiddleware": 100,
+        "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+        "govcrawl.robots.RobotsRulesMiddleware": 100,
+    },
     "EXTENSIONS": {},
     "ITEM_PIPELINES": {},
+    "REDIS_URL": "",  # a draft is never a fleet worker
     "ADDONS": {},
     "DOWNLOAD_HANDLERS": {},
     "SCHEDULER": "scrapy.core.scheduler.Scheduler",

@@ -113,6 +113,9 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,  # lets subdomains through
     "govcrawl.offsite.ExactHostOffsiteMiddleware": 50,
     "govcrawl.middlewares.ProxyMiddleware": 100,
+    # robots.txt read by its status (RFC 9309), and fetched once per host for a whole fleet
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "govcrawl.robots.RobotsRulesMiddleware": 100,
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
     "govcrawl.browser.BrowserRoutingMiddleware": 940,
     "govcrawl.middlewares.FetchRecorderMiddleware": 950,

@@ -150,6 +150,15 @@ def test_a_finished_run_leaves_no_frontier_behind(fleet):
     assert not [k for k in leftovers if k.endswith((":requests", ":dupefilter", ":seeds")) or ":inflight:" in k]
 
 
+def test_robots_txt_is_fetched_once_per_host_by_the_whole_fleet_and_obeyed(replica, fleet):
+    _, _, log, _ = fleet
+    robots = [entry["url"] for entry in log if entry["url"].endswith("/robots.txt")]
+    hosts = {entry["url"].split("/")[2] for entry in log if entry["url"].startswith("http://")}
+    assert sorted(robots) == sorted(f"http://{host}/robots.txt" for host in hosts)
+    forbidden = {page["url"] for page in replica.manifest()["pages"] if page.get("fault") == "robots_disallowed"}
+    assert forbidden and not forbidden & {entry["url"] for entry in log}
+
+
 def test_at_most_two_requests_at_once_per_host_across_workers(fleet):
     """From the replica's own log (arrival to answer of each request). The replica answers
     most pages at once, so overlaps show on its slow pages; 2 at once is reached."""

@@ -11,9 +11,8 @@ process_request, before every process_response), so the slot covers the exchange
 and nothing else. A request waiting for a slot polls every GOVCRAWL_FLEET_POLL_SECONDS;
 while it waits it counts against the worker's CONCURRENT_REQUESTS like a download.
 
-robots.txt is fetched and obeyed by each worker once per host (Scrapy's RobotsTxtMiddleware,
-per process): a worker must know the rules to obey them, and the extra fetches are one small
-request per host per worker, inside the fleet-wide limit.
+robots.txt is fetched once per host for the whole fleet and shared through Redis
+(govcrawl.robots).
 """
 
 from __future__ import annotations

@@ -8,7 +8,9 @@ One fleet (GOVCRAWL_FLEET_NAME) keeps, under `<name>:`:
   GOVCRAWL_FLEET_LEASE_SECONDS; `inflight:<id>`: what a worker took from the frontier and has
   not stored yet (lease -> "score serialized-request");
 - `list_pages`: the list pages the run's workers fetched (a run that reached none failed);
-- `host:<host>`: the downloads under way to a host, fleet-wide (token -> expiry time).
+- `host:<host>`: the downloads under way to a host, fleet-wide (token -> expiry time);
+- `robots`: each host's robots.txt rules as the run's first worker to need them read them
+  (host -> rules); `robots_fetch:<host>`: the worker fetching them now (expires).
 
 Taking a request and recording it in flight is one Lua script, so a worker killed between
 the two steps loses nothing; putting a dead worker's requests back is another. Times come
@@ -51,6 +53,11 @@ if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
 end
 return 0
 """
+# KEYS: a lease. ARGV: its holder. Deletes the lease only if that worker still holds it.
+RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
 
 
 def lease_of(serialized: bytes) -> str:
@@ -76,6 +83,9 @@ class FleetKeys:
     def host(self, host: str) -> str:
         return f"{self.name}:host:{host}"
 
+    def robots_fetch(self, netloc: str) -> str:
+        return f"{self.name}:robots_fetch:{netloc}"
+
 
 class FleetState:
     """The fleet's keys on one Redis connection, with the scripts registered."""
@@ -86,6 +96,7 @@ class FleetState:
         self.take_script = server.register_script(TAKE)
         self.give_back_script = server.register_script(GIVE_BACK)
         self.acquire_script = server.register_script(ACQUIRE_HOST)
+        self.release_script = server.register_script(RELEASE)
 
     def take(self, worker: str) -> bytes | None:
         return self.take_script(keys=[self.keys.requests, self.keys.inflight(worker)]) or None
@@ -98,6 +109,20 @@ class FleetState:
 
     def release_host(self, host: str, token: str) -> None:
         self.server.zrem(self.keys.host(host), token)
+
+    def robots_rules(self, netloc: str) -> bytes | None:
+        return self.server.hget(self.keys.robots, netloc)
+
+    def take_robots_fetch(self, netloc: str, worker: str, lease_seconds: float) -> bool:
+        """True when this worker is now the one to fetch the host's robots.txt for the fleet."""
+        return bool(self.server.set(self.keys.robots_fetch(netloc), worker, nx=True, px=int(lease_seconds * 1000)))
+
+    def share_robots_rules(self, netloc: str, rules: bytes, worker: str) -> None:
+        self.server.hset(self.keys.robots, netloc, rules)
+        self.release_robots_fetch(netloc, worker)
+
+    def release_robots_fetch(self, netloc: str, worker: str) -> None:
+        self.release_script(keys=[self.keys.robots_fetch(netloc)], args=[worker])
 
     def frontier_size(self) -> int:
         return int(self.server.zcard(self.keys.requests))
@@ -127,4 +152,6 @@ class FleetState:
 
     def end_run(self) -> None:
         """The run is over: forget what it scheduled, so the next fleet run starts afresh."""
-        self.server.delete(self.keys.dupefilter, self.keys.seeds, self.keys.requests, self.keys.list_pages)
+        self.server.delete(
+            self.keys.dupefilter, self.keys.seeds, self.keys.requests, self.keys.list_pages, self.keys.robots
+        )
