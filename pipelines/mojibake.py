@@ -375,13 +375,13 @@ def repair_mojibake(text: str) -> tuple[str, int]:
     if not might_be_mojibake(text):
         return text, 0
     found = []
-    looks_chinese = []
+    tried = set()
     budget = _Budget(browser="€" in text)
-    for match in MOJIBAKE_RUN.finditer(text):
+    for match in suspect_runs(text):
         run = match.group()
         if "\ufffd" not in run and (not might_be_mojibake(run) or hanzi_score(run)[0] >= GOOD_SCORE):
-            looks_chinese.append(match)  # reads as Chinese already
-            continue
+            continue  # reads as Chinese already
+        tried.add(match.start())
         after = text[match.end() : match.end() + 1]
         decoded = _undo_rounds(run, after, budget)
         if decoded is not None:
@@ -389,6 +389,7 @@ def repair_mojibake(text: str) -> tuple[str, int]:
     judged = [(m, d) for m, d in found if d.certain_hanzi and d.score >= GOOD_SCORE]
     if not judged:
         return text, 0
+    looks_chinese = [m for m in MOJIBAKE_RUN.finditer(text) if m.start() not in tried]
     # On a page of mojibake, a short run of common-looking characters (鎬昏 for 总计) is
     # mojibake too when its bytes are whole UTF-8 of common hanzi: GBK text that is not
     # mojibake almost never re-encodes to valid UTF-8.
@@ -428,6 +429,25 @@ def _never_utf8(run: str) -> bool:
     return not first or not 0xC2 <= first[0] <= 0xF4
 
 
+def suspect_runs(text: str) -> list[re.Match]:
+    """The runs of MOJIBAKE_RUN that hold U+FFFD or a rare hanzi, in order: the only ones either
+    step can change. Found from those characters (a clean page has a few), not by a Python call
+    per run: a run reaches back to the ASCII character before it (searched in the reversed text)."""
+    runs: list[re.Match] = []
+    suspect, pos, reverse = suspect_character(), 0, ""
+    while hit := suspect.search(text, pos):
+        reverse = reverse or text[::-1]
+        before = ASCII.search(reverse, len(text) - hit.start())
+        run = MOJIBAKE_RUN.match(text, len(text) - before.start() if before else 0)
+        if run:
+            runs.append(run)
+        pos = run.end() if run else hit.end()
+    return runs
+
+
+ASCII = re.compile(r"[\x00-\x7f]")
+
+
 @cache
 def rare_hanzi() -> re.Pattern:
     """A hanzi that lowers a run's hanzi_score: uncommon, or a compatibility ideograph."""
@@ -456,4 +476,16 @@ def cut_unresolved_mojibake(text: str) -> tuple[str, int]:
             return ""
         return run
 
-    return MOJIBAKE_RUN.sub(cut, text), removed
+    pieces, last = [], 0
+    for match in suspect_runs(text):
+        pieces += [text[last : match.start()], cut(match)]
+        last = match.end()
+    return "".join(pieces) + text[last:], removed
+
+
+
+
+@cache
+def suspect_character() -> re.Pattern:
+    """U+FFFD or a rare hanzi (rare_hanzi: uncommon_hanzi and more)."""
+    return re.compile("[\ufffd" + rare_hanzi().pattern[1:])

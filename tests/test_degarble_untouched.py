@@ -130,3 +130,13 @@ def test_replica_pages_clean_ones_pass_the_gate_and_garbled_copies_do_not():
     # garbled in their text (not only in their declared charset) are stopped, as asserted above
     assert passed["clean"] >= 0.95 * total["clean"], (passed, total)
     assert garbled_copies >= 0.5 * total["copy"], (garbled_copies, total)
+
+
+def test_the_gate_and_run_finder_patterns_are_linear():
+    from pipelines.mojibake import suspect_character
+    from pipelines.untouched import _gate
+    from tests.test_regex_linear import LIMIT_S, slowest_input
+
+    for pattern in (*_gate(), suspect_character()):
+        took, which = slowest_input(pattern)
+        assert took < LIMIT_S, (pattern.pattern[:80], which)
