@@ -26,7 +26,7 @@ from functools import cache, lru_cache
 
 from pipelines.hanzi import common_hanzi, hanzi_score, uncommon_hanzi
 from pipelines.latin_view import LENIENT_SIGN, lenient_view_page
-from pipelines.limits import MAX_HOLE_CANDIDATES, MAX_PAGE_CANDIDATES, note
+from pipelines.limits import MAX_HOLE_CANDIDATES, MAX_PAGE_CANDIDATES, collecting, note
 
 # A run of non-ASCII characters is the unit of repair: UTF-8 read as GBK turns every non-ASCII
 # byte sequence into such a run (U+FFFD where a byte was lost), and ASCII passes unchanged.
@@ -427,6 +427,28 @@ def _never_utf8(run: str) -> bool:
     UTF-8 lead byte (C2-F4)."""
     first = run[0].encode("gb18030", "ignore")[:1]
     return not first or not 0xC2 <= first[0] <= 0xF4
+
+
+def might_repair_or_cut(text: str) -> bool:
+    """Could repair_mojibake or cut_unresolved_mojibake change `text` or note anything? Each
+    suspect run is asked what those steps would ask of it, on a budget of its own: a page
+    whose runs all read as Chinese, none decoding back to Chinese, is left alone by both.
+
+    Also of an HTML page with its tags: its text's runs are runs of the page, in the same
+    order, with the same character after them, so they decode the same on no more budget."""
+    budget = _Budget(browser="€" in text)
+    with collecting() as problems:
+        for match in suspect_runs(text):
+            run = match.group()
+            score, count = hanzi_score(run)
+            if "\ufffd" in run or count >= 6 and score < 0.5:
+                return True  # repaired or cut
+            if score >= GOOD_SCORE:
+                continue
+            decoded = _undo_rounds(run, text[match.end() : match.end() + 1], budget)
+            if decoded is not None and decoded.certain_hanzi and decoded.score >= GOOD_SCORE:
+                return True
+    return bool(problems)
 
 
 def suspect_runs(text: str) -> list[re.Match]:
