@@ -55,6 +55,8 @@ def _rare_hanzi_matter(text: str) -> bool:
         return False
     if might_repair_or_cut(text):
         return True
+    # pipelines.japanese: MIN_KANA kana of a Shift_JIS view need lead bytes 81-83, which only a
+    # character outside GB2312 gives (two at most each), so MIN_KANA / 2 such characters
     enough = (MIN_KANA + 1) // 2
     return len(list(islice(_outside_gb2312().finditer(text), enough))) == enough
 
