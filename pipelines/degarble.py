@@ -39,6 +39,7 @@ from pipelines.limits import note
 from pipelines.mojibake import cut_unresolved_mojibake, might_be_mojibake, repair_mojibake
 from pipelines.simplify import fix_stray_traditional, to_simplified
 from pipelines.squashed import repair_dates
+from pipelines.untouched import might_change
 
 # -- 2. pinyin annotations ---------------------------------------------------------------------
 TONE_MARKS = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
@@ -236,7 +237,13 @@ def degarble(text: str) -> Degarbled:
     """Run every transform in order; the record lists each with its number of changes.
 
     A Japanese page (pipelines.japanese) gets a problem line and only the transforms that do
-    not read it as Chinese; its record says `not_chinese`."""
+    not read it as Chinese; its record says `not_chinese`. A text no transform would change
+    (pipelines.untouched) is given back at the cost of two scans, with the same record."""
+    return untouched(text) or transformed(text)
+
+
+def transformed(text: str) -> Degarbled:
+    """`degarble` without the clean-text gate: every transform asked in turn."""
     record = []
     transforms = TRANSFORMS
     if might_be_japanese(text):
@@ -249,3 +256,14 @@ def degarble(text: str) -> Degarbled:
         text, count = transform(text)
         record.append({"name": name, "count": count})
     return Degarbled(text, record)
+
+
+def untouched(text: str) -> Degarbled | None:
+    """The result for a text no transform would change (pipelines.untouched), else None.
+
+    Also for an HTML page with its tags: what the transforms look for is never inside a tag's
+    mark, so a page whose tags and text together hold none of it has text that holds none
+    either, and its text need not be told from its tags (pipelines.text.markup_text)."""
+    if might_change(text):
+        return None
+    return Degarbled(text, [{"name": name, "count": 0} for name, _ in TRANSFORMS])

@@ -30,7 +30,7 @@ def _shift_jis_view(text: str) -> str:
     out = []
     for run in NON_ASCII_RUN.findall(text):
         try:
-            raw = b"".join(b"\x80" if ch == "€" else ch.encode("gb18030") for ch in run)
+            raw = b"\x80".join(part.encode("gb18030") for part in run.split("€"))  # € is 0x80
             out.append(raw.decode("shift_jis"))
         except (UnicodeEncodeError, UnicodeDecodeError):
             continue

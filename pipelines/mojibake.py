@@ -26,7 +26,7 @@ from functools import cache, lru_cache
 
 from pipelines.hanzi import common_hanzi, hanzi_score, uncommon_hanzi
 from pipelines.latin_view import LENIENT_SIGN, lenient_view_page
-from pipelines.limits import MAX_HOLE_CANDIDATES, MAX_PAGE_CANDIDATES, note
+from pipelines.limits import MAX_HOLE_CANDIDATES, MAX_PAGE_CANDIDATES, collecting, note
 
 # A run of non-ASCII characters is the unit of repair: UTF-8 read as GBK turns every non-ASCII
 # byte sequence into such a run (U+FFFD where a byte was lost), and ASCII passes unchanged.
@@ -375,13 +375,13 @@ def repair_mojibake(text: str) -> tuple[str, int]:
     if not might_be_mojibake(text):
         return text, 0
     found = []
-    looks_chinese = []
+    tried = set()
     budget = _Budget(browser="€" in text)
-    for match in MOJIBAKE_RUN.finditer(text):
+    for match in suspect_runs(text):
         run = match.group()
         if "\ufffd" not in run and (not might_be_mojibake(run) or hanzi_score(run)[0] >= GOOD_SCORE):
-            looks_chinese.append(match)  # reads as Chinese already
-            continue
+            continue  # reads as Chinese already
+        tried.add(match.start())
         after = text[match.end() : match.end() + 1]
         decoded = _undo_rounds(run, after, budget)
         if decoded is not None:
@@ -389,6 +389,7 @@ def repair_mojibake(text: str) -> tuple[str, int]:
     judged = [(m, d) for m, d in found if d.certain_hanzi and d.score >= GOOD_SCORE]
     if not judged:
         return text, 0
+    looks_chinese = [m for m in MOJIBAKE_RUN.finditer(text) if m.start() not in tried]
     # On a page of mojibake, a short run of common-looking characters (鎬昏 for 总计) is
     # mojibake too when its bytes are whole UTF-8 of common hanzi: GBK text that is not
     # mojibake almost never re-encodes to valid UTF-8.
@@ -428,6 +429,49 @@ def _never_utf8(run: str) -> bool:
     return not first or not 0xC2 <= first[0] <= 0xF4
 
 
+def might_repair_or_cut(text: str) -> bool:
+    """Could repair_mojibake or cut_unresolved_mojibake change `text` or note anything? Each
+    suspect run is asked what those steps would ask of it, on a budget of its own: a page
+    whose runs all read as Chinese, none decoding back to Chinese, is left alone by both.
+
+    Also of an HTML page with its tags: its text's runs are runs of the page, in the same
+    order, with the same character after them, so they decode the same on no more budget."""
+    if "€" in text:  # a browser's decoder: its lost bytes are told apart by the page's `€`
+        return True  # (a `€` in a tag would tell them apart otherwise than the text's do)
+    budget = _Budget()
+    with collecting() as problems:
+        for match in suspect_runs(text):
+            run = match.group()
+            score, count = hanzi_score(run)
+            if "\ufffd" in run or count >= 6 and score < 0.5:
+                return True  # repaired or cut
+            if score >= GOOD_SCORE:
+                continue
+            decoded = _undo_rounds(run, text[match.end() : match.end() + 1], budget)
+            if decoded is not None and decoded.certain_hanzi and decoded.score >= GOOD_SCORE:
+                return True
+    return bool(problems)
+
+
+def suspect_runs(text: str) -> list[re.Match]:
+    """The runs of MOJIBAKE_RUN that hold U+FFFD or a rare hanzi, in order: the only ones either
+    step can change. Found from those characters (a clean page has a few), not by a Python call
+    per run: a run reaches back to the ASCII character before it (searched in the reversed text)."""
+    runs: list[re.Match] = []
+    suspect, pos, reverse = suspect_character(), 0, ""
+    while hit := suspect.search(text, pos):
+        reverse = reverse or text[::-1]
+        before = ASCII.search(reverse, len(text) - hit.start())
+        run = MOJIBAKE_RUN.match(text, len(text) - before.start() if before else 0)
+        if run:
+            runs.append(run)
+        pos = run.end() if run else hit.end()
+    return runs
+
+
+ASCII = re.compile(r"[\x00-\x7f]")
+
+
 @cache
 def rare_hanzi() -> re.Pattern:
     """A hanzi that lowers a run's hanzi_score: uncommon, or a compatibility ideograph."""
@@ -456,4 +500,16 @@ def cut_unresolved_mojibake(text: str) -> tuple[str, int]:
             return ""
         return run
 
-    return MOJIBAKE_RUN.sub(cut, text), removed
+    pieces, last = [], 0
+    for match in suspect_runs(text):
+        pieces += [text[last : match.start()], cut(match)]
+        last = match.end()
+    return "".join(pieces) + text[last:], removed
+
+
+
+
+@cache
+def suspect_character() -> re.Pattern:
+    """U+FFFD or a rare hanzi (rare_hanzi: uncommon_hanzi and more)."""
+    return re.compile("[\ufffd" + rare_hanzi().pattern[1:])

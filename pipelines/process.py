@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 
 from lxml import etree
 
-from pipelines.degarble import Degarbled, degarble
+from pipelines.degarble import Degarbled, degarble, untouched
 from pipelines.encoding import Decoded, decode_page
 from pipelines.file_dispatch import KINDS as FILE_KINDS
 from pipelines.file_dispatch import read_and_parse
@@ -164,6 +164,9 @@ def degarble_html(html: str) -> Degarbled:
 
     A transform that changed where text and tags meet (never seen) has the whole page
     de-garbled instead, as it was before text and tags were told apart."""
+    clean = untouched(html)  # a page that needs nothing, tags and all: no markup scan
+    if clean:
+        return clean
     text = markup_text(html)
     degarbled = degarble(text)
     if degarbled.text == text:  # a clean page (most): nothing to put back

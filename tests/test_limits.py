@@ -163,6 +163,7 @@ def test_an_error_while_cleaning_is_recorded_and_the_page_kept(monkeypatch):
         raise RuntimeError("transform bug")
 
     monkeypatch.setattr(process, "degarble", broken)
+    monkeypatch.setattr(process, "untouched", lambda html: None)  # the clean-page gate lets it on
     page, rows = processed(limit_pages.page("<p>某区2021年报告正文</p>"))
     assert "processing failed: RuntimeError: transform bug" in page.parsed.problems
     assert "某区2021年报告正文" in page.text
