@@ -322,14 +322,20 @@ class BrowserRoutingMiddleware:
 
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
+        self._hosts: tuple[object, tuple[str, ...]] = (None, ())  # (profile, its hosts)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> BrowserRoutingMiddleware:
         return cls(crawler)
 
     def allowed_hosts(self) -> tuple[str, ...]:
+        """The profile's hosts, made once per profile (every response asks)."""
         profile = getattr(self.crawler.spider, "profile", None)
-        return tuple(profile.allowed_hosts) if profile is not None else ()
+        if profile is None:
+            return ()
+        if self._hosts[0] is not profile:
+            self._hosts = (profile, tuple(profile.allowed_hosts))
+        return self._hosts[1]
 
     def process_request(self, request: Request) -> None:
         if not request.meta.get("playwright"):
@@ -371,11 +377,10 @@ class BrowserRoutingMiddleware:
             return response
         if response.status != 200 or not is_html(response):
             return response
-        # Only pages of the profile's own hosts may go to the browser by detection.
-        if blocked_reason(request.url, self.allowed_hosts()) is not None:
-            return response
         reason = browser_reason(response.body)
-        if reason is None:
+        # Only pages of the profile's own hosts may go to the browser by detection (asked
+        # second: nearly every page has no reason, and nearly every page is on those hosts).
+        if reason is None or blocked_reason(request.url, self.allowed_hosts()) is not None:
             return response
         meta = {k: v for k, v in request.meta.items() if not k.startswith("govcrawl_fetch")}
         meta.update(playwright=True, govcrawl_browser_reason=reason)
