@@ -322,20 +322,14 @@ class BrowserRoutingMiddleware:
 
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
-        self._hosts: tuple[object, tuple[str, ...]] = (None, ())  # (profile, its hosts)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> BrowserRoutingMiddleware:
         return cls(crawler)
 
     def allowed_hosts(self) -> tuple[str, ...]:
-        """The profile's hosts, made once per profile (every response asks)."""
         profile = getattr(self.crawler.spider, "profile", None)
-        if profile is None:
-            return ()
-        if self._hosts[0] is not profile:
-            self._hosts = (profile, tuple(profile.allowed_hosts))
-        return self._hosts[1]
+        return tuple(profile.allowed_hosts) if profile is not None else ()
 
     def process_request(self, request: Request) -> None:
         if not request.meta.get("playwright"):

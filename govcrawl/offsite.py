@@ -20,7 +20,6 @@ start URLs are and which Scrapy copies to their redirect hops; so it is replaced
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from urllib.parse import urlsplit
 
 from scrapy import Request
@@ -35,19 +34,10 @@ from govcrawl.middlewares import DROP, record_unsent
 from govcrawl.recorder import CrawlRecorder
 
 
-def allowed_hosts(crawler: Crawler) -> frozenset[str] | None:
-    """The spider's profile hosts; None when the spider has no profile (no host rule). Made
-    once per profile: every request asks."""
+def allowed_hosts(crawler: Crawler) -> tuple[str, ...] | None:
+    """The spider's profile hosts; None when the spider has no profile (no host rule)."""
     profile = getattr(crawler.spider, "profile", None)
-    if profile is None:
-        return None
-    cached = _HOSTS.get(id(profile))
-    if cached is None or cached[0] is not profile:
-        cached = _HOSTS[id(profile)] = (profile, frozenset(profile.allowed_hosts))
-    return cached[1]
-
-
-_HOSTS: dict[int, tuple[object, frozenset[str]]] = {}
+    return tuple(profile.allowed_hosts) if profile is not None else None
 
 
 class ExactHostOffsiteMiddleware:
@@ -69,7 +59,7 @@ class ExactHostOffsiteMiddleware:
         raise IgnoreRequest(error)
 
 
-def redirect_problem(request: Request, response: Response, hosts: Collection[str] | None) -> str | None:
+def redirect_problem(request: Request, response: Response, hosts: tuple[str, ...] | None) -> str | None:
     """Why this redirect must not be followed, or None."""
     location = response.headers.get("Location")
     if not (300 <= response.status < 400) or not location:
