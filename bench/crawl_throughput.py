@@ -1,7 +1,8 @@
 """Crawl throughput against the replica portal: govcrawl's crawl and process stages vs. a bare
 Scrapy crawl.
 
-Run from the repository root: `python -m bench.crawl_throughput [--size 20000]`.
+Run from the repository root: `python -m bench.crawl_throughput [--size 20000] [--crawl-only]
+[--before CHECKOUT]`.
 
 One replica server (tests/replica/server.py, loopback only) is started for the whole run; its
 start-up time is mostly building the portal. Then, one after the other, each into a fresh
@@ -67,6 +68,7 @@ BARE_SETTINGS = {
 # INFO so Scrapy dumps its stats at the end (a handful of lines per crawl, no per-page logging).
 COMMON_SETTINGS = {"LOG_LEVEL": "INFO"}
 SAMPLE_SECONDS = 0.1
+BEFORE = " (before)"  # the label suffix of the --before checkout's crawls
 
 
 def cpu_seconds(process: psutil.Process) -> float:
@@ -129,22 +131,22 @@ def roles(root: psutil.Process, known: dict[int, str]) -> None:
 
 def run_crawl(
     replica: Replica, label: str, settings: dict[str, str], workdir: Path, *spider_args: str, db: Path | None = None,
-    command: list[str] | None = None,
+    command: list[str] | None = None, root: Path = ROOT,
 ) -> dict:  # fmt: skip
     """One `scrapy crawl reports` subprocess (or `command` over `db`), watched until it exits
-    (into `db`, by default a fresh file named after the label)."""
+    (into `db`, by default a fresh file named after the label), run from the checkout `root`."""
     db, log_path = db or workdir / f"{label}.db", workdir / f"{label}.log"
     server = psutil.Process(replica.process.pid)
     log_before = len(replica.request_log())
     command = command or crawl_command(db, replica.proxy, *spider_args, settings={**COMMON_SETTINGS, **settings})
-    env = CRAWL_ENV
+    env = CRAWL_ENV if root == ROOT else {**os.environ, "PYTHONPATH": str(root)}
     server_samples: list[tuple[float, float]] = []
     sampled_rss = 0
     peaks: dict[str, float] = {}
     known: dict[int, str] = {}  # pid: crawler, stage or worker
     with log_path.open("wb") as log_file:
         started = time.perf_counter()
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=root, env=env, stdout=log_file, stderr=subprocess.STDOUT)
         watched = psutil.Process(process.pid)
         known[process.pid] = "crawler" if "scrapy" in command else "stage"
         while True:
@@ -237,13 +239,21 @@ def table(crawls: list[dict]) -> str:
         ("crawler RSS MiB", "crawler_peak_rss_mib"),
         ("stage RSS MiB", "stage_peak_rss_mib"),
         ("worker RSS MiB", "worker_peak_rss_mib"),
+        ("crawler CPU s", "crawler_cpu_seconds"),
+        ("CPU x bare", "cpu_x_bare"),
         ("crawler CPU", "crawler_cpu_utilisation"),
         ("server CPU (mean / busiest 1 s)", "server_cpu_utilisation"),
     ]
     lines = ["| " + " | ".join(name for name, _ in columns) + " |", "|" + "---|" * len(columns)]
-    bare = next((crawl["wall_seconds"] for crawl in crawls if crawl["crawl"] == "bare"), None)
     for crawl in crawls:
-        crawl["x_bare"] = round(crawl["wall_seconds"] / bare, 2) if bare and crawl["pages_served"] else "-"
+        # against the bare crawl of the same checkout ("bare (before)" for the --before rows)
+        suffix = BEFORE if crawl["crawl"].endswith(BEFORE) else ""
+        bare = next((c for c in crawls if c["crawl"] == "bare" + suffix), None)
+        # CPU seconds too: on a shared machine the wall time says more about the neighbours
+        crawl["x_bare"] = round(crawl["wall_seconds"] / bare["wall_seconds"], 2) if bare and crawl["pages_served"] else "-"
+        crawl["cpu_x_bare"] = (
+            round(crawl["crawler_cpu_seconds"] / bare["crawler_cpu_seconds"], 2) if bare and crawl["pages_served"] else "-"
+        )
         cells = [str(crawl[key]) if crawl[key] is not None else "-" for _, key in columns[:-2]]
         cells.append(f"{crawl['crawler_cpu_utilisation']:.0%}")
         cells.append(
@@ -259,6 +269,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--slow-seconds", type=float, default=0.2, help="delay of the replica's slow page")
     parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--crawl-only", action="store_true", help="only the bare crawl and the crawl stage")
+    parser.add_argument(
+        "--before", type=Path, help="another checkout (e.g. `git worktree add ../before <commit>`): its bare crawl"
+        " and crawl stage too, in the same run, over the same replica",
+    )
     args = parser.parse_args(argv)
 
     load_at_start = [round(load, 2) for load in os.getloadavg()]  # others' work on the machine
@@ -268,12 +283,20 @@ def main(argv: list[str] | None = None) -> None:
         # Replica.__enter__ returns once the server listens, i.e. after the portal is built.
         startup = time.perf_counter() - started
         tmp = Path(tmp)
-        crawls = [
+        crawls = []
+        if args.before:
+            before = args.before.resolve()
+            crawls += [
+                run_crawl(replica, "bare" + BEFORE, BARE_SETTINGS, tmp, root=before),
+                run_crawl(replica, "crawl stage" + BEFORE, CRAWL_STAGE_SETTINGS, tmp, root=before),
+            ]
+        crawls += [
             run_crawl(replica, "bare", BARE_SETTINGS, tmp),
             run_crawl(replica, "crawl stage", CRAWL_STAGE_SETTINGS, tmp),
-            run_crawl(replica, "crawl + process", {}, tmp),
         ]
-        for workers in (1, 2):
+        if not args.crawl_only:
+            crawls.append(run_crawl(replica, "crawl + process", {}, tmp))
+        for workers in () if args.crawl_only else (1, 2):
             db = tmp / f"process-{workers}.db"
             shutil.copy(tmp / "crawl + process.db", db)
             command = [sys.executable, "-m", "govcrawl.cli", "process", "--all", "--workers", str(workers), "--db", str(db)]

@@ -371,11 +371,10 @@ class BrowserRoutingMiddleware:
             return response
         if response.status != 200 or not is_html(response):
             return response
-        # Only pages of the profile's own hosts may go to the browser by detection.
-        if blocked_reason(request.url, self.allowed_hosts()) is not None:
-            return response
         reason = browser_reason(response.body)
-        if reason is None:
+        # Only pages of the profile's own hosts may go to the browser by detection (asked
+        # second: nearly every page has no reason, and nearly every page is on those hosts).
+        if reason is None or blocked_reason(request.url, self.allowed_hosts()) is not None:
             return response
         meta = {k: v for k, v in request.meta.items() if not k.startswith("govcrawl_fetch")}
         meta.update(playwright=True, govcrawl_browser_reason=reason)

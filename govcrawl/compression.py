@@ -36,8 +36,12 @@ class DecodingMiddleware(HttpCompressionMiddleware):
         # Scrapy's replace() evaluates every attribute of the response it copies, and a
         # TextResponse's `encoding` runs charset detection over the still compressed bytes (a
         # tenth of the crawl's CPU, for nothing: the class and encoding are chosen again after
-        # decoding). A plain Response has no such attribute.
-        compressed = Response(**{name: getattr(response, name) for name in Response.attributes})
+        # decoding). A plain Response has no such attribute. It shares the Headers object
+        # (Response() would copy and normalise every header again): Scrapy only sets
+        # Content-Encoding on it once the body is decoded, and builds the decoded response's
+        # own copy from it; the compressed one is dropped then.
+        compressed = Response(**{name: getattr(response, name) for name in Response.attributes if name != "headers"})
+        compressed.headers = response.headers
         try:
             return super().process_response(request, compressed)
         except IgnoreRequest as error:

@@ -28,6 +28,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.utils.asyncio import call_later
+from scrapy.utils.httpobj import urlparse_cached
 
 from govcrawl.failures import HOST_DOWN_CLASSES, classify, describe
 from govcrawl.middlewares import DROP
@@ -83,7 +84,7 @@ class HostGateMiddleware:
             request.meta["download_timeout"] = self.host_timeout
             request.meta["dont_retry"] = True
             return
-        reason = self.dropped.get(urlsplit(request.url).hostname or "")
+        reason = self.dropped and self.dropped.get(urlparse_cached(request).hostname or "")
         if reason:
             self.crawler.stats.inc_value("govcrawl/dropped/host")
             raise IgnoreRequest(reason)  # the fetch recorder records it, status NULL

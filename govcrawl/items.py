@@ -9,7 +9,6 @@ class PageItem(scrapy.Item):
     url = scrapy.Field()  # URL requested (first of a redirect chain)
     final_url = scrapy.Field()  # URL the body came from
     status = scrapy.Field()
-    headers = scrapy.Field()  # {name: [values]}
     body = scrapy.Field()  # raw bytes
     referer = scrapy.Field()  # the list page that linked here
     link_title = scrapy.Field()  # the title the list page gave the link

@@ -7,7 +7,7 @@ import time
 from scrapy import Request, signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
-from scrapy.http import Response
+from scrapy.http import Headers, Response
 
 from govcrawl.browser import raw_document
 from govcrawl.failures import describe
@@ -15,11 +15,11 @@ from govcrawl.recorder import CrawlRecorder
 from pipelines.store import FetchRecord, utc_now
 
 
-def header_dict(headers) -> dict[str, list[str]]:
-    return {
-        key.decode("latin-1"): [value.decode("latin-1") for value in values]
-        for key, values in headers.items()
-    }
+def header_dict(headers: Headers) -> dict[str, list[str]]:
+    """Scrapy's Headers as {name: [values]}. Read through dict's own items(): Headers stores
+    names and values already normalised (bytes, lists), and its items() would normalise each
+    name again in getlist(), on every exchange."""
+    return {key.decode("latin-1"): [value.decode("latin-1") for value in values] for key, values in dict.items(headers)}
 
 
 # Set by middlewares nearer the downloader (compression, redirect guard, host gate): this

@@ -27,6 +27,7 @@ from scrapy.crawler import Crawler
 from scrapy.dupefilters import RFPDupeFilter
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
+from scrapy.utils.httpobj import urlparse_cached
 from w3lib.url import canonicalize_url, safe_url_string
 
 from govcrawl.middlewares import DROP, record_unsent
@@ -49,7 +50,7 @@ class ExactHostOffsiteMiddleware:
 
     def process_request(self, request: Request) -> None:
         hosts = allowed_hosts(self.crawler)
-        host = urlsplit(request.url).hostname
+        host = urlparse_cached(request).hostname
         if hosts is None or host in hosts:
             return
         error = f"off-site: request to host {host}, not one of the profile's allowed_hosts; not sent"
@@ -76,18 +77,25 @@ def redirect_problem(request: Request, response: Response, hosts: tuple[str, ...
 
 
 class RedirectGuardMiddleware:
+    """Requests are known by Scrapy's request fingerprint (its canonical URL, method and body),
+    which the dupefilter has already computed and cached for each of them, rather than by
+    canonicalising every answered URL a second time."""
+
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
-        self.redirecting: set[str] = set()  # canonical URLs answered with a redirect this run
-        self.settled: set[str] = set()  # ... and those answered otherwise
+        self.redirecting: set[bytes] = set()  # fingerprints of requests answered with a redirect this run
+        self.settled: set[bytes] = set()  # ... and of those answered otherwise
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RedirectGuardMiddleware:
         return cls(crawler)
 
+    def fingerprint(self, request: Request) -> bytes:
+        return self.crawler.request_fingerprinter.fingerprint(request)
+
     def process_response(self, request: Request, response: Response) -> Response:
         answered = self.redirecting if 300 <= response.status < 400 else self.settled
-        answered.add(canonicalize_url(request.url))
+        answered.add(self.fingerprint(request))
         if request.meta.get(DROP) is None and not request.meta.get("dont_redirect"):
             problem = redirect_problem(request, response, allowed_hosts(self.crawler))
             if problem:
@@ -116,9 +124,11 @@ class RedirectAwareDupeFilter(RFPDupeFilter):
             (m for m in self.crawler.engine.downloader.middleware.middlewares if isinstance(m, RedirectGuardMiddleware)),
             None,
         )
-        target = canonicalize_url(request.url)
         fetch_id = request.meta.get("govcrawl_fetch_id")  # the hop's row: Scrapy copies meta to the hop
-        if guard is None or fetch_id is None or target in guard.settled or target not in guard.redirecting:
+        if guard is None or fetch_id is None:
+            return
+        target = guard.fingerprint(request)
+        if target in guard.settled or target not in guard.redirecting:
             return
         self.crawler.stats.inc_value("govcrawl/dropped/redirect_loop")
         CrawlRecorder.of(self.crawler).store.mark_fetch_error(

@@ -226,7 +226,7 @@ def stored_item(spider, url: str, body: bytes, referer: str, link_title: str | N
     from pipelines.store import FetchRecord
 
     fetch_id = store.record_fetch(FetchRecord(run_id=spider.run_id, url=url, status=200, body=body))
-    return PageItem(url=url, final_url=url, status=200, headers={}, body=body, referer=referer,
+    return PageItem(url=url, final_url=url, status=200, body=body, referer=referer,
                     link_title=link_title, fetched_at="t", fetch_id=fetch_id, run_id=spider.run_id,
                     via="http", offered_as=offered_as)  # fmt: skip
 

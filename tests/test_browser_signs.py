@@ -25,6 +25,16 @@ def test_js_challenge():
     assert browser_reason(redirecting) == JS_CHALLENGE
 
 
+def test_the_script_hint_is_found_however_the_script_tag_is_written():
+    """The hint is looked for in the scripts only: upper-case tags, an attribute holding `>`
+    and a script left open to the end of the page are still scripts."""
+    script = FETCH_SCRIPT.removeprefix("<script>").removesuffix("</script>")
+    for tag, end in (("<SCRIPT>", "</SCRIPT>"), ("<script type='a>b'>", "</script>"), ("<Script>", "")):
+        assert browser_reason(page(f'<ul class="list" id="list"></ul>{tag}{script}{end}')) == JS_LIST, tag
+    # hint words in the page's text, not in a script: no reason
+    assert browser_reason(page('<ul class="list"></ul><p>fetch( innerHTML</p><script>var a = 1;</script>')) is None
+
+
 def test_a_long_page_that_sets_a_cookie_is_not_a_challenge():
     text = "<p>" + "政府信息公开工作年度报告正文。" * 40 + "</p>"
     body = page(text + '<script>document.cookie="font=16";location.reload();</script>')

@@ -49,7 +49,6 @@ from govcrawl.attachments import (
 )
 from govcrawl.failures import describe
 from govcrawl.items import PageItem
-from govcrawl.middlewares import header_dict
 from govcrawl.profiles import load_profile, parse_years
 from govcrawl.recorder import CrawlRecorder
 from pipelines.filetype import binary_kind
@@ -429,7 +428,6 @@ class ReportsSpider(scrapy.Spider):
             url=(meta.get("redirect_urls") or [response.url])[0],
             final_url=response.url,
             status=response.status,
-            headers=header_dict(response.headers),
             body=response.body,
             referer=referer,
             link_title=link_title,
