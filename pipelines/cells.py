@@ -84,7 +84,12 @@ class Cell:
 
 def parse_number(text: str) -> tuple[Decimal, str] | None:
     """'251000元' -> (251000, '元'); '１２' -> 12; '-43' -> -43; None when not a number."""
-    match = NUMBER.match(squeeze(text))
+    return squeezed_number(squeeze(text))
+
+
+def squeezed_number(squeezed: str) -> tuple[Decimal, str] | None:
+    """`parse_number` of a text already squeezed (pipelines.schema.squeeze)."""
+    match = NUMBER.match(squeezed)
     if not match or (match.group("unit") and match.group("unit") not in units()):
         return None
     digits = match.group("digits").replace(",", "") + (match.group("fraction") or "")
@@ -108,9 +113,10 @@ def read_cell(text: str) -> tuple[str, str, Decimal | None, str, int] | None:
         return None
     if not text.strip("\u00a0\u3000 "):
         return "", "blank", None, "", text.count("\u00a0") or 1
-    if squeeze(text) in no_data_cells():
+    squeezed = squeeze(text)  # once: NFKC of a paragraph read as a cell is not cheap
+    if squeezed in no_data_cells():
         return text, "blank", None, "", 1
-    number = parse_number(text)
+    number = squeezed_number(squeezed)
     if number is not None:
         return text, "number", number[0], number[1], 0
     return text, "label", None, "", 0
