@@ -38,7 +38,6 @@ COMMENT_END = re.compile(r"-->")
 TAG = re.compile(r"<[^<>]*>")
 BLOCK_TAG = re.compile(r"<(?:/?(?:p|div|br|tr|li|table|h[1-6]|title|section|dd|dt|pre)\b)[^<>]*>", re.I)
 XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
-SPACES = re.compile(r"[ \t\r\f\v]+")
 LINE_SPACES = re.compile(r"[ \t]+")
 # A tag, except <meta>: its content (ArticleTitle, PubDate, ContentSource) is metadata and is
 # de-garbled with the text. Captured, so that re.split keeps the tags at the odd places.
