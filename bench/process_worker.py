@@ -2,7 +2,8 @@
 
 Run by bench/parse_speed.py with the checkout to measure first on PYTHONPATH: it reads
 (group, body, content type) pickles from stdin until EOF, processes each with
-pipelines.process.process_body, and prints per-group timings and its peak RSS (VmHWM) as
+pipelines.process.process_body (once warmed up, settled as the process stage's workers
+are: pipelines.process.settle_worker), and prints per-group timings and its peak RSS (VmHWM) as
 JSON. It imports nothing but the processing, so its memory is a worker's.
 """
 
@@ -42,11 +43,15 @@ def main() -> None:
 
     times: dict[str, list[float]] = {}
     failures = 0
+    settled = False
     while True:
         try:
             name, body, content_type = pickle.load(sys.stdin.buffer)
         except EOFError:
             break
+        if name != "warm-up" and not settled:  # warmed up: as the stage's worker does (if this code has it)
+            getattr(process, "settle_worker", lambda: None)()
+            settled = True
         elapsed, rows = timed(process.process_body, body, content_type)
         if name != "warm-up":
             times.setdefault(name, []).append(elapsed)

@@ -159,6 +159,7 @@ def limit_memory(memory_mb: int) -> None:
     """Pool initializer: this worker's address space may grow by memory_mb over its start
     (measured once the processing libraries are loaded)."""
     pipelines.process.process_body(WARM_UP_PAGE, "text/html; charset=utf-8")
+    pipelines.process.settle_worker()
     with open("/proc/self/statm") as statm:
         size = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
     _, hard = resource.getrlimit(resource.RLIMIT_AS)

@@ -38,7 +38,7 @@ COMMENT_END = re.compile(r"-->")
 TAG = re.compile(r"<[^<>]*>")
 BLOCK_TAG = re.compile(r"<(?:/?(?:p|div|br|tr|li|table|h[1-6]|title|section|dd|dt|pre)\b)[^<>]*>", re.I)
 XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
-SPACES = re.compile(r"[ \t\r\f\v]+")
+LINE_SPACES = re.compile(r"[ \t]+")
 # A tag, except <meta>: its content (ArticleTitle, PubDate, ContentSource) is metadata and is
 # de-garbled with the text. Captured, so that re.split keeps the tags at the odd places.
 MARKUP = re.compile(r"(<(?!meta\b)[^<>]*>)", re.I)
@@ -148,8 +148,13 @@ def normalise_lines(text: str) -> str:
     """One space for each run of spaces, lines trimmed, empty lines dropped; a line of nothing
     but (non-breaking) spaces holding a non-breaking one is kept as one: a flattened table
     prints an empty cell so, and values are read from it."""
-    lines = (SPACES.sub(" ", line).strip() or (NBSP if NBSP in line else "") for line in text.splitlines())
-    return "\n".join(line for line in lines if line)
+    # each line's runs of spaces in one pass over the page: the line breaks of splitlines
+    # (\r, \v, \f among them) are split on before, so only spaces and tabs are left in a line
+    lines = LINE_SPACES.sub(" ", text).splitlines()
+    trimmed = list(map(str.strip, lines))
+    if NBSP in text:
+        trimmed = [line or (NBSP if NBSP in raw else "") for line, raw in zip(trimmed, lines, strict=True)]
+    return "\n".join(filter(None, trimmed))
 
 
 NBSP = "\u00a0"

@@ -70,12 +70,13 @@ def checked(values: dict[str, Decimal], fmt: str | None) -> tuple[list[Check], l
     return checks, lacking
 
 
-def expansions(expr: str, fmt: str) -> list[tuple[str, str]]:
+@cache
+def expansions(expr: str, fmt: str) -> tuple[tuple[str, str], ...]:
     if "{c}" in expr:
-        return [(c, expr.replace("{c}", c)) for c in application_columns()]
+        return tuple((c, expr.replace("{c}", c)) for c in application_columns())
     if "{r}" in expr:
-        return [(r, expr.replace("{r}", r)) for r in application_row_keys(fmt)]
-    return [("", expr)]
+        return tuple((r, expr.replace("{r}", r)) for r in application_row_keys(fmt))
+    return (("", expr),)
 
 
 @cache
