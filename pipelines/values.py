@@ -6,7 +6,7 @@ the current sub-table in table 二, 7 in table 三 in the order its printed colu
 (pipelines.app_columns), 15 in table 四's data row or 5 in each of its sub-tables, in the
 order its printed headers give (pipelines.reviews). Empty cells count as 0. A row whose cells
 do not come out at the expected count, whose header names no column order, whose cells ran
-together with no certain split (pipelines.run_together) or whose label was lost and is not
+together with no certain split (pipelines.run_together, pipelines.joint_split) or whose label was lost and is not
 confirmed by the identities (pipelines.unlabelled) is reported as a problem and left out,
 never guessed. The legacy 政府信息公开情况统计表 is read the same way, under the spec's loose map.
 """
@@ -20,10 +20,11 @@ from functools import cache
 from pipelines.active_header import ActiveHeader
 from pipelines.app_columns import ApplicationHeader
 from pipelines.cells import Cell
+from pipelines.joint_split import joint_choice
 from pipelines.limits import MAX_RUN_TOGETHER_ROWS, implausible, note, shown
 from pipelines.printed import header_openings, review_sub_table_plain
 from pipelines.reviews import ReviewLayout, confirmed_by_identities, fused_header, plain
-from pipelines.run_together import label_and_digits, row_total_holds, unique_split
+from pipelines.run_together import candidate_splits, label_and_digits, row_total_holds, unique_split
 from pipelines.schema import (
     FORMATS,
     ApplicationRow,
@@ -45,6 +46,7 @@ from pipelines.schema import (
 from pipelines.unlabelled import confirmed, missing_row
 
 YUAN_PER_10K = Decimal(10000)
+MAX_CANDIDATES = 50  # splits of one run-together table-三 row that add up, kept for the joint solve
 ACTIVE_HEADER = core("信息内容")
 LEGACY_HEADER = core("指标名称")
 TOTAL_CORE = core("总计")
@@ -79,11 +81,24 @@ def number_json(value: Decimal) -> int | float:
 
 
 @dataclass
+class AmbiguousRow:
+    """A run-together table-三 row with several splits that add up, left to the joint solve."""
+
+    key: str  # the row, e.g. granted
+    columns: list[str]  # printed column order
+    candidates: list[list[Decimal]]
+    cell: Cell
+    label: str
+    digits: str
+
+
+@dataclass
 class TableReading:
     values: dict[str, Value] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     format_labels: set[str] = field(default_factory=set)  # formats whose own labels were seen
     run_together_rows: int = 0  # tried for a split, at most MAX_RUN_TOGETHER_ROWS
+    ambiguous: list[AmbiguousRow] = field(default_factory=list)  # table-三 rows with several splits
 
     def add(self, value: Value) -> None:
         if value.key in self.values:  # a twin table further down (e.g. a summary): keep the first
@@ -255,6 +270,8 @@ def read_tables(cells: list[Cell]) -> TableReading:
             else:
                 app_header.see(label)
         i += 1
+    if reading.ambiguous:
+        settle_ambiguous_rows(reading)
     if guessed:
         confirm_guessed_rows(reading, guessed)
     reading.format_labels |= header.formats
@@ -340,15 +357,13 @@ def run_together_row(
     row = application_row(label_core, parent)
     if row is not None:
         columns = app_header.order()
-        numbers = unique_split(digits, len(application_columns()), row_total_holds)
-        if numbers is None or columns is None or columns[-1] != "total":
-            reading.problems.append(
-                f"table 三: row {label!r} printed with its cells run together ({digits!r}); no split"
-                " into 7 cells is certain; left out"
-            )
-            return True
-        for column, number in zip(columns, numbers, strict=True):
-            add_number(reading, f"applications.{row.key}.{column}", number, cell, label, application_column_labels()[column])
+        found = candidate_splits(digits, len(application_columns()), row_total_holds, MAX_CANDIDATES)
+        if not found or columns is None or columns[-1] != "total":
+            reading.problems.append(no_split(label, digits))
+        elif len(found) > 1:
+            reading.ambiguous.append(AmbiguousRow(row.key, columns, found, cell, label, digits))
+        else:
+            add_split(reading, AmbiguousRow(row.key, columns, found, cell, label, digits), found[0])
         return True
     item = active_row_cores().get(label_core)
     if item is None:
@@ -370,6 +385,35 @@ def run_together_row(
         unit = measure_unit(item, measure)
         add_number(reading, f"active.{item}.{measure}", number, cell, label, header.raw, unit)
     return True
+
+
+def no_split(label: str, digits: str) -> str:
+    return (
+        f"table 三: row {label!r} printed with its cells run together ({digits!r}); no split"
+        " into 7 cells is certain; left out"
+    )
+
+
+def add_split(reading: TableReading, row: AmbiguousRow, numbers: list[Decimal]) -> None:
+    for column, number in zip(row.columns, numbers, strict=True):
+        label = application_column_labels()[column]
+        add_number(reading, f"applications.{row.key}.{column}", number, row.cell, row.label, label)
+
+
+def settle_ambiguous_rows(reading: TableReading) -> None:
+    """Rows with several splits: kept where one combination of all of them satisfies the
+    table's column identities (pipelines.joint_split), else each left out with a problem."""
+    known = {key: value.value for key, value in reading.values.items()}
+    offered = [
+        [{f"applications.{row.key}.{c}": n for c, n in zip(row.columns, numbers, strict=True)} for numbers in row.candidates]
+        for row in reading.ambiguous
+    ]
+    choice = joint_choice(known, offered)
+    for n, row in enumerate(reading.ambiguous):
+        if choice is None:
+            reading.problems.append(no_split(row.label, row.digits))
+        else:
+            add_split(reading, row, row.candidates[choice[n]])
 
 
 def fused_words(text: str) -> list[str] | None:
