@@ -33,7 +33,7 @@ def joint_choice(known: dict[str, Decimal], rows: list[list[Candidate]]) -> list
     identity together with the `known` values; None when there is none, more than one, the
     table is not whole or keeps not its row identities, or the search would cost too much."""
     keys = set(known) | {key for candidates in rows for candidate in candidates for key in candidate}
-    fmt = "2021" if any(key.startswith(tuple(f"applications.{k}." for k in ONLY_2021)) for key in keys) else "2019"
+    fmt = table_format(keys)
     if not whole(keys, fmt) or not rows_add_up(known):
         return None
     equations = column_equations(keys, fmt)
@@ -55,6 +55,10 @@ def joint_choice(known: dict[str, Decimal], rows: list[list[Candidate]]) -> list
         reach = following
     count, choices = reach.get(tuple(Decimal(0) for _ in equations), (0, ()))
     return list(choices) if count == 1 else None
+
+
+def table_format(keys: set[str]) -> str:
+    return "2021" if any(key.startswith(tuple(f"applications.{k}." for k in ONLY_2021)) for key in keys) else "2019"
 
 
 def whole(keys: set[str], fmt: str) -> bool:

@@ -43,6 +43,7 @@ from pipelines.schema import (
     review_measures,
     schema,
 )
+from pipelines.short_row import certain_cells
 from pipelines.unlabelled import confirmed, missing_row
 
 YUAN_PER_10K = Decimal(10000)
@@ -93,12 +94,23 @@ class AmbiguousRow:
 
 
 @dataclass
+class ShortRow:
+    """A table-三 row printed with 6 of its 7 cells, left to pipelines.short_row."""
+
+    key: str
+    columns: list[str]  # printed column order
+    cells: list[Cell]  # the 6 printed, empty runs spread
+    label: Cell
+
+
+@dataclass
 class TableReading:
     values: dict[str, Value] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     format_labels: set[str] = field(default_factory=set)  # formats whose own labels were seen
     run_together_rows: int = 0  # tried for a split, at most MAX_RUN_TOGETHER_ROWS
     ambiguous: list[AmbiguousRow] = field(default_factory=list)  # table-三 rows with several splits
+    short: list[ShortRow] = field(default_factory=list)  # table-三 rows printed one cell short
 
     def add(self, value: Value) -> None:
         if value.key in self.values:  # a twin table further down (e.g. a summary): keep the first
@@ -261,6 +273,12 @@ def read_tables(cells: list[Cell]) -> TableReading:
                         )
                     i = got[1]
                     continue
+                short = one_cell_short(cells, i + 1, cell)
+                if short is not None and app_header.order() is not None:
+                    reading.short.append(ShortRow(row.key, app_header.order(), short[0], cell))
+                    last_row = row.key
+                    i = short[1]
+                    continue
                 if next_has_number(cells, i + 1):
                     reading.problems.append(
                         f"table 三: row {cell.raw!r} does not have {len(app_columns)} cells"
@@ -272,6 +290,8 @@ def read_tables(cells: list[Cell]) -> TableReading:
         i += 1
     if reading.ambiguous:
         settle_ambiguous_rows(reading)
+    for short in reading.short:
+        keep_certain_cells(reading, short)
     if guessed:
         confirm_guessed_rows(reading, guessed)
     reading.format_labels |= header.formats
@@ -414,6 +434,30 @@ def settle_ambiguous_rows(reading: TableReading) -> None:
             reading.problems.append(no_split(row.label, row.digits))
         else:
             add_split(reading, row, row.candidates[choice[n]])
+
+
+def one_cell_short(cells: list[Cell], start: int, label: Cell) -> tuple[list[Cell], int] | None:
+    """The cells of a table-三 row that ends one cell short of 7, and the index after them."""
+    got = row_cells(cells, start, len(application_columns()) - 1, label)
+    if got is None or more_numbers_follow(cells, got[1], label) or not any(c.kind == "number" for c in got[0]):
+        return None
+    return spread(got[0]), got[1]
+
+
+def keep_certain_cells(reading: TableReading, short: ShortRow) -> None:
+    """The cells of a row one cell short whose column is certain (pipelines.short_row)."""
+    known = {key: value.value for key, value in reading.values.items()}
+    numbers = [c.number if c.kind == "number" else Decimal(0) for c in short.cells]
+    certain = certain_cells(known, short.key, short.columns, numbers)
+    kept = []
+    for column, at in certain.items():
+        add_value(reading, f"applications.{short.key}.{column}", short.cells[at], short.label.raw, application_column_labels()[column])
+        kept.append(application_column_labels()[column])
+    left = [application_column_labels()[c] for c in short.columns if c not in certain]
+    reading.problems.append(
+        f"table 三: row {short.label.raw!r} has 6 of its 7 cells; kept those whose column is certain"
+        f" ({', '.join(kept) or 'none'}); left out {', '.join(left)}"
+    )
 
 
 def fused_words(text: str) -> list[str] | None:
