@@ -24,7 +24,13 @@ from pipelines.joint_split import joint_choice
 from pipelines.limits import MAX_RUN_TOGETHER_ROWS, implausible, note, shown
 from pipelines.printed import header_openings, review_sub_table_plain
 from pipelines.reviews import ReviewLayout, confirmed_by_identities, fused_header, plain
-from pipelines.run_together import candidate_splits, label_and_digits, row_total_holds, unique_split
+from pipelines.run_together import (
+    MAX_DIGITS,
+    candidate_splits,
+    label_and_digits,
+    row_total_holds,
+    unique_split,
+)
 from pipelines.schema import (
     FORMATS,
     ApplicationRow,
@@ -344,8 +350,36 @@ def review_row(reading: TableReading, cells: list[Cell], i: int, layout: ReviewL
             add_value(reading, key, value_cell, *review_labels(key))
         layout.group = None
         return got[1], more
+    if cell.kind == "number" and (split := review_run_together(reading, cells, i, layout)) is not None:
+        return split
     reading.problems.append(f"table 四: the data row at {cell.where()} does not have 15 cells")
     return None
+
+
+def review_run_together(reading: TableReading, cells: list[Cell], i: int, layout: ReviewLayout) -> tuple[int, bool] | None:
+    """Table 四's 15 cells run together into one digit run (`102141130500000`): split where
+    exactly one cut gives every group results that add up to its 总计, under the order its
+    headers name (the format's order when they name none). None when cells[i] is no such run."""
+    cell = cells[i]
+    digits = cell.raw.replace(" ", "")
+    width = len(review_keys())
+    if not digits.isdigit() or not width <= len(digits) <= MAX_DIGITS or more_numbers_follow(cells, i + 1, cell):
+        return None
+    if reading.run_together_rows >= MAX_RUN_TOGETHER_ROWS:
+        return None
+    reading.run_together_rows += 1
+    keys = layout.order_of_row() or list(review_keys())
+    numbers = unique_split(cell.raw, width, lambda parts: confirmed_by_identities(keys, parts))
+    if numbers is None:
+        reading.problems.append(
+            f"table 四: its data row printed with its cells run together ({cell.raw!r}); no split into"
+            f" {width} cells adds up in one way only; left out"
+        )
+        return i + 1, False
+    for key, number in zip(keys, numbers, strict=True):
+        add_number(reading, key, number, cell, *review_labels(key))
+    layout.group = None
+    return i + 1, False
 
 
 def run_together(reading: TableReading, cell: Cell) -> tuple[str, str] | None:

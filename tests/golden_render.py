@@ -163,7 +163,7 @@ def table_lines(case: dict, shape: str) -> list[str]:
         return [*out, "总计", *review_numbers(case)]
     for header_row in case["tables"]["reviews_litigation"]["header_rows"]:
         out += row_lines(header_row, shape if shape not in ("run_together", "pdf_text") else "cell_per_line")
-    out += row_lines(review_numbers(case), shape if shape != "run_together" else "pdf_text")
+    out += row_lines(review_numbers(case), shape)
     return out
 
 
