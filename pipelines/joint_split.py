@@ -18,12 +18,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from pipelines.limits import note
 from pipelines.schema import application_columns, application_row_keys, identities
 from pipelines.validate import comparison, expansions, key_pattern
 
 COLUMN_RULES = ("app_balance", "app_results_sum_2019", "app_results_sum_2021")
 ONLY_2021 = ("other.no_correction", "other.unpaid_fee", "other.other")
-MAX_REMAINDERS = 20_000  # distinct remainders kept after a row; more and no split is chosen
+MAX_STEPS = 50_000  # remainders times candidates tried on one page (some 0.3 s); more and no split is chosen
 
 Candidate = dict[str, Decimal]  # canonical key -> number, one split of one row
 
@@ -32,28 +33,37 @@ def joint_choice(known: dict[str, Decimal], rows: list[list[Candidate]]) -> list
     """The index of each row's candidate in the one combination that satisfies every column
     identity together with the `known` values; None when there is none, more than one, the
     table is not whole or keeps not its row identities, or the search would cost too much."""
-    keys = set(known) | {key for candidates in rows for candidate in candidates for key in candidate}
+    offered = [{key for candidate in candidates for key in candidate} for candidates in rows]
+    keys = set(known).union(*offered)
+    if len(keys) != len(known) + sum(len(row) for row in offered):
+        return None  # a row printed twice, or read whole elsewhere: no single table to solve
     fmt = table_format(keys)
     if not whole(keys, fmt) or not rows_add_up(known):
         return None
     equations = column_equations(keys, fmt)
-    if not equations:
+    if not equations or any(known[k] != int(known[k]) for eq in equations for k in eq if k in known):
         return None
-    start = tuple(sum((coef * known[k] for k, coef in eq.items() if k in known), Decimal(0)) for eq in equations)
-    # remainder -> (combinations reaching it, capped at 2; the choices of the first one)
-    reach: dict[tuple[Decimal, ...], tuple[int, tuple[int, ...]]] = {start: (1, ())}
+    start = [sum(coef * int(known[k]) for k, coef in eq.items() if k in known) for eq in equations]
+    touched = [n for n, eq in enumerate(equations) if not set(eq) <= set(known)]
+    if any(start[n] for n in range(len(equations)) if n not in touched):
+        return None  # an identity of the rows read whole fails: the table breaks its identities
+    # remainder of each touched identity -> (combinations reaching it, capped at 2; the first one's choices)
+    reach: dict[tuple[int, ...], tuple[int, tuple[int, ...]]] = {tuple(start[n] for n in touched): (1, ())}
+    steps = 0
     for candidates in rows:
-        shifts = [tuple(sum((coef * c.get(k, 0) for k, coef in eq.items()), Decimal(0)) for eq in equations) for c in candidates]
-        following: dict[tuple[Decimal, ...], tuple[int, tuple[int, ...]]] = {}
+        steps += len(reach) * len(candidates)
+        if steps > MAX_STEPS:
+            note(f"limit: more than MAX_STEPS ({MAX_STEPS}) tries to settle rows run together; left out")
+            return None
+        shifts = [tuple(sum(equations[n][k] * int(v) for k, v in c.items() if k in equations[n]) for n in touched) for c in candidates]
+        following: dict[tuple[int, ...], tuple[int, tuple[int, ...]]] = {}
         for remainder, (count, choices) in reach.items():
             for index, shift in enumerate(shifts):
                 after = tuple(a + b for a, b in zip(remainder, shift, strict=True))
                 seen = following.get(after)
                 following[after] = (min(2, count + (seen[0] if seen else 0)), seen[1] if seen else (*choices, index))
-        if len(following) > MAX_REMAINDERS:
-            return None
         reach = following
-    count, choices = reach.get(tuple(Decimal(0) for _ in equations), (0, ()))
+    count, choices = reach.get(tuple(0 for _ in touched), (0, ()))
     return list(choices) if count == 1 else None
 
 

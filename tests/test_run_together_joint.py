@@ -121,3 +121,21 @@ def test_joint_choice_needs_the_whole_table():
     assert joint_choice(known, candidates) == [0]
     del known["applications.denied.state_secret.research"]  # one cell of the table lost
     assert joint_choice(known, candidates) is None
+
+
+def test_many_rows_with_many_splits_cost_a_bounded_search():
+    import time
+
+    from pipelines.limits import collecting
+
+    results = [key for _, key in ROWS_2019 if key and key not in ("new_received", "carried_over", "total", "carried_forward")]
+    rows = table(dict.fromkeys(results, (11, 1, 11, 1, 11, 1, 36)))  # 11111111136: 20 cuts add up
+    started = time.perf_counter()
+    with collecting() as noted:
+        values, problems = read(rows)
+    assert time.perf_counter() - started < 5
+    for key in results:
+        for column, number in expected(rows, key).items():
+            assert values.get(column, number) == number
+    assert any("MAX_STEPS" in line for line in noted)
+    assert any("no split into 7 cells is certain" in p for p in problems)
