@@ -17,7 +17,8 @@ reader on every layout:
 - bare_total: one cell per line, table 四's header lost but for a bare 总计;
 - wrapped_header: one cell per line, each of table 二's column headers wrapped over two cells
   of the flattened Word table (`本年新` / `制作数量`, as a real township report prints them);
-- run_together: each row's cells run together with no separator (a third-party copy).
+- run_together: each row's cells run together with no separator (a third-party copy), table
+  四's 15-cell data row into one digit run too.
 """
 
 from __future__ import annotations
