@@ -54,6 +54,7 @@ from pipelines.unlabelled import confirmed, missing_row
 
 YUAN_PER_10K = Decimal(10000)
 MAX_CANDIDATES = 50  # splits of one run-together table-三 row that add up, kept for the joint solve
+MAX_SHORT_ROWS = 40  # table-三 rows one cell short weighed on one page (a table has 23-25 rows)
 ACTIVE_HEADER = core("信息内容")
 LEGACY_HEADER = core("指标名称")
 TOTAL_CORE = core("总计")
@@ -279,7 +280,9 @@ def read_tables(cells: list[Cell]) -> TableReading:
                         )
                     i = got[1]
                     continue
-                short = one_cell_short(cells, i + 1, cell)
+                short = one_cell_short(cells, i + 1, cell) if len(reading.short) < MAX_SHORT_ROWS else None
+                if len(reading.short) == MAX_SHORT_ROWS and next_has_number(cells, i + 1):
+                    note(f"limit: more than MAX_SHORT_ROWS ({MAX_SHORT_ROWS}) table-三 rows one cell short; the rest left out")
                 if short is not None and app_header.order() is not None:
                     reading.short.append(ShortRow(row.key, app_header.order(), short[0], cell))
                     last_row = row.key
@@ -575,7 +578,8 @@ def more_numbers_follow(cells: list[Cell], i: int, first: Cell) -> bool:
 
 def next_has_number(cells: list[Cell], i: int) -> bool:
     """Whether numbers follow before the next label (empty header cells are no row)."""
-    for cell in cells[i:]:
+    for at in range(i, len(cells)):  # not cells[i:]: a copy of the page's rest per row
+        cell = cells[at]
         if cell.kind == "label":
             return False
         if cell.kind == "number":
