@@ -1,9 +1,11 @@
 """Rows whose cells a copy ran together (`行政许可2293`, `规章005`, `本年新收…数量120 000012`).
 
-The digits after a row label are split into the row's cells only where the split is unique:
-a row of one cell takes all its digits; a table-三 row takes the one split into 7 numbers
-whose first six add up to the seventh (its 总计). Any other run is left out with a problem
-that says so. Hand-written: no library splits digit runs under a sum constraint.
+The digits after a row label are split into the row's cells only where the split is certain:
+a row of one cell takes all its digits; a table-三 row's candidates are its splits into 7
+numbers whose first six add up to the seventh (its 总计), and a row with several is settled
+by the table's column identities together with the other rows (pipelines.joint_split). Any
+other run is left out with a problem that says so. Hand-written: no library splits digit
+runs under a sum constraint.
 """
 
 from __future__ import annotations
@@ -33,6 +35,15 @@ def label_and_digits(raw: str) -> tuple[str, str] | None:
 def unique_split(digits: str, count: int, holds: Callable[[list[Decimal]], bool]) -> list[Decimal] | None:
     """The one way to cut `digits` (spaces are cuts already) into `count` numbers for which
     `holds` is true; None when there is none or more than one."""
+    found = candidate_splits(digits, count, holds, 1)
+    return found[0] if found is not None and len(found) == 1 else None
+
+
+def candidate_splits(
+    digits: str, count: int, holds: Callable[[list[Decimal]], bool], most: int
+) -> list[list[Decimal]] | None:
+    """Every way to cut `digits` into `count` numbers for which `holds` is true; None when
+    there are more than `most` of them or more than MAX_SPLITS cuts to try."""
     found: list[list[Decimal]] = []
     for n, parts in enumerate(splits(digits.split(), count)):
         if n >= MAX_SPLITS:
@@ -40,9 +51,9 @@ def unique_split(digits: str, count: int, holds: Callable[[list[Decimal]], bool]
         numbers = [Decimal(p) for p in parts]
         if holds(numbers):
             found.append(numbers)
-            if len(found) > 1:
+            if len(found) > most:
                 return None
-    return found[0] if found else None
+    return found
 
 
 def splits(tokens: list[str], count: int) -> Iterator[list[str]]:

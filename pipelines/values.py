@@ -6,7 +6,7 @@ the current sub-table in table 二, 7 in table 三 in the order its printed colu
 (pipelines.app_columns), 15 in table 四's data row or 5 in each of its sub-tables, in the
 order its printed headers give (pipelines.reviews). Empty cells count as 0. A row whose cells
 do not come out at the expected count, whose header names no column order, whose cells ran
-together with no certain split (pipelines.run_together) or whose label was lost and is not
+together with no certain split (pipelines.run_together, pipelines.joint_split) or whose label was lost and is not
 confirmed by the identities (pipelines.unlabelled) is reported as a problem and left out,
 never guessed. The legacy 政府信息公开情况统计表 is read the same way, under the spec's loose map.
 """
@@ -20,10 +20,17 @@ from functools import cache
 from pipelines.active_header import ActiveHeader
 from pipelines.app_columns import ApplicationHeader
 from pipelines.cells import Cell
+from pipelines.joint_split import joint_choice
 from pipelines.limits import MAX_RUN_TOGETHER_ROWS, implausible, note, shown
 from pipelines.printed import header_openings, review_sub_table_plain
 from pipelines.reviews import ReviewLayout, confirmed_by_identities, fused_header, plain
-from pipelines.run_together import label_and_digits, row_total_holds, unique_split
+from pipelines.run_together import (
+    MAX_DIGITS,
+    candidate_splits,
+    label_and_digits,
+    row_total_holds,
+    unique_split,
+)
 from pipelines.schema import (
     FORMATS,
     ApplicationRow,
@@ -42,9 +49,12 @@ from pipelines.schema import (
     review_measures,
     schema,
 )
+from pipelines.short_row import certain_cells
 from pipelines.unlabelled import confirmed, missing_row
 
 YUAN_PER_10K = Decimal(10000)
+MAX_CANDIDATES = 50  # splits of one run-together table-三 row that add up, kept for the joint solve
+MAX_SHORT_ROWS = 40  # table-三 rows one cell short weighed on one page (a table has 23-25 rows)
 ACTIVE_HEADER = core("信息内容")
 LEGACY_HEADER = core("指标名称")
 TOTAL_CORE = core("总计")
@@ -79,11 +89,35 @@ def number_json(value: Decimal) -> int | float:
 
 
 @dataclass
+class AmbiguousRow:
+    """A run-together table-三 row with several splits that add up, left to the joint solve."""
+
+    key: str  # the row, e.g. granted
+    columns: list[str]  # printed column order
+    candidates: list[list[Decimal]]
+    cell: Cell
+    label: str
+    digits: str
+
+
+@dataclass
+class ShortRow:
+    """A table-三 row printed with 6 of its 7 cells, left to pipelines.short_row."""
+
+    key: str
+    columns: list[str]  # printed column order
+    cells: list[Cell]  # the 6 printed, empty runs spread
+    label: Cell
+
+
+@dataclass
 class TableReading:
     values: dict[str, Value] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     format_labels: set[str] = field(default_factory=set)  # formats whose own labels were seen
     run_together_rows: int = 0  # tried for a split, at most MAX_RUN_TOGETHER_ROWS
+    ambiguous: list[AmbiguousRow] = field(default_factory=list)  # table-三 rows with several splits
+    short: list[ShortRow] = field(default_factory=list)  # table-三 rows printed one cell short
 
     def add(self, value: Value) -> None:
         if value.key in self.values:  # a twin table further down (e.g. a summary): keep the first
@@ -246,6 +280,14 @@ def read_tables(cells: list[Cell]) -> TableReading:
                         )
                     i = got[1]
                     continue
+                short = one_cell_short(cells, i + 1, cell) if len(reading.short) < MAX_SHORT_ROWS else None
+                if len(reading.short) == MAX_SHORT_ROWS and next_has_number(cells, i + 1):
+                    note(f"limit: more than MAX_SHORT_ROWS ({MAX_SHORT_ROWS}) table-三 rows one cell short; the rest left out")
+                if short is not None and app_header.order() is not None:
+                    reading.short.append(ShortRow(row.key, app_header.order(), short[0], cell))
+                    last_row = row.key
+                    i = short[1]
+                    continue
                 if next_has_number(cells, i + 1):
                     reading.problems.append(
                         f"table 三: row {cell.raw!r} does not have {len(app_columns)} cells"
@@ -255,6 +297,10 @@ def read_tables(cells: list[Cell]) -> TableReading:
             else:
                 app_header.see(label)
         i += 1
+    if reading.ambiguous:
+        settle_ambiguous_rows(reading)
+    for short in reading.short:
+        keep_certain_cells(reading, short)
     if guessed:
         confirm_guessed_rows(reading, guessed)
     reading.format_labels |= header.formats
@@ -307,8 +353,36 @@ def review_row(reading: TableReading, cells: list[Cell], i: int, layout: ReviewL
             add_value(reading, key, value_cell, *review_labels(key))
         layout.group = None
         return got[1], more
+    if cell.kind == "number" and (split := review_run_together(reading, cells, i, layout)) is not None:
+        return split
     reading.problems.append(f"table 四: the data row at {cell.where()} does not have 15 cells")
     return None
+
+
+def review_run_together(reading: TableReading, cells: list[Cell], i: int, layout: ReviewLayout) -> tuple[int, bool] | None:
+    """Table 四's 15 cells run together into one digit run (`102141130500000`): split where
+    exactly one cut gives every group results that add up to its 总计, under the order its
+    headers name (the format's order when they name none). None when cells[i] is no such run."""
+    cell = cells[i]
+    digits = cell.raw.replace(" ", "")
+    width = len(review_keys())
+    if not digits.isdigit() or not width <= len(digits) <= MAX_DIGITS or more_numbers_follow(cells, i + 1, cell):
+        return None
+    if reading.run_together_rows >= MAX_RUN_TOGETHER_ROWS:
+        return None
+    reading.run_together_rows += 1
+    keys = layout.order_of_row() or list(review_keys())
+    numbers = unique_split(cell.raw, width, lambda parts: confirmed_by_identities(keys, parts))
+    if numbers is None:
+        reading.problems.append(
+            f"table 四: its data row printed with its cells run together ({cell.raw!r}); no split into"
+            f" {width} cells adds up in one way only; left out"
+        )
+        return i + 1, False
+    for key, number in zip(keys, numbers, strict=True):
+        add_number(reading, key, number, cell, *review_labels(key))
+    layout.group = None
+    return i + 1, False
 
 
 def run_together(reading: TableReading, cell: Cell) -> tuple[str, str] | None:
@@ -340,15 +414,13 @@ def run_together_row(
     row = application_row(label_core, parent)
     if row is not None:
         columns = app_header.order()
-        numbers = unique_split(digits, len(application_columns()), row_total_holds)
-        if numbers is None or columns is None or columns[-1] != "total":
-            reading.problems.append(
-                f"table 三: row {label!r} printed with its cells run together ({digits!r}); no split"
-                " into 7 cells is certain; left out"
-            )
-            return True
-        for column, number in zip(columns, numbers, strict=True):
-            add_number(reading, f"applications.{row.key}.{column}", number, cell, label, application_column_labels()[column])
+        found = candidate_splits(digits, len(application_columns()), row_total_holds, MAX_CANDIDATES)
+        if not found or columns is None or columns[-1] != "total":
+            reading.problems.append(no_split(label, digits))
+        elif len(found) > 1:
+            reading.ambiguous.append(AmbiguousRow(row.key, columns, found, cell, label, digits))
+        else:
+            add_split(reading, AmbiguousRow(row.key, columns, found, cell, label, digits), found[0])
         return True
     item = active_row_cores().get(label_core)
     if item is None:
@@ -370,6 +442,59 @@ def run_together_row(
         unit = measure_unit(item, measure)
         add_number(reading, f"active.{item}.{measure}", number, cell, label, header.raw, unit)
     return True
+
+
+def no_split(label: str, digits: str) -> str:
+    return (
+        f"table 三: row {label!r} printed with its cells run together ({digits!r}); no split"
+        " into 7 cells is certain; left out"
+    )
+
+
+def add_split(reading: TableReading, row: AmbiguousRow, numbers: list[Decimal]) -> None:
+    for column, number in zip(row.columns, numbers, strict=True):
+        label = application_column_labels()[column]
+        add_number(reading, f"applications.{row.key}.{column}", number, row.cell, row.label, label)
+
+
+def settle_ambiguous_rows(reading: TableReading) -> None:
+    """Rows with several splits: kept where one combination of all of them satisfies the
+    table's column identities (pipelines.joint_split), else each left out with a problem."""
+    known = {key: value.value for key, value in reading.values.items()}
+    offered = [
+        [{f"applications.{row.key}.{c}": n for c, n in zip(row.columns, numbers, strict=True)} for numbers in row.candidates]
+        for row in reading.ambiguous
+    ]
+    choice = joint_choice(known, offered)
+    for n, row in enumerate(reading.ambiguous):
+        if choice is None:
+            reading.problems.append(no_split(row.label, row.digits))
+        else:
+            add_split(reading, row, row.candidates[choice[n]])
+
+
+def one_cell_short(cells: list[Cell], start: int, label: Cell) -> tuple[list[Cell], int] | None:
+    """The cells of a table-三 row that ends one cell short of 7, and the index after them."""
+    got = row_cells(cells, start, len(application_columns()) - 1, label)
+    if got is None or more_numbers_follow(cells, got[1], label) or not any(c.kind == "number" for c in got[0]):
+        return None
+    return spread(got[0]), got[1]
+
+
+def keep_certain_cells(reading: TableReading, short: ShortRow) -> None:
+    """The cells of a row one cell short whose column is certain (pipelines.short_row)."""
+    known = {key: value.value for key, value in reading.values.items()}
+    numbers = [c.number if c.kind == "number" else Decimal(0) for c in short.cells]
+    certain = certain_cells(known, short.key, short.columns, numbers)
+    kept = []
+    for column, at in certain.items():
+        add_value(reading, f"applications.{short.key}.{column}", short.cells[at], short.label.raw, application_column_labels()[column])
+        kept.append(application_column_labels()[column])
+    left = [application_column_labels()[c] for c in short.columns if c not in certain]
+    reading.problems.append(
+        f"table 三: row {short.label.raw!r} has 6 of its 7 cells; kept those whose column is certain"
+        f" ({', '.join(kept) or 'none'}); left out {', '.join(left)}"
+    )
 
 
 def fused_words(text: str) -> list[str] | None:
@@ -453,7 +578,8 @@ def more_numbers_follow(cells: list[Cell], i: int, first: Cell) -> bool:
 
 def next_has_number(cells: list[Cell], i: int) -> bool:
     """Whether numbers follow before the next label (empty header cells are no row)."""
-    for cell in cells[i:]:
+    for at in range(i, len(cells)):  # not cells[i:]: a copy of the page's rest per row
+        cell = cells[at]
         if cell.kind == "label":
             return False
         if cell.kind == "number":

@@ -17,7 +17,8 @@ reader on every layout:
 - bare_total: one cell per line, table 四's header lost but for a bare 总计;
 - wrapped_header: one cell per line, each of table 二's column headers wrapped over two cells
   of the flattened Word table (`本年新` / `制作数量`, as a real township report prints them);
-- run_together: each row's cells run together with no separator (a third-party copy).
+- run_together: each row's cells run together with no separator (a third-party copy), table
+  四's 15-cell data row into one digit run too.
 """
 
 from __future__ import annotations
@@ -163,7 +164,7 @@ def table_lines(case: dict, shape: str) -> list[str]:
         return [*out, "总计", *review_numbers(case)]
     for header_row in case["tables"]["reviews_litigation"]["header_rows"]:
         out += row_lines(header_row, shape if shape not in ("run_together", "pdf_text") else "cell_per_line")
-    out += row_lines(review_numbers(case), shape if shape != "run_together" else "pdf_text")
+    out += row_lines(review_numbers(case), shape)
     return out
 
 

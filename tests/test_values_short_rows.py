@@ -1,0 +1,25 @@
+"""Table-三 rows printed one cell short, on a hostile page: weighed up to a budget per page."""
+
+from __future__ import annotations
+
+import time
+
+from pipelines.cells import text_cells
+from pipelines.limits import collecting
+from pipelines.values import MAX_SHORT_ROWS, read_tables
+
+HEADER = ["申请人情况", "自然人", "法人或其他组织", "总计", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他"]
+
+
+def test_thousands_of_rows_one_cell_short_cost_a_bounded_time():
+    rows = ["（一）予以公开", "1", "2", "3", "4", "5", "15"] * 5_000  # 6 of 7 cells, over and over
+    started = time.process_time()
+    with collecting() as noted:
+        reading = read_tables(text_cells("\n".join(["三、收到和处理政府信息公开申请情况", *HEADER, *rows])))
+    assert time.process_time() - started < 5  # some 4 s when each row copied the rest of the page
+    assert any("MAX_SHORT_ROWS" in line for line in noted)
+    assert sum("has 6 of its 7 cells" in p for p in reading.problems) == MAX_SHORT_ROWS
+    # the row is printed thousands of times: whatever is kept is the first printing's
+    for key, value in reading.values.items():
+        assert key.startswith("applications.granted."), key
+        assert value.value in (1, 2, 3, 4, 5, 15)
