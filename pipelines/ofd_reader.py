@@ -64,7 +64,13 @@ def read_ofd(body: bytes) -> FileReading:
 
 def page_layout(page, number: int, edges: list[dict]) -> list[tuple[str, object, float]]:
     """The page as pdf_reader.page_layout gives a PDF page: tables, lines, headers and footers."""
-    from pdfplumber.table import Table, cells_to_tables, edges_to_intersections, intersections_to_cells, merge_edges
+    from pdfplumber.table import (
+        Table,
+        cells_to_tables,
+        edges_to_intersections,
+        intersections_to_cells,
+        merge_edges,
+    )
 
     x0, y0, _, height = (v * POINTS for v in page.box)
     words = [

@@ -14,6 +14,7 @@ through PyMuPDF and its own font handling, a heavy dependency for a test fixture
 from __future__ import annotations
 
 import io
+import itertools
 import zipfile
 from xml.sax.saxutils import escape, quoteattr
 
@@ -63,7 +64,7 @@ def page_content(page) -> str:
     for word in page.extract_words(return_chars=True, extra_attrs=["size"]):
         chars = word["chars"]
         size = word["size"]
-        deltas = " ".join(mm(b["x0"] - a["x0"]) for a, b in zip(chars, chars[1:]))
+        deltas = " ".join(mm(b["x0"] - a["x0"]) for a, b in itertools.pairwise(chars))
         baseline = chars[0]["bottom"] - word["top"] - 0.12 * size  # the glyphs' descent sits below it
         objects.append(
             f'<ofd:TextObject ID="{len(objects) + 1}" Font="1" Size={quoteattr(mm(size))} '
