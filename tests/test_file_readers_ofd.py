@@ -88,3 +88,16 @@ def test_parse_command_reads_an_ofd(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "kind: annual_report" in out and "file: OFD read by ofdkit" in out
     assert f"values: {len(report.values)}" in out
+
+
+def test_a_closed_rectangle_path_gives_four_rules_in_points():
+    from pipelines.ofd_reader import segments
+
+    edges = segments("M 0 0 L 30 0 L 30 5 L 0 5 C", 10, 20, [1, 0, 0, 1, 0, 0])  # a cell 30 x 5 mm at (10, 20) mm
+    point = 72 / 25.4
+    h = sorted((round(e["top"] / point, 3), round(e["x0"] / point, 3), round(e["x1"] / point, 3))
+               for e in edges if e["orientation"] == "h")  # fmt: skip
+    v = sorted((round(e["x0"] / point, 3), round(e["top"] / point, 3), round(e["bottom"] / point, 3))
+               for e in edges if e["orientation"] == "v")  # fmt: skip
+    assert h == [(20, 10, 40), (25, 10, 40)] and v == [(10, 20, 25), (40, 20, 25)]
+    assert segments("M 0 0 B 5 5 10 5 15 0", 0, 0, [1, 0, 0, 1, 0, 0]) == []  # a curve draws no rule
