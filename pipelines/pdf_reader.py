@@ -3,7 +3,8 @@
 Ruled tables are read from their rules (pdfplumber's lines strategy); a table that runs over a
 page break is one table: the part at the top of the next page continues its rows when the
 previous page ended in a table of as many columns, and a row or merged cell cut in two by the
-break is joined. The closing rule of a table cut by a break is often not drawn: the vertical
+break is joined, header rows too: a header cell merged down to the break (结果维 over two rows)
+takes the rest the next page prints under it (持). The closing rule of a table cut by a break is often not drawn: the vertical
 rules' ends stand in for it. Running headers and footers (the same line at the top or bottom
 of most pages, page numbers such as "— 3 —" or "第3页") are dropped. Text outside tables is
 read line by line from the words' positions; words far apart on one line are cells of a row
