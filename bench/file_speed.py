@@ -4,9 +4,10 @@ composition (pipelines.process.process_body), one worker (one core).
 Run from the repository root: `python -m bench.file_speed [--reports 5] [--ocr-reports 1]`.
 
 The files are the replica's attachments (tests.replica.attachments), each report with its own
-values: a ruled PDF (pdfplumber, tables over page breaks), a DOCX (python-docx), and a scanned
-PDF (OCR with tesseract chi_sim). For each kind it prints the pages read per second (PDF
-pages; a DOCX counts as the PDF pages of the same report), ms per file, and the share of the
+values: a ruled PDF (pdfplumber, tables over page breaks), the same layout as an OFD (ofdkit
+and the PDF reader's table functions), a DOCX (python-docx), and a scanned PDF (OCR with
+tesseract chi_sim). For each kind it prints the pages read per second (PDF pages; a DOCX
+counts as the PDF pages of the same report, an OFD has the PDF's pages), ms per file, and the share of the
 generator's values read right and read wrong. Writes bench/results/file_speed.json.
 """
 
@@ -49,7 +50,7 @@ def measure(kind: str, items: list[SimpleNamespace]) -> dict:
     seconds, pages, right, wrong, total = 0.0, 0, 0, 0, 0
     for report in items:
         body = render_attachment(kind, report)
-        pages += pdf_pages(render_attachment("pdf", report) if kind == "docx" else body)
+        pages += pdf_pages(render_attachment("pdf", report) if kind in ("docx", "ofd") else body)
         start = time.perf_counter()
         rows = process_body(body)
         seconds += time.perf_counter() - start
@@ -71,7 +72,8 @@ def main() -> None:
     args = parser.parse_args()
     items = reports(args.reports)
     process_body(render_attachment("pdf", items[0]))  # warm-up: libraries and the spec load once
-    rows = [measure("pdf", items), measure("docx", items), measure("pdf_scanned", items[: args.ocr_reports])]
+    rows = [measure("pdf", items), measure("ofd", items), measure("docx", items),
+            measure("pdf_scanned", items[: args.ocr_reports])]  # fmt: skip
     print("| file kind | files | pages | pages/s | ms per file | values right | values wrong |")
     print("|---|---|---|---|---|---|---|")
     for row in rows:

@@ -1,4 +1,4 @@
-"""A file body (PDF, Word, WPS, Excel, ET, a scan) -> its reader -> the same parse as a page.
+"""A file body (PDF, OFD, Word, WPS, Excel, ET, a scan) -> its reader -> the same parse as a page.
 
 The type comes from the bytes (pipelines.filetype.file_kind). Each reader gives text and
 cells with provenance (pipelines.file_reading.FileReading); metadata, the table reader and the
@@ -17,8 +17,8 @@ from pipelines.limits import collecting
 from pipelines.metadata import read_metadata
 from pipelines.parse import ParsedDocument, parse_cells
 
-READABLE = frozenset({"PDF", "DOC", "WPS", "DOCX", "XLS", "ET", "XLSX", "PNG", "JPEG", "TIFF"})
-RECORDED = frozenset({"OFD", "ENCRYPTED_OFFICE"})  # files named, not read: a problem says why
+READABLE = frozenset({"PDF", "OFD", "DOC", "WPS", "DOCX", "XLS", "ET", "XLSX", "PNG", "JPEG", "TIFF"})
+RECORDED = frozenset({"ENCRYPTED_OFFICE"})  # files named, not read: a problem says why
 KINDS = READABLE | RECORDED
 
 
@@ -27,6 +27,10 @@ def read_file(body: bytes, kind: str) -> FileReading:
         from pipelines.pdf_reader import read_pdf
 
         return read_pdf(body)
+    if kind == "OFD":
+        from pipelines.ofd_reader import read_ofd
+
+        return read_ofd(body)
     if kind == "DOCX":
         from pipelines.docx_reader import read_docx
 

@@ -3,7 +3,8 @@
 Ruled tables are read from their rules (pdfplumber's lines strategy); a table that runs over a
 page break is one table: the part at the top of the next page continues its rows when the
 previous page ended in a table of as many columns, and a row or merged cell cut in two by the
-break is joined. The closing rule of a table cut by a break is often not drawn: the vertical
+break is joined, header rows too: a header cell merged down to the break (结果维 over two rows)
+takes the rest the next page prints under it (持). The closing rule of a table cut by a break is often not drawn: the vertical
 rules' ends stand in for it. Running headers and footers (the same line at the top or bottom
 of most pages, page numbers such as "— 3 —" or "第3页") are dropped. Text outside tables is
 read line by line from the words' positions; words far apart on one line are cells of a row
@@ -178,10 +179,16 @@ def join_break(reading: FileReading, rows: list) -> list:
     cells of their own."""
     texts, places = rows[0]
     previous = {c.col: c for c in reading.cells if c.table == reading.tables - 1 and c.row == reading.next_row - 1}
-    if previous and cut_row(previous, texts):
+    above = open_cells(reading, previous) if previous else {}
+    if previous and cut_row(previous, texts, set(above)):
         for cell in previous.values():
             reading.cells.remove(cell)
         reading.next_row -= 1
+        texts = list(texts)
+        for col, cell in above.items():
+            if texts[col] is not None and col not in previous:  # the rest of a cell merged down to the break
+                continue_cell(reading, cell, texts[col])
+                texts[col] = None
         texts = [((previous[col].raw if col in previous else "") + (t or "")) if (t is not None or col in previous) else None
                  for col, t in enumerate(texts)]  # fmt: skip
         return [(texts, places), *rows[1:]]
@@ -190,13 +197,50 @@ def join_break(reading: FileReading, rows: list) -> list:
     return [(leading, places), *rows[1:]]
 
 
-def cut_row(previous: dict, texts: list[str | None]) -> bool:
+def open_cells(reading: FileReading, last_row: dict) -> dict:
+    """The cells of rows above the table's last row that are merged down to the page break,
+    by column: a header cell printed over two rows ("结果" above, none below) whose lower half
+    is cut by the break continues at the top of the next page in its own column. A cell is
+    open when its box reaches the bottom of the last row."""
+    table = reading.tables - 1
+    bottoms = [reading.places.get(("table", table, c.row, c.col), {}).get("bbox", [0, 0, 0, 0])[3]
+               for c in last_row.values()]  # fmt: skip
+    if not bottoms or not max(bottoms):
+        return {}
+    bottom = max(bottoms)
+    found: dict = {}
+    for cell in reversed(reading.cells):
+        if cell.table != table or cell.col in found or cell.col in last_row:
+            continue
+        box = reading.places.get(("table", table, cell.row, cell.col), {}).get("bbox")
+        if box and abs(box[3] - bottom) < 1.0:
+            found[cell.col] = cell
+        elif box:
+            found[cell.col] = None  # the nearest cell above ends before the break: nothing is open there
+    return {col: cell for col, cell in found.items() if cell is not None}
+
+
+def continue_cell(reading: FileReading, cell, rest: str) -> None:
+    """`cell` with the text the next page printed in its lower half added, in place."""
+    text = cell.raw + reading.clean(rest.replace("\n", ""))
+    joined = make_cell(text, table=cell.table, row=cell.row, col=cell.col) or cell
+    joined.row_end = cell.row_end
+    reading.cells[reading.cells.index(cell)] = joined
+
+
+def cut_row(previous: dict, texts: list[str | None], open_above: set = frozenset()) -> bool:
     """Whether `texts` (a part's first row) is the rest of the row whose cells are `previous`
-    (both by column; a column a merged cell covers is absent)."""
+    (both by column; a column a merged cell covers is absent; `open_above`: columns where a
+    cell of a row above is merged down to the break)."""
     before = {col: cell_kind(cell.raw) for col, cell in previous.items()}
     after = {col: cell_kind(text) for col, text in enumerate(texts) if text is not None}
     if all(not after[col] or not before.get(col) for col in after):  # it fills only what was empty
         return "number" not in before.values()
+    if "number" not in before.values() and "number" not in after.values():
+        # header rows cut by the break ("结果维" / "持"): every label below continues a label
+        # or a cell merged down to the break; a header cell may end above the break (总计
+        # over ""). A row of sub-headers under a wider cell lies under no label of its own.
+        return all(kind != "label" or before.get(col) == "label" or col in open_above for col, kind in after.items())
     if "number" in before.values() and "number" in after.values():
         return False  # two rows of figures
     figures, words = (before, after) if "number" in before.values() else (after, before)

@@ -135,7 +135,7 @@ def test_the_manifest_bytes_are_what_the_generator_builds(crawls):
 
 
 def test_reports_published_as_files_are_read_like_any_report(crawls):
-    """Crawl and process stage together: each PDF, DOCX and XLSX report's stored values are the
+    """Crawl and process stage together: each PDF, OFD, DOCX and XLSX report's stored values are the
     figures the generator printed into the file (the manifest's), key for key."""
     db, manifest, _ = crawls
     read, boxed = 0, 0
@@ -147,8 +147,8 @@ def test_reports_published_as_files_are_read_like_any_report(crawls):
         stored = dict(db.execute("SELECT key, value FROM report_values WHERE version_id = ?", [version[0]]).fetchall())
         assert stored == pytest.approx(page["values"]), url
         places = db.execute("SELECT page, bbox, sheet FROM report_values WHERE version_id = ?", [version[0]]).fetchall()
-        if page.get("true_type") == "PDF":  # each value points at its page and box
+        if page["file_kind"] in ("pdf", "ofd"):  # each value points at its page and box
             assert all(number >= 1 and len(json.loads(box)) == 4 for number, box, _ in places), url
             boxed += 1
         read += 1
-    assert read >= 6 and boxed >= 2  # pdf, docx, xlsx offered by article pages, lists and download endpoints
+    assert read >= 7 and boxed >= 3  # pdf, ofd, docx, xlsx offered by article pages, lists and download endpoints

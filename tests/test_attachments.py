@@ -324,7 +324,7 @@ def test_the_profile_tells_the_replicas_files_from_its_pages():
     profile = load_profile("panzhihua")
     portal = build_portal(60, attachments=True)
     attachments = [p for p in portal.pages.values() if p.kind == "attachment"]
-    assert len(attachments) == 9
+    assert len(attachments) == 10  # tests.replica.attachment_pages.CASES
     for page in attachments:
         assert not profile.is_list_page(page.url) and not profile.is_article_page(page.url), page.url
         text = page.title if page.link_style == "image" else ""

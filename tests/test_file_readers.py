@@ -328,3 +328,66 @@ def test_ocr_stops_starting_pages_after_its_time_bound(report, monkeypatch):
     monkeypatch.setattr(pipelines.ocr, "MAX_OCR_SECONDS", -1)  # every page is past the bound
     problems = process_page(render_attachment("pdf_scanned", report)).parsed.problems
     assert any("limit: OCR stopped after MAX_OCR_SECONDS" in p and "read 0 of 2 pages" in p for p in problems)
+
+
+@needs_office
+@pytest.mark.parametrize("seed", [2, 0])  # 2: "结果维" / "持" cut inside a row; 0: the lower header row cut
+def test_a_2019_table_four_whose_header_is_cut_by_a_page_break_is_read_whole(seed):
+    import pdfplumber
+
+    report = make_report(seed=seed, fmt="2019", year=2020)
+    body = render_attachment("pdf_office", report)
+    page = process_page(body)
+    assert wrong_and_missing(page, report.values) == ([], [])
+    data_page = page.parsed.values["reviews.total"].where["page"]
+    with pdfplumber.open(io.BytesIO(body)) as pdf:  # the case is real: the header starts a page before its figures
+        assert "行政复议" in (pdf.pages[data_page - 2].extract_text() or "")
+        assert "行政复议" not in (pdf.pages[data_page - 1].extract_text() or "")
+
+
+def two_page_table(first_rows: list, second_rows: list):
+    """assemble()'s input for one 15-column table printed over a break: rows of texts, boxes made
+    from the row and column (a cell's box reaches down as far as its `rowspan` says)."""
+    def part(rows, page):
+        out = []
+        for r, row in enumerate(rows):
+            texts = [None if t is None else t[0] for t in row]
+            places = [None if t is None else {"page": page, "bbox": [20.0 * c, 10.0 * r, 20.0 * c + 20, 10.0 * (r + t[1])]}
+                      for c, t in enumerate(row)]  # fmt: skip
+            out.append((texts, places))
+        return [("table", out, 0.0)]
+    return [part(first_rows, 1), part(second_rows, 2)]
+
+
+def test_a_cut_header_cell_merged_down_to_the_break_takes_its_rest_from_the_next_page():
+    from pipelines.file_reading import FileReading
+    from pipelines.pdf_reader import assemble
+
+    upper = [[("行政复议", 1)] + [None] * 4 + [("行政诉讼", 1)] + [None] * 9,
+             [("结果维", 2), ("结果纠", 2), ("其他结", 2), ("尚未审", 2), ("总计", 2), ("未经复议直接起诉", 1)]
+             + [None] * 4 + [("复议后起诉", 1)] + [None] * 4,
+             [None] * 5 + [(t, 1) for t in ("结果", "结果", "其他", "尚未", "总计") * 2]]  # fmt: skip
+    lower = [[(t, 1) for t in ("持", "正", "果", "结", "")] + [(t, 1) for t in ("维持", "纠正", "结果", "审结", "")] * 2,
+             [(str(n), 1) for n in range(15)]]  # fmt: skip
+    reading = FileReading("pdfplumber")
+    assemble(reading, two_page_table(upper, lower))
+    text = {(c.row, c.col): c.raw for c in reading.cells}
+    assert reading.tables == 1
+    assert [text[(1, col)] for col in range(5)] == ["结果维持", "结果纠正", "其他结果", "尚未审结", "总计"]
+    assert [text[(2, col)] for col in (5, 9, 10)] == ["结果维持", "总计", "结果维持"]
+    assert [text[(3, col)] for col in range(15)] == [str(n) for n in range(15)]
+
+
+def test_a_sub_header_row_after_the_break_is_not_joined_to_the_wider_cells_above():
+    from pipelines.file_reading import FileReading
+    from pipelines.pdf_reader import assemble
+
+    upper = [[("行政复议", 1)] + [None] * 4 + [("行政诉讼", 1)] + [None] * 9,
+             [("结果维持", 1), ("结果纠正", 1), ("其他结果", 1), ("尚未审结", 1), ("总计", 1), ("未经复议直接起诉", 1)]
+             + [None] * 4 + [("复议后起诉", 1)] + [None] * 4]  # fmt: skip
+    lower = [[("", 1)] * 5 + [(t, 1) for t in ("结果维持", "结果纠正", "其他结果", "尚未审结", "总计")] * 2,
+             [(str(n), 1) for n in range(15)]]  # fmt: skip
+    reading = FileReading("pdfplumber")
+    assemble(reading, two_page_table(upper, lower))
+    text = {(c.row, c.col): c.raw for c in reading.cells}
+    assert text[(1, 5)] == "未经复议直接起诉" and text[(2, 5)] == "结果维持" and text[(2, 14)] == "总计"

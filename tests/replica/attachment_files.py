@@ -1,7 +1,7 @@
 """The bytes of the replica's attachments: real files of real formats, the same every build.
 
 `attachment_bytes(kind, page)` is the one place the replica gets them. The report kinds
-(`pdf`, `docx`, `xlsx`) are built here by small stand-ins (reportlab with its built-in CJK
+(`pdf`, `docx`, `xlsx`, `ofd`) are built here by small stand-ins (reportlab with its built-in CJK
 font, python-docx, openpyxl: a title and the report's values as a table) until the full
 renderer of report files, tests.replica.attachments.render_attachment, takes them over; the
 other kinds are the crawl's own cases:
@@ -20,20 +20,21 @@ import zipfile
 from datetime import datetime
 
 FIXED_TIME = datetime(2024, 1, 1)
-REPORT_KINDS = ("pdf", "docx", "xlsx")
+REPORT_KINDS = ("pdf", "docx", "xlsx", "ofd")
 # openpyxl stamps the time of saving into the file's properties whatever it was told
 SAVED_AT = re.compile(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)")
 # What pipelines.filetype names each kind's bytes (None: text); the truth the tests check.
-TRUE_TYPES = {"pdf": "PDF", "big_pdf": "PDF", "docx": "ZIP", "xlsx": "ZIP", "png": "PNG", "html_doc": None}
+TRUE_TYPES = {"pdf": "PDF", "big_pdf": "PDF", "docx": "ZIP", "xlsx": "ZIP", "ofd": "ZIP", "png": "PNG", "html_doc": None}
 CONTENT_TYPES = {
     "pdf": "application/pdf",
     "big_pdf": "application/pdf",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "ofd": "application/ofd",
     "png": "image/png",
     "html_doc": "application/msword",
 }
-EXTENSIONS = {"pdf": "pdf", "big_pdf": "pdf", "docx": "docx", "xlsx": "xlsx", "png": "png", "html_doc": "doc"}
+EXTENSIONS = {"pdf": "pdf", "big_pdf": "pdf", "docx": "docx", "xlsx": "xlsx", "ofd": "ofd", "png": "png", "html_doc": "doc"}
 
 
 def attachment_bytes(kind: str, page, html: str | None = None) -> bytes:

@@ -52,6 +52,7 @@ CASES = {
         (2023, "list_link", "docx"),
         (2022, "image", "png"),
         (2021, "too_large", "big_pdf"),
+        (2020, "downfile", "ofd"),
     ],
 }
 DECORATIVE_IMAGE = "/images/xq/banner_big.jpg"  # linked as 查看大图: not a report, never fetched

@@ -17,6 +17,8 @@ doc / wps    the DOCX converted by LibreOffice to Word 97 (LibreOffice cannot wr
              .wps served by a portal is most often a Word 97 file, and so is ours)
 xlsx         openpyxl, one sheet per table, merged cells
 xls          the XLSX converted by LibreOffice to Excel 97
+ofd          the ruled PDF as an OFD file (tests.replica.ofd_file): words as TextObjects, rules
+             as PathObjects, pages as printed
 doc_password the DOC saved under a password (LibreOffice over UNO): no reader can open it
 
 The tables are the replica's own grids (tests.replica.tables), so labels and values are the
@@ -35,7 +37,7 @@ from pathlib import Path
 
 from tests.replica import tables
 
-KINDS = ("pdf", "pdf_office", "pdf_text", "pdf_cid", "pdf_scanned", "docx", "doc", "wps", "xlsx", "xls", "doc_password")
+KINDS = ("pdf", "pdf_office", "pdf_text", "pdf_cid", "pdf_scanned", "docx", "doc", "wps", "xlsx", "xls", "ofd", "doc_password")
 FONT_PATHS = (
     "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
     "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf",
@@ -69,6 +71,10 @@ def render_attachment(kind: str, report) -> bytes:
         return xlsx_file(report)
     if kind == "xls":
         return converted(xlsx_file(report), "xlsx", "xls")
+    if kind == "ofd":
+        from tests.replica.ofd_file import ofd_from_pdf
+
+        return ofd_from_pdf(ruled_pdf(report))
     if kind == "doc_password":
         return password_doc(docx_file(report), "replica")
     raise ValueError(f"unknown attachment kind {kind!r}; one of {KINDS}")
