@@ -27,6 +27,7 @@ from govcrawl.stage import StageSettings, pending_counts, run_stage
 from pipelines import merge as merging
 from pipelines.merge import MergeRefused, Sighting, combine, merge
 from pipelines.store import RUN_FIGURES, TABLES, Store
+from tests.conftest import default_crawl
 from tests.replica.process import CRAWL_ENV, ROOT, Replica, run_crawl
 from tests.replica.shards import split_by_host
 
@@ -107,12 +108,11 @@ def checked(path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def crawl(tmp_path_factory) -> Path:
-    """One real crawl of the default replica, processed beside the crawl."""
-    path = tmp_path_factory.mktemp("crawl") / "one.db"
-    with Replica(size=200, slow_seconds=1.0) as replica:
-        result = run_crawl(path, replica.proxy)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return path
+    """One real crawl of the default replica, processed beside the crawl (the suite's shared
+    crawl, tests/conftest.py, copied for this module)."""
+    result = default_crawl(tmp_path_factory, tmp_path_factory.mktemp("crawl") / "one.db")
+    result.db.close()
+    return result.path
 
 
 @pytest.fixture
