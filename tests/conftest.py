@@ -12,6 +12,7 @@ import sqlite_utils
 from filelock import FileLock
 
 from govcrawl.profiles import available_profiles, load_profile
+from tests.replica import demo, process
 from tests.replica.process import Replica, run_crawl
 
 
@@ -107,6 +108,18 @@ def default_crawl(tmp_path_factory: pytest.TempPathFactory, copy_to: Path) -> Cr
 
     path, facts = shared_crawl(tmp_path_factory, "default", crawl, copy_to)
     return CrawlResult(sqlite_utils.Database(path), path, **facts)
+
+
+@pytest.fixture(autouse=True)
+def no_crawl_unless_e2e(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test not marked `e2e` that starts a crawl fails, saying so (`-m "not e2e"` stays fast)."""
+    if request.node.get_closest_marker("e2e") is None:
+
+        def refused(*args, **kwargs):
+            raise AssertionError(f"{request.node.nodeid} starts a subprocess crawl: mark it e2e")
+
+        for module in (process, demo):
+            monkeypatch.setattr(module, "crawl_command", refused)
 
 
 @pytest.fixture(scope="session")

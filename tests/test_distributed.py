@@ -322,30 +322,3 @@ def test_a_seed_is_pushed_by_the_first_worker_only_and_a_taken_request_is_held()
         assert taken.url in (seed, "http://www.example.gov.cn/1.shtml")
         assert state.in_flight("w2") == 1 and state.in_flight("w1") == 0
         assert list(schedulers[1].held.values()) == [taken]
-
-
-def copies_by_url(db: Path) -> set[tuple[str, str, int]]:
-    conn = sqlite3.connect(db)
-    try:
-        return set(
-            conn.execute(
-                "SELECT c.url, r.url, l.rank FROM copy_links l JOIN documents c ON c.id = l.document_id"
-                " JOIN documents r ON r.id = l.report_id"
-            )
-        )
-    finally:
-        conn.close()
-
-
-@e2e
-def test_make_demo_with_three_workers_holds_what_the_one_process_demo_holds(tmp_path):
-    """`make demo WORKERS=3` against `make demo`: every replica city (the browser's 示例市,
-    gkmlpt's categories as fragments of one list page, the copy hosts), merged and processed."""
-    from tests.replica.demo import main as demo
-
-    assert demo(["--db", str(tmp_path / "one.db"), "--size", "60"]) == 0
-    assert demo(["--db", str(tmp_path / "fleet.db"), "--size", "60", "--workers", "3"]) == 0
-    one, fleet = holdings(tmp_path / "one.db"), holdings(tmp_path / "fleet.db")
-    assert len(one["documents"]) > 250
-    assert fleet == one
-    assert copies_by_url(tmp_path / "fleet.db") == copies_by_url(tmp_path / "one.db") != set()
