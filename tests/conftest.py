@@ -110,6 +110,22 @@ def default_crawl(tmp_path_factory: pytest.TempPathFactory, copy_to: Path) -> Cr
     return CrawlResult(sqlite_utils.Database(path), path, **facts)
 
 
+ATTACHMENT_LIMIT = 200_000  # bytes: the replica's too_large PDF is larger, every other file smaller
+
+
+def attachments_crawl(tmp_path_factory: pytest.TempPathFactory, copy_to: Path) -> tuple[Path, dict]:
+    """The replica publishing reports as files (size 60), crawled once per test run with
+    GOVCRAWL_MAX_ATTACHMENT_BYTES = ATTACHMENT_LIMIT; with its manifest and request log."""
+
+    def crawl(path: Path) -> dict:
+        with Replica(size=60, attachments=True) as replica:
+            result = run_crawl(path, replica.proxy, settings={"GOVCRAWL_MAX_ATTACHMENT_BYTES": str(ATTACHMENT_LIMIT)})
+            assert result.returncode == 0, result.stderr[-3000:]
+            return {"manifest": replica.manifest(), "server_log": replica.request_log()}
+
+    return shared_crawl(tmp_path_factory, "attachments", crawl, copy_to)
+
+
 @pytest.fixture(autouse=True)
 def no_crawl_unless_e2e(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """A test not marked `e2e` that starts a crawl fails, saying so (`-m "not e2e"` stays fast)."""

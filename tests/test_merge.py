@@ -27,7 +27,7 @@ from govcrawl.stage import StageSettings, pending_counts, run_stage
 from pipelines import merge as merging
 from pipelines.merge import MergeRefused, Sighting, combine, merge
 from pipelines.store import RUN_FIGURES, TABLES, Store
-from tests.conftest import default_crawl
+from tests.conftest import attachments_crawl, default_crawl
 from tests.replica.process import CRAWL_ENV, ROOT, Replica, run_crawl
 from tests.replica.shards import split_by_host
 
@@ -137,13 +137,11 @@ def test_merged_shards_are_the_crawl_on_every_natural_key(crawl, shards, tmp_pat
     assert natural(whole) == expected
 
 
-def test_attachments_and_their_links_across_shards(tmp_path):
+def test_attachments_and_their_links_across_shards(tmp_path_factory, tmp_path):
     """A crawl of the replica that publishes reports as files (PDF, DOCX, XLSX, scans) beside
-    their pages: split by host, merged, every attachment linked to the page that offered it."""
-    crawl = tmp_path / "attachments.db"
-    with Replica(size=200, slow_seconds=1.0, attachments=True) as replica:
-        result = run_crawl(crawl, replica.proxy, timeout=900)
-    assert result.returncode == 0, result.stderr[-3000:]
+    their pages (the suite's shared one, tests/conftest.py): split by host, merged, every
+    attachment linked to the page that offered it."""
+    crawl, _ = attachments_crawl(tmp_path_factory, tmp_path / "attachments.db")
     shards = [tmp_path / f"shard{i}.db" for i in range(3)]
     split_by_host(crawl, shards)
     out = tmp_path / "merged.db"
@@ -351,9 +349,11 @@ def overlapping(tmp_path_factory) -> dict[str, Path]:
     it at the same two times into one file (`single`, the second crawl revalidating)."""
     tmp = tmp_path_factory.mktemp("overlap")
     paths = {name: tmp / f"{name}.db" for name in ("before", "after", "single")}
+    # `before` is the suite's shared crawl of the default replica: the same pages as this
+    # replica serves before it changes (same size and seed), crawled in a run of its own
+    default_crawl(tmp_path_factory, paths["before"]).db.close()
     with Replica(size=200, slow_seconds=1.0) as replica:
-        for path in (paths["before"], paths["single"]):
-            assert run_crawl(path, replica.proxy).returncode == 0
+        assert run_crawl(paths["single"], replica.proxy).returncode == 0
         changed = {change: replica.travel(change) for change in ("edit", "delete", "publish")}
         assert run_crawl(paths["after"], replica.proxy).returncode == 0
         assert run_crawl(paths["single"], replica.proxy, "revalidate=1").returncode == 0
