@@ -1,12 +1,18 @@
 from __future__ import annotations
 
+import json
+import os
+import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import sqlite_utils
+from filelock import FileLock
 
 from govcrawl.profiles import available_profiles, load_profile
+from tests.replica import demo, process
 from tests.replica.process import Replica, run_crawl
 
 
@@ -57,6 +63,81 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.e2e)
 
 
+def shared_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory every pytest-xdist worker of this run sees (the parent of the workers' own
+    base temporary directories), or this process's own one without xdist."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def copy_database(source: Path, target: Path) -> Path:
+    """A byte copy of an SQLite file no process has open (with its -wal if one was left), so
+    the copy is the file as its crawl left it, journal mode included."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for suffix in ("", "-wal"):
+        if Path(f"{source}{suffix}").exists():
+            shutil.copyfile(f"{source}{suffix}", f"{target}{suffix}")
+    return target
+
+
+def shared_crawl(
+    tmp_path_factory: pytest.TempPathFactory, name: str, crawl: Callable[[Path], dict], copy_to: Path
+) -> tuple[Path, dict]:
+    """The database `crawl(path)` leaves, crawled once per test run under `name` whichever
+    xdist worker asks first (the others wait on a file lock), and copied to `copy_to` for the
+    asker, who may write to its copy. `crawl` returns what else the tests need of the run
+    (JSON: manifest, request log, stderr), given back with the copy."""
+    directory = shared_root(tmp_path_factory) / "shared-crawls" / name
+    directory.mkdir(parents=True, exist_ok=True)
+    database, facts = directory / "govcrawl.db", directory / "facts.json"
+    with FileLock(str(directory / "lock")):
+        if not facts.exists():  # a crawl that failed left none: the next asker tries again
+            database.unlink(missing_ok=True)
+            facts.write_text(json.dumps(crawl(database)), encoding="utf-8")
+    return copy_database(database, copy_to), json.loads(facts.read_text(encoding="utf-8"))
+
+
+def default_crawl(tmp_path_factory: pytest.TempPathFactory, copy_to: Path) -> CrawlResult:
+    """The default replica (size 200, site panzhihua) crawled once per test run: `crawled`,
+    the merge tests and the fleet's one-process reference all judge this same crawl."""
+
+    def crawl(path: Path) -> dict:
+        result = crawl_replica(path.parent)
+        result.db.close()
+        return {"manifest": result.manifest, "server_log": result.server_log, "stderr": result.stderr}
+
+    path, facts = shared_crawl(tmp_path_factory, "default", crawl, copy_to)
+    return CrawlResult(sqlite_utils.Database(path), path, **facts)
+
+
+ATTACHMENT_LIMIT = 200_000  # bytes: the replica's too_large PDF is larger, every other file smaller
+
+
+def attachments_crawl(tmp_path_factory: pytest.TempPathFactory, copy_to: Path) -> tuple[Path, dict]:
+    """The replica publishing reports as files (size 60), crawled once per test run with
+    GOVCRAWL_MAX_ATTACHMENT_BYTES = ATTACHMENT_LIMIT; with its manifest and request log."""
+
+    def crawl(path: Path) -> dict:
+        with Replica(size=60, attachments=True) as replica:
+            result = run_crawl(path, replica.proxy, settings={"GOVCRAWL_MAX_ATTACHMENT_BYTES": str(ATTACHMENT_LIMIT)})
+            assert result.returncode == 0, result.stderr[-3000:]
+            return {"manifest": replica.manifest(), "server_log": replica.request_log()}
+
+    return shared_crawl(tmp_path_factory, "attachments", crawl, copy_to)
+
+
+@pytest.fixture(autouse=True)
+def no_crawl_unless_e2e(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test not marked `e2e` that starts a crawl fails, saying so (`-m "not e2e"` stays fast)."""
+    if request.node.get_closest_marker("e2e") is None:
+
+        def refused(*args, **kwargs):
+            raise AssertionError(f"{request.node.nodeid} starts a subprocess crawl: mark it e2e")
+
+        for module in (process, demo):
+            monkeypatch.setattr(module, "crawl_command", refused)
+
+
 @pytest.fixture(scope="session")
 def crawled(tmp_path_factory) -> CrawlResult:
-    return crawl_replica(tmp_path_factory.mktemp("crawl"))
+    return default_crawl(tmp_path_factory, tmp_path_factory.mktemp("crawl") / "govcrawl.db")

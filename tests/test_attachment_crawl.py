@@ -14,26 +14,27 @@ import sqlite_utils
 
 from pipelines.filetype import binary_kind
 from pipelines.store import read_body
+from tests.conftest import ATTACHMENT_LIMIT, attachments_crawl
 from tests.replica.attachment_pages import DECORATIVE_IMAGE, HOST
 from tests.replica.process import Replica, run_crawl
 
 pytestmark = pytest.mark.e2e  # crawls in real subprocesses
 
-LIMIT = 200_000  # bytes: the replica's too_large PDF is larger, every other file smaller
+LIMIT = ATTACHMENT_LIMIT
 SETTINGS = {"GOVCRAWL_MAX_ATTACHMENT_BYTES": str(LIMIT)}
 
 
 @pytest.fixture(scope="module")
 def crawls(tmp_path_factory):
-    """Three runs over one database: a first crawl, an incremental one, a revalidating one."""
-    path = tmp_path_factory.mktemp("attachments") / "govcrawl.db"
+    """Three runs over one database: a first crawl (the suite's shared one, tests/conftest.py),
+    an incremental one, a revalidating one (of a replica serving the same files)."""
+    path, first = attachments_crawl(tmp_path_factory, tmp_path_factory.mktemp("attachments") / "govcrawl.db")
     with Replica(size=60, attachments=True) as replica:
-        results, logs = [], []
-        for args in ((), (), ("revalidate=1",)):
+        logs = [first["server_log"]]
+        for args in ((), ("revalidate=1",)):
             before = len(replica.request_log())
             result = run_crawl(path, replica.proxy, *args, settings=SETTINGS)
             assert result.returncode == 0, result.stderr[-3000:]
-            results.append(result)
             logs.append(replica.request_log()[before:])
         yield sqlite_utils.Database(path), replica.manifest(), logs
 

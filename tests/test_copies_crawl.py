@@ -10,6 +10,7 @@ from collections import defaultdict
 import pytest
 import sqlite_utils
 
+from tests.conftest import attachments_crawl
 from tests.replica.process import Replica, run_crawl
 
 pytestmark = pytest.mark.e2e  # crawls in real subprocesses
@@ -76,11 +77,9 @@ def test_copies_and_twins_are_linked_to_their_originals_as_the_manifest_says(tmp
     assert essays and not {url for (url,) in essays} & set(linked)
 
 
-def test_a_file_and_the_page_offering_it_are_one_report(tmp_path):
-    path = tmp_path / "govcrawl.db"
-    with Replica(size=60, attachments=True) as replica:
-        crawl(path, replica, settings={"GOVCRAWL_MAX_ATTACHMENT_BYTES": "200000"})
-        manifest = {page["url"]: page for page in replica.manifest()["pages"]}
+def test_a_file_and_the_page_offering_it_are_one_report(tmp_path_factory, tmp_path):
+    path, facts = attachments_crawl(tmp_path_factory, tmp_path / "govcrawl.db")  # shared, tests/conftest.py
+    manifest = {page["url"]: page for page in facts["manifest"]["pages"]}
     db = sqlite_utils.Database(path)
     linked = stored_reports(db)
 

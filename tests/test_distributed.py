@@ -8,8 +8,6 @@ keys (URLs, body hashes, value keys and values), never by row ids.
 
 from __future__ import annotations
 
-import os
-import signal
 import sqlite3
 import time
 from collections import defaultdict
@@ -20,10 +18,12 @@ from redis import Redis
 
 from govcrawl.fleet.private_redis import PrivateRedis
 from govcrawl.fleet.state import FleetState, lease_of
-from tests.replica.demo import merge_and_process, run_fleet, shard_paths, start_worker
-from tests.replica.process import Replica, run_crawl
+from tests.conftest import default_crawl
+from tests.replica.demo import merge_and_process, run_fleet, shard_paths
+from tests.replica.process import Replica
 
 pytestmark = pytest.mark.timeout(900)
+e2e = pytest.mark.e2e  # the tests of real crawls (the fleet, the shared crawl): real subprocesses
 
 # Fleet-wide politeness as for real portals (the replica settings lift it to 16 per host).
 POLITE = {"CONCURRENT_REQUESTS_PER_DOMAIN": "2"}
@@ -81,13 +81,13 @@ def replica():
 
 
 @pytest.fixture(scope="module")
-def single(replica, tmp_path_factory):
-    """The one-process crawl (processed beside itself) and its slice of the request log."""
-    db = tmp_path_factory.mktemp("single") / "single.db"
-    first = len(replica.request_log())
-    result = run_crawl(db, replica.proxy)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return holdings(db), replica.request_log()[first:]
+def single(tmp_path_factory) -> dict[str, set]:
+    """What the one-process crawl of the same replica (processed beside itself) holds: the
+    suite's shared crawl of the default replica (tests/conftest.py; the replica is the same
+    pages for the same size and seed, whichever server serves them)."""
+    result = default_crawl(tmp_path_factory, tmp_path_factory.mktemp("single") / "single.db")
+    result.db.close()
+    return holdings(result.path)
 
 
 @pytest.fixture(scope="module")
@@ -105,6 +105,7 @@ def fleet(replica, tmp_path_factory):
     return holdings(db), shards, log, leftovers
 
 
+@e2e
 def test_seeds_are_requested_once_per_fleet_run(replica, fleet):
     _, _, log, _ = fleet
     roots = [e["url"] for e in log if e["url"].endswith("/index.shtml") and e["status"] == 200]
@@ -112,8 +113,9 @@ def test_seeds_are_requested_once_per_fleet_run(replica, fleet):
     assert len(roots) == len(set(roots)), "a seed was pushed by more than one worker"
 
 
+@e2e
 def test_three_workers_hold_what_one_process_holds(single, fleet):
-    expected, _ = single
+    expected = single
     merged, shards, _, _ = fleet
     assert expected["documents"] and expected["values"]
     assert merged["documents"] == expected["documents"]
@@ -134,6 +136,7 @@ def closed_at(shard: Path) -> float:
     raise AssertionError(f"{shard.stem} did not finish")
 
 
+@e2e
 def test_no_worker_quits_while_the_fleet_still_works(fleet):
     """A worker whose queue ran dry waits while others may still produce: every worker
     closes after the fleet's last request arrived (log times are to the second)."""
@@ -145,11 +148,13 @@ def test_no_worker_quits_while_the_fleet_still_works(fleet):
     )
 
 
+@e2e
 def test_a_finished_run_leaves_no_frontier_behind(fleet):
     *_, leftovers = fleet
     assert not [k for k in leftovers if k.endswith((":requests", ":dupefilter", ":seeds")) or ":inflight:" in k]
 
 
+@e2e
 def test_robots_txt_is_fetched_once_per_host_by_the_whole_fleet_and_obeyed(replica, fleet):
     _, _, log, _ = fleet
     robots = [entry["url"] for entry in log if entry["url"].endswith("/robots.txt")]
@@ -159,6 +164,7 @@ def test_robots_txt_is_fetched_once_per_host_by_the_whole_fleet_and_obeyed(repli
     assert forbidden and not forbidden & {entry["url"] for entry in log}
 
 
+@e2e
 def test_at_most_two_requests_at_once_per_host_across_workers(fleet):
     """From the replica's own log (arrival to answer of each request). The replica answers
     most pages at once, so overlaps show on its slow pages; 2 at once is reached."""
@@ -178,51 +184,6 @@ def test_overlaps_are_counted_per_host():
         {"url": "/__replica__/secret", "time": 1.0, "end": 2.0},
     ]
     assert overlaps_by_host(log) == {"a": 3, "b": 1}
-
-
-def shard_fetches(shard: Path) -> int:
-    if not shard.exists():
-        return 0
-    try:
-        conn = sqlite3.connect(f"file:{shard}?mode=ro", uri=True, timeout=5)
-        try:
-            return conn.execute("SELECT count(*) FROM fetches").fetchone()[0]
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return 0
-
-
-def test_a_worker_killed_mid_crawl_loses_nothing(replica, single, tmp_path):
-    expected, _ = single
-    db = tmp_path / "killed.db"
-    shards = shard_paths(db, 3)
-    settings = {**POLITE, **QUICK_LEASE}
-    with PrivateRedis() as redis_url:
-        state = FleetState(Redis.from_url(redis_url), "govcrawl")
-        victim = start_worker(shards[0], replica.proxy, redis_url, 1, settings)
-        deadline = time.monotonic() + 120
-        # killed once it has stored rows and holds requests it has not stored
-        while not (shard_fetches(shards[0]) and state.in_flight("worker-1")):
-            assert victim.poll() is None and time.monotonic() < deadline, "worker 1 ended before it could be killed"
-            time.sleep(0.02)
-        held = state.in_flight("worker-1")
-        os.kill(victim.pid, signal.SIGKILL)
-        victim.wait()
-        statuses = [
-            worker.wait(timeout=600)
-            for worker in [start_worker(s, replica.proxy, redis_url, k, settings) for k, s in enumerate(shards[1:], 2)]
-        ]
-        assert state.in_flight("worker-1") == 0  # its requests were taken back
-    assert held > 0
-    assert statuses == [0, 0], [s.with_suffix(".log").read_text()[-2000:] for s in shards[1:]]
-    logs = "".join(s.with_suffix(".log").read_text() for s in shards[1:])
-    assert "took back the in-flight requests of dead workers" in logs
-    assert merge_and_process(shards, db) == 0
-    merged = holdings(db)
-    assert merged["documents"] == expected["documents"]
-    assert merged["versions"] == expected["versions"]
-    assert merged["values"] == expected["values"]
 
 
 def test_a_request_taken_is_in_flight_until_given_back():
@@ -323,29 +284,3 @@ def test_a_seed_is_pushed_by_the_first_worker_only_and_a_taken_request_is_held()
         assert taken.url in (seed, "http://www.example.gov.cn/1.shtml")
         assert state.in_flight("w2") == 1 and state.in_flight("w1") == 0
         assert list(schedulers[1].held.values()) == [taken]
-
-
-def copies_by_url(db: Path) -> set[tuple[str, str, int]]:
-    conn = sqlite3.connect(db)
-    try:
-        return set(
-            conn.execute(
-                "SELECT c.url, r.url, l.rank FROM copy_links l JOIN documents c ON c.id = l.document_id"
-                " JOIN documents r ON r.id = l.report_id"
-            )
-        )
-    finally:
-        conn.close()
-
-
-def test_make_demo_with_three_workers_holds_what_the_one_process_demo_holds(tmp_path):
-    """`make demo WORKERS=3` against `make demo`: every replica city (the browser's 示例市,
-    gkmlpt's categories as fragments of one list page, the copy hosts), merged and processed."""
-    from tests.replica.demo import main as demo
-
-    assert demo(["--db", str(tmp_path / "one.db"), "--size", "60"]) == 0
-    assert demo(["--db", str(tmp_path / "fleet.db"), "--size", "60", "--workers", "3"]) == 0
-    one, fleet = holdings(tmp_path / "one.db"), holdings(tmp_path / "fleet.db")
-    assert len(one["documents"]) > 250
-    assert fleet == one
-    assert copies_by_url(tmp_path / "fleet.db") == copies_by_url(tmp_path / "one.db") != set()

@@ -9,6 +9,8 @@ import pytest
 from pipelines.store import Store
 from tests.replica.process import CRAWL_ENV, ROOT, crawl_command, free_port
 
+pytestmark = pytest.mark.e2e  # each test starts `scrapy crawl` in a subprocess
+
 
 def database_with_run(path, settings: dict) -> None:
     store = Store(path)
