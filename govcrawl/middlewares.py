@@ -28,6 +28,7 @@ DROP = "govcrawl_drop"
 ORIGINAL_ENCODING = "govcrawl_content_encoding"
 # Set by govcrawl.shutdown once it has aborted the downloads still open after the grace period.
 FORCED_SHUTDOWN_STAT = "govcrawl/shutdown/forced"
+STOPPED_BEFORE_DONE = "cancelled: the crawl was stopped (SIGTERM) before this download finished"
 
 
 def record_unsent(crawler: Crawler, request: Request, error: str) -> int:
@@ -135,7 +136,7 @@ class FetchRecorderMiddleware:
         if kind == "cancelled" and limit and request.meta.get("govcrawl_bytes_received", 0) > limit:
             return f"too large: body over DOWNLOAD_MAXSIZE ({limit} bytes), no Content-Length; download stopped"
         if kind in ("cancelled", "connection lost") and self.crawler.stats.get_value(FORCED_SHUTDOWN_STAT):
-            return "cancelled: the crawl was stopped (SIGTERM) before this download finished"
+            return STOPPED_BEFORE_DONE
         return message
 
     def _record_browser_exchange(self, request: Request, exchange: dict) -> None:

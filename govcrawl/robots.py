@@ -39,6 +39,7 @@ from twisted.internet.defer import Deferred
 
 from govcrawl.failures import HOST_DOWN_CLASSES, classify, describe
 from govcrawl.hosts import HostGateMiddleware
+from govcrawl.middlewares import FORCED_SHUTDOWN_STAT, STOPPED_BEFORE_DONE
 
 logger = logging.getLogger(__name__)
 
@@ -115,11 +116,18 @@ class RobotsRulesMiddleware(RobotsTxtMiddleware):
     def _robots_error(self, exc: Exception, netloc: str) -> None:
         if not isinstance(exc, IgnoreRequest):
             self._stats.inc_value(f"robotstxt/exception_count/{type(exc)}")
-        if classify(exc) in HOST_DOWN_CLASSES:
-            parser = None  # the host gate has dropped the host as not answering
+        if self._stats.get_value(FORCED_SHUTDOWN_STAT) or classify(exc) in HOST_DOWN_CLASSES:
+            # our own shutdown cancelled the fetch (the host said nothing), or the host gate
+            # has dropped the host as not answering
+            parser = None
         else:
             parser = self.unreachable(netloc, describe(exc, f"http://{netloc}/robots.txt"))
         self.settle(netloc, parser)
+
+    def process_request_2(self, rp: RobotParser | None, request: Request) -> None:
+        if rp is None and self._stats.get_value(FORCED_SHUTDOWN_STAT):
+            raise IgnoreRequest(STOPPED_BEFORE_DONE)  # rules never known: nothing is sent unchecked
+        super().process_request_2(rp, request)
 
     def settle(self, netloc: str, parser: RobotParser | None) -> None:
         """The host's rules are known (or known to be unknowable): the requests waiting go on."""

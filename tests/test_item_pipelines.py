@@ -35,7 +35,7 @@ def test_a_page_is_stored_as_a_pending_version(recorder):
     store, body = recorder.store, REPORT.read_bytes()
     fetch_id = store.record_fetch(FetchRecord(run_id=recorder.run_id, url=URL, status=200, body=body))
     item = PageItem(
-        url=URL, final_url=URL, status=200, headers={"Content-Type": ["text/html"]}, body=body,
+        url=URL, final_url=URL, status=200, body=body,
         referer="http://www.panzhihua.gov.cn/zfxxgk1/zfxxgknb/index.shtml", link_title="2023年年度报告",
         fetched_at="2026-01-01T00:00:00", fetch_id=fetch_id, run_id=recorder.run_id, via="http",
     )  # fmt: skip

@@ -16,6 +16,7 @@ import pytest
 from scrapy import Request
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
+from scrapy.statscollectors import MemoryStatsCollector
 from scrapy.utils.test import get_crawler
 
 from govcrawl.fleet.private_redis import PrivateRedis
@@ -47,8 +48,7 @@ def crawl_pieces(answers: dict, **settings) -> tuple[RobotsRulesMiddleware, Host
     crawler = get_crawler(settings_dict={"ROBOTSTXT_OBEY": True, "GOVCRAWL_HOST_TIMEOUT": 15,
                                          "GOVCRAWL_MAX_RETRY_AFTER": 120, "GOVCRAWL_FLEET_LEASE_SECONDS": 2,
                                          "GOVCRAWL_FLEET_POLL_SECONDS": 0.02, **settings})
-    crawler.stats = SimpleNamespace(values={}, inc_value=lambda key, count=1, start=0: crawler.stats.values.update(
-        {key: crawler.stats.values.get(key, start) + count}))
+    crawler.stats = MemoryStatsCollector(crawler)
     gate = HostGateMiddleware(crawler)
     saved = SavedAnswers(answers)
     crawler.engine = SimpleNamespace(
@@ -128,6 +128,18 @@ def test_a_robots_request_refused_by_a_middleware_does_not_open_the_host():
     assert outcome(robots, gate, ALLOWED) == "robots unreachable"
 
 
+def test_a_robots_fetch_cancelled_by_our_own_shutdown_does_not_blame_the_host():
+    from twisted.internet.error import ConnectionAborted
+
+    from govcrawl.middlewares import FORCED_SHUTDOWN_STAT
+
+    robots, gate, _ = crawl_pieces({f"http://{HOST}/robots.txt": ConnectionAborted()})
+    robots.crawler.stats.set_value(FORCED_SHUTDOWN_STAT, True)
+    with pytest.raises(IgnoreRequest, match=r"^cancelled: the crawl was stopped"):
+        asyncio.run(robots.process_request(Request(ALLOWED)))
+    assert HOST not in gate.dropped and not robots.crawler.stats.get_value("robotstxt/unreachable")
+
+
 def test_a_host_that_does_not_answer_is_left_to_the_host_gate():
     # the gate drops such a host with its own message when the preflight fails (tests of
     # the hostile replica); the robots reading must not replace that message
@@ -154,7 +166,7 @@ def test_one_worker_of_a_fleet_fetches_robots_txt_for_all():
         assert outcome(second, second_gate, FORBIDDEN) == "forbidden"
         assert outcome(second, second_gate, ALLOWED) == "sent"
         assert first_saved.asked == [f"http://{HOST}/robots.txt"] and second_saved.asked == []
-        assert second.crawler.stats.values["robotstxt/shared_by_fleet"] == 1
+        assert second.crawler.stats.get_value("robotstxt/shared_by_fleet") == 1
 
 
 def test_a_worker_waits_while_another_fetches_and_fetches_itself_when_that_failed():
