@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,3 +142,45 @@ def no_crawl_unless_e2e(request: pytest.FixtureRequest, monkeypatch: pytest.Monk
 @pytest.fixture(scope="session")
 def crawled(tmp_path_factory) -> CrawlResult:
     return default_crawl(tmp_path_factory, tmp_path_factory.mktemp("crawl") / "govcrawl.db")
+
+
+def holdings(db: Path) -> dict[str, set]:
+    """What a processed database holds, by natural keys."""
+    conn = sqlite3.connect(db)
+    try:
+        documents = {url for (url,) in conn.execute("SELECT url FROM documents")}
+        versions = set(
+            conn.execute(
+                "SELECT d.url, v.body_sha256 FROM document_versions v JOIN documents d ON d.id = v.document_id"
+            )
+        )
+        values = set(
+            conn.execute(
+                "SELECT d.url, v.body_sha256, r.key, r.value, r.unit FROM report_values r"
+                " JOIN document_versions v ON v.id = r.version_id JOIN documents d ON d.id = v.document_id"
+            )
+        )
+        pending = conn.execute(
+            "SELECT count(*) FROM document_versions v LEFT JOIN document_texts t ON t.version_id = v.id"
+            " WHERE t.version_id IS NULL"
+        ).fetchone()[0]
+    finally:
+        conn.close()
+    return {"documents": documents, "versions": versions, "values": values, "pending": pending}
+
+
+@pytest.fixture(scope="module")
+def fleet_replica():
+    """The replica the fleet tests crawl (size 200: the default crawl's pages)."""
+    with Replica(size=200) as replica:
+        yield replica
+
+
+@pytest.fixture(scope="module")
+def one_process_holdings(tmp_path_factory) -> dict[str, set]:
+    """What the one-process crawl of the fleet's replica (processed beside itself) holds: the
+    suite's shared crawl of the default replica (the replica is the same pages for the same
+    size and seed, whichever server serves them)."""
+    result = default_crawl(tmp_path_factory, tmp_path_factory.mktemp("single") / "single.db")
+    result.db.close()
+    return holdings(result.path)

@@ -8,7 +8,6 @@ keys (URLs, body hashes, value keys and values), never by row ids.
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -18,9 +17,8 @@ from redis import Redis
 
 from govcrawl.fleet.private_redis import PrivateRedis
 from govcrawl.fleet.state import FleetState, lease_of
-from tests.conftest import default_crawl
+from tests.conftest import holdings
 from tests.replica.demo import merge_and_process, run_fleet, shard_paths
-from tests.replica.process import Replica
 
 pytestmark = pytest.mark.timeout(900)
 e2e = pytest.mark.e2e  # the tests of real crawls (the fleet, the shared crawl): real subprocesses
@@ -29,31 +27,6 @@ e2e = pytest.mark.e2e  # the tests of real crawls (the fleet, the shared crawl):
 POLITE = {"CONCURRENT_REQUESTS_PER_DOMAIN": "2"}
 # A killed worker is found dead after 3 s (the default, 15 s, only makes the test slower).
 QUICK_LEASE = {"GOVCRAWL_FLEET_LEASE_SECONDS": "3"}
-
-
-def holdings(db: Path) -> dict[str, set]:
-    """What a processed database holds, by natural keys."""
-    conn = sqlite3.connect(db)
-    try:
-        documents = {url for (url,) in conn.execute("SELECT url FROM documents")}
-        versions = set(
-            conn.execute(
-                "SELECT d.url, v.body_sha256 FROM document_versions v JOIN documents d ON d.id = v.document_id"
-            )
-        )
-        values = set(
-            conn.execute(
-                "SELECT d.url, v.body_sha256, r.key, r.value, r.unit FROM report_values r"
-                " JOIN document_versions v ON v.id = r.version_id JOIN documents d ON d.id = v.document_id"
-            )
-        )
-        pending = conn.execute(
-            "SELECT count(*) FROM document_versions v LEFT JOIN document_texts t ON t.version_id = v.id"
-            " WHERE t.version_id IS NULL"
-        ).fetchone()[0]
-    finally:
-        conn.close()
-    return {"documents": documents, "versions": versions, "values": values, "pending": pending}
 
 
 def max_overlap(intervals: list[tuple[float, float]]) -> int:
@@ -75,38 +48,22 @@ def overlaps_by_host(log: list[dict]) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def replica():
-    with Replica(size=200) as replica:
-        yield replica
-
-
-@pytest.fixture(scope="module")
-def single(tmp_path_factory) -> dict[str, set]:
-    """What the one-process crawl of the same replica (processed beside itself) holds: the
-    suite's shared crawl of the default replica (tests/conftest.py; the replica is the same
-    pages for the same size and seed, whichever server serves them)."""
-    result = default_crawl(tmp_path_factory, tmp_path_factory.mktemp("single") / "single.db")
-    result.db.close()
-    return holdings(result.path)
-
-
-@pytest.fixture(scope="module")
-def fleet(replica, tmp_path_factory):
+def fleet(fleet_replica, tmp_path_factory):
     """Three workers with at most 2 requests per host fleet-wide, merged and processed."""
     db = tmp_path_factory.mktemp("fleet") / "fleet.db"
     shards = shard_paths(db, 3)
-    first = len(replica.request_log())
+    first = len(fleet_replica.request_log())
     with PrivateRedis() as redis_url:
-        statuses = run_fleet(shards, replica.proxy, redis_url, {**POLITE, **QUICK_LEASE})
+        statuses = run_fleet(shards, fleet_replica.proxy, redis_url, {**POLITE, **QUICK_LEASE})
         leftovers = sorted(key.decode() for key in Redis.from_url(redis_url).keys("*"))
-    log = replica.request_log()[first:]
+    log = fleet_replica.request_log()[first:]
     assert statuses == [0, 0, 0], [shard.with_suffix(".log").read_text()[-2000:] for shard in shards]
     assert merge_and_process(shards, db) == 0
     return holdings(db), shards, log, leftovers
 
 
 @e2e
-def test_seeds_are_requested_once_per_fleet_run(replica, fleet):
+def test_seeds_are_requested_once_per_fleet_run(fleet_replica, fleet):
     _, _, log, _ = fleet
     roots = [e["url"] for e in log if e["url"].endswith("/index.shtml") and e["status"] == 200]
     assert roots, "no list root was requested"
@@ -114,8 +71,8 @@ def test_seeds_are_requested_once_per_fleet_run(replica, fleet):
 
 
 @e2e
-def test_three_workers_hold_what_one_process_holds(single, fleet):
-    expected = single
+def test_three_workers_hold_what_one_process_holds(one_process_holdings, fleet):
+    expected = one_process_holdings
     merged, shards, _, _ = fleet
     assert expected["documents"] and expected["values"]
     assert merged["documents"] == expected["documents"]
@@ -155,12 +112,12 @@ def test_a_finished_run_leaves_no_frontier_behind(fleet):
 
 
 @e2e
-def test_robots_txt_is_fetched_once_per_host_by_the_whole_fleet_and_obeyed(replica, fleet):
+def test_robots_txt_is_fetched_once_per_host_by_the_whole_fleet_and_obeyed(fleet_replica, fleet):
     _, _, log, _ = fleet
     robots = [entry["url"] for entry in log if entry["url"].endswith("/robots.txt")]
     hosts = {entry["url"].split("/")[2] for entry in log if entry["url"].startswith("http://")}
     assert sorted(robots) == sorted(f"http://{host}/robots.txt" for host in hosts)
-    forbidden = {page["url"] for page in replica.manifest()["pages"] if page.get("fault") == "robots_disallowed"}
+    forbidden = {page["url"] for page in fleet_replica.manifest()["pages"] if page.get("fault") == "robots_disallowed"}
     assert forbidden and not forbidden & {entry["url"] for entry in log}
 
 

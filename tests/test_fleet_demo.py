@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_distributed import holdings
+from tests.conftest import holdings
 
 pytestmark = [pytest.mark.timeout(900), pytest.mark.e2e]
 

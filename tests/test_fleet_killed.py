@@ -16,26 +16,11 @@ from redis import Redis
 
 from govcrawl.fleet.private_redis import PrivateRedis
 from govcrawl.fleet.state import FleetState
-from tests.conftest import default_crawl
+from tests.conftest import holdings
 from tests.replica.demo import merge_and_process, shard_paths, start_worker
-from tests.replica.process import Replica
-from tests.test_distributed import POLITE, QUICK_LEASE, holdings
+from tests.test_distributed import POLITE, QUICK_LEASE
 
 pytestmark = [pytest.mark.timeout(900), pytest.mark.e2e]
-
-
-@pytest.fixture(scope="module")
-def replica():
-    with Replica(size=200) as replica:
-        yield replica
-
-
-@pytest.fixture(scope="module")
-def single(tmp_path_factory) -> dict[str, set]:
-    """What one process crawling the same replica holds (the suite's shared crawl)."""
-    result = default_crawl(tmp_path_factory, tmp_path_factory.mktemp("single") / "single.db")
-    result.db.close()
-    return holdings(result.path)
 
 
 def shard_fetches(shard: Path) -> int:
@@ -51,14 +36,14 @@ def shard_fetches(shard: Path) -> int:
         return 0
 
 
-def test_a_worker_killed_mid_crawl_loses_nothing(replica, single, tmp_path):
-    expected = single
+def test_a_worker_killed_mid_crawl_loses_nothing(fleet_replica, one_process_holdings, tmp_path):
+    expected = one_process_holdings
     db = tmp_path / "killed.db"
     shards = shard_paths(db, 3)
     settings = {**POLITE, **QUICK_LEASE}
     with PrivateRedis() as redis_url:
         state = FleetState(Redis.from_url(redis_url), "govcrawl")
-        victim = start_worker(shards[0], replica.proxy, redis_url, 1, settings)
+        victim = start_worker(shards[0], fleet_replica.proxy, redis_url, 1, settings)
         deadline = time.monotonic() + 120
         # killed once it has stored rows and holds requests it has not stored
         while not (shard_fetches(shards[0]) and state.in_flight("worker-1")):
@@ -69,7 +54,7 @@ def test_a_worker_killed_mid_crawl_loses_nothing(replica, single, tmp_path):
         victim.wait()
         statuses = [
             worker.wait(timeout=600)
-            for worker in [start_worker(s, replica.proxy, redis_url, k, settings) for k, s in enumerate(shards[1:], 2)]
+            for worker in [start_worker(s, fleet_replica.proxy, redis_url, k, settings) for k, s in enumerate(shards[1:], 2)]
         ]
         assert state.in_flight("worker-1") == 0  # its requests were taken back
     assert held > 0
