@@ -255,12 +255,13 @@ def test_a_pdf_whose_fonts_have_no_unicode_map_goes_to_ocr(report):
     assert wrong_and_missing(page, report.values)[0] == []
 
 
-def test_parse_command_reads_a_pdf(tmp_path, capsys, report):
-    path = tmp_path / "report.pdf"
-    path.write_bytes(render_attachment("pdf", report))
+@pytest.mark.parametrize(("kind", "reader"), [("pdf", "PDF read by pdfplumber"), ("ofd", "OFD read by ofdkit")])
+def test_parse_command_reads_a_file(tmp_path, capsys, report, kind, reader):
+    path = tmp_path / f"report.{kind}"
+    path.write_bytes(render_attachment(kind, report))
     assert main(["parse", str(path)]) == 0
     out = capsys.readouterr().out
-    assert "kind: annual_report" in out and "file: PDF read by pdfplumber" in out
+    assert "kind: annual_report" in out and f"file: {reader}" in out
     assert f"values: {len(report.values)}" in out
 
 

@@ -12,7 +12,6 @@ import zipfile
 
 import pytest
 
-from govcrawl.cli import main
 from pipelines.filetype import file_kind
 from pipelines.process import process_page
 from tests.replica.attachments import render_attachment
@@ -79,15 +78,6 @@ def test_an_ofd_of_images_only_says_it_holds_no_text():
             members[name] = re.sub(rb"<ofd:TextObject .*?</ofd:TextObject>", b"", members[name])
     assert any("no text on any page" in p for p in problems_of(ofd_package(members)))
 
-
-def test_parse_command_reads_an_ofd(tmp_path, capsys):
-    report = make_report(seed=4)
-    path = tmp_path / "report.ofd"
-    path.write_bytes(render_attachment("ofd", report))
-    assert main(["parse", str(path)]) == 0
-    out = capsys.readouterr().out
-    assert "kind: annual_report" in out and "file: OFD read by ofdkit" in out
-    assert f"values: {len(report.values)}" in out
 
 
 def test_a_closed_rectangle_path_gives_four_rules_in_points():
