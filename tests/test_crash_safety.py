@@ -75,7 +75,11 @@ def stage_beside(crawl: subprocess.Popen) -> psutil.Process:
     deadline = time.monotonic() + 60
     while True:
         for child in psutil.Process(crawl.pid).children():
-            if "process" in child.cmdline() and "--follow" in child.cmdline():
+            try:
+                command = child.cmdline()
+            except (psutil.ZombieProcess, psutil.NoSuchProcess):  # a short-lived child, gone already
+                continue
+            if "process" in command and "--follow" in command:
                 return child
         assert time.monotonic() < deadline, "no process stage beside the crawl"
         time.sleep(0.05)
@@ -199,8 +203,9 @@ def test_readers_never_see_half_a_version_while_a_crawl_its_stage_and_a_reparse_
     seen: list[tuple[int, ...]] = []
     samples: list[dict] = []
 
-    def read_while(*processes: subprocess.Popen) -> None:
-        while any(p.poll() is None for p in processes):
+    def read_while(writers: list[subprocess.Popen]) -> None:
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline and (len(writers) < 2 or any(p.poll() is None for p in writers)):
             with sqlite3.connect(path, timeout=30) as db:  # one read transaction per sample
                 db.execute("BEGIN")
                 seen.append(tuple(db.execute(sql).fetchone()[0] for sql in half_written))
@@ -209,6 +214,12 @@ def test_readers_never_see_half_a_version_while_a_crawl_its_stage_and_a_reparse_
 
     with Replica(size=200, slow_seconds=0.5) as replica:
         process = start_crawl(path, replica.proxy, settings=SLOW)
+        wait_for_documents(process, path, 1)
+        # Read from the crawl's first versions on, while they are still pending, until the
+        # crawl (with its stage) and the reparse have both ended.
+        writers = [process]
+        reader = threading.Thread(target=read_while, args=(writers,), daemon=True)
+        reader.start()
         wait_for_documents(process, path, 20)
         while count(path, "SELECT count(*) FROM document_texts") < 10:  # the stage beside it at work
             time.sleep(0.02)
@@ -219,8 +230,7 @@ def test_readers_never_see_half_a_version_while_a_crawl_its_stage_and_a_reparse_
             [sys.executable, "-m", "govcrawl.cli", "reparse", "--db", str(path)],
             cwd=ROOT, env=CRAWL_ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
-        reader = threading.Thread(target=read_while, args=(process, reparse))
-        reader.start()
+        writers.append(reparse)
         crawl_status = process.wait(timeout=300)
         out, err = reparse.communicate(timeout=300)
         reader.join()
