@@ -2,11 +2,13 @@
 PDF reader): which of its cells are certain.
 
 The missing cell may have been any of the 7. Each place it could have been gives the six
-printed cells other columns. When the table's other rows add up to their 总计, a place is kept
-only if this row can still add up (the cell missing from a part leaves 总计 minus the other
-parts, which must not be negative) and, on a whole table, every column identity not touching
-the missing column holds; a report whose rows break their 总计 keeps every place. A column is certain when every place kept gives it a cell, and the same number.
-The missing cell itself is never filled in. Hand-written: no library places a lost table cell.
+printed cells other columns, and the lost cell the one number that lets the row add up (总计
+minus the parts, or the parts' sum when 总计 is the one lost; never negative). A place is
+kept only when, with that number in the gap, every column identity of the whole table holds.
+Without those identities (a partial table, a report whose rows break their 总计) nothing is
+certain: a row can also be one cell short because two of its cells ran together, which no
+count of cells tells apart. A column is certain when every place kept gives it a cell, and the
+same number. The missing cell itself is never filled in. Hand-written: no library places a lost table cell.
 """
 
 from __future__ import annotations
@@ -21,17 +23,19 @@ def certain_cells(known: dict[str, Decimal], row: str, columns: list[str], numbe
     certain; `columns` is the printed order of the 7 columns and `numbers` the 6 cells printed."""
     keys = set(known) | {f"applications.{row}.{column}" for column in columns}
     fmt = table_format(keys)
-    adds_up = rows_add_up(known)  # a report whose rows break their 总计 gives its identities no weight
-    equations = column_equations(keys, fmt) if adds_up and whole(keys, fmt) else []
+    if not (rows_add_up(known) and whole(keys, fmt)):
+        return {}  # no identities to tell where the cell was lost, or that one was lost at all
+    equations = column_equations(keys, fmt)
     places: list[dict[str, int]] = []  # column -> printed index, for each place the gap may be
     for gap, missing in enumerate(columns):
         place = {column: n if n < gap else n - 1 for n, column in enumerate(columns) if n != gap}
         parts = sum(numbers[at] for column, at in place.items() if column != "total")
-        if adds_up and missing != "total" and numbers[place["total"]] < parts:
+        lost_value = parts if missing == "total" else numbers[place["total"]] - parts
+        if lost_value < 0:
             continue
         values = {**known, **{f"applications.{row}.{c}": numbers[at] for c, at in place.items()}}
-        lost = f"applications.{row}.{missing}"
-        if all(sum(coef * values[k] for k, coef in eq.items()) == 0 for eq in equations if lost not in eq):
+        values[f"applications.{row}.{missing}"] = lost_value
+        if all(sum(coef * values[k] for k, coef in eq.items()) == 0 for eq in equations):
             places.append(place)
     certain: dict[str, int] = {}
     for column in columns:
