@@ -43,6 +43,9 @@ from govcrawl.middlewares import FORCED_SHUTDOWN_STAT, STOPPED_BEFORE_DONE
 
 logger = logging.getLogger(__name__)
 
+# How the redirect guard (govcrawl.offsite) and Scrapy's RedirectMiddleware refuse a hop.
+GIVEN_UP_REDIRECTS = ("off-site redirect:", "redirect loop:", "bad redirect scheme:", "max redirections")
+
 
 def rules_body(status: int, body: bytes) -> bytes | None:
     """The robots.txt rules an answer gives (RFC 9309 2.3.1): the body of a 2xx; no rules
@@ -81,7 +84,13 @@ class RobotsRulesMiddleware(RobotsTxtMiddleware):
             return await super().robot_parser(request)
         # Other requests to the host wait on this while the fleet's rules are looked up.
         waiting = self._parsers[netloc] = Deferred()
-        shared = await self.fleet_rules(netloc)
+        try:
+            shared = await self.fleet_rules(netloc)
+        except Exception as error:  # Redis gone: the requests waiting fail with it, the next one asks again
+            del self._parsers[netloc]
+            waiting.errback(error)
+            waiting.addErrback(lambda _: None)  # delivered to those waiting; nothing left unhandled
+            raise
         if shared is not None:
             self.crawler.stats.inc_value("robotstxt/shared_by_fleet")
             parser = self._parsers[netloc] = build_from_crawler(self._parserimpl, self.crawler, shared)
@@ -116,6 +125,13 @@ class RobotsRulesMiddleware(RobotsTxtMiddleware):
     def _robots_error(self, exc: Exception, netloc: str) -> None:
         if not isinstance(exc, IgnoreRequest):
             self._stats.inc_value(f"robotstxt/exception_count/{type(exc)}")
+        elif str(exc).startswith(GIVEN_UP_REDIRECTS):
+            # RFC 9309 2.3.1.2: a redirect chain not followed to its end is "unavailable", no rules
+            self._stats.inc_value("robotstxt/redirect_given_up")
+            if self.fleet is not None:
+                self.fleet.share_robots_rules(netloc, b"", self.worker)
+            self.settle(netloc, build_from_crawler(self._parserimpl, self.crawler, b""))
+            return
         if self._stats.get_value(FORCED_SHUTDOWN_STAT) or classify(exc) in HOST_DOWN_CLASSES:
             # our own shutdown cancelled the fetch (the host said nothing), or the host gate
             # has dropped the host as not answering
@@ -131,12 +147,14 @@ class RobotsRulesMiddleware(RobotsTxtMiddleware):
 
     def settle(self, netloc: str, parser: RobotParser | None) -> None:
         """The host's rules are known (or known to be unknowable): the requests waiting go on."""
-        if self.fleet is not None:  # nothing to share: the next worker tries itself
-            self.fleet.release_robots_fetch(netloc, self.worker)
         waiting = self._parsers[netloc]
         self._parsers[netloc] = parser
-        if isinstance(waiting, Deferred):
-            waiting.callback(parser)
+        try:
+            if self.fleet is not None:  # nothing to share: the next worker tries itself
+                self.fleet.release_robots_fetch(netloc, self.worker)
+        finally:  # the requests waiting go on even when Redis does not answer
+            if isinstance(waiting, Deferred):
+                waiting.callback(parser)
 
     def unreachable(self, netloc: str, why: str) -> RobotParser | None:
         """No rules can be known, so no request to the host may be sent (RFC 9309: complete

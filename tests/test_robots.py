@@ -128,6 +128,21 @@ def test_a_robots_request_refused_by_a_middleware_does_not_open_the_host():
     assert outcome(robots, gate, ALLOWED) == "robots unreachable"
 
 
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        f"off-site redirect: http://{HOST}/robots.txt redirects to host www.gov.cn (http://www.gov.cn/robots.txt); not followed",
+        f"redirect loop: http://{HOST}/robots.txt redirects back to http://{HOST}/robots.txt (2 hops); not followed",
+        "max redirections reached",
+    ],
+)
+def test_a_robots_redirect_chain_given_up_means_no_rules(refusal):
+    # RFC 9309 2.3.1.2: unavailable, as a 4xx; the host is not dropped
+    robots, gate, _ = crawl_pieces({f"http://{HOST}/robots.txt": IgnoreRequest(refusal)})
+    assert outcome(robots, gate, FORBIDDEN) == "sent"
+    assert HOST not in gate.dropped
+
+
 def test_a_robots_fetch_cancelled_by_our_own_shutdown_does_not_blame_the_host():
     from twisted.internet.error import ConnectionAborted
 
@@ -209,3 +224,34 @@ def test_a_fleet_run_forgets_its_robots_rules_when_it_ends():
         assert robots.fleet.robots_rules(HOST) == ROBOTS
         robots.fleet.end_run()
         assert robots.fleet.robots_rules(HOST) is None
+
+
+def test_a_redis_error_while_the_fleet_rules_are_looked_up_leaves_no_request_waiting():
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    with PrivateRedis() as redis_url:
+        fleet = {"REDIS_URL": redis_url, "GOVCRAWL_FLEET_NAME": "t"}
+        robots, gate, _ = crawl_pieces(robots_answer(200, ROBOTS), GOVCRAWL_WORKER_ID="w1", **fleet)
+        looked_up = robots.fleet.robots_rules
+        calls = []
+
+        def down_once_while_waiting(netloc):  # another worker is fetching; Redis fails at the 2nd look
+            calls.append(netloc)
+            if len(calls) == 2:
+                raise RedisConnectionError("blip")
+            return looked_up(netloc)
+
+        robots.fleet.take_robots_fetch(HOST, "w0", 60)  # held by another worker
+
+        robots.fleet.robots_rules = down_once_while_waiting
+
+        async def two_requests():
+            first = asyncio.ensure_future(robots.process_request(Request(ALLOWED)))
+            second = asyncio.ensure_future(robots.process_request(Request(ALLOWED + "?2")))
+            return await asyncio.wait_for(asyncio.gather(first, second, return_exceptions=True), 10)
+
+        first, second = asyncio.run(two_requests())
+        assert isinstance(first, RedisConnectionError)
+        assert isinstance(second, RedisConnectionError)  # it waited on the first, and heard why
+        robots.fleet.release_robots_fetch(HOST, "w0")
+        assert outcome(robots, gate, ALLOWED) == "sent"  # the next request asks again
