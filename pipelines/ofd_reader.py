@@ -28,6 +28,11 @@ from pipelines.pdf_reader import EDGE_BAND, assemble, lines_of
 
 POINTS = 72 / 25.4  # points per millimetre
 SNAP = 3.0  # points: rules this close are one rule (pdfplumber's default tolerance)
+# A page's XML beyond this is not searched for rules (ofdkit's own bound on a part is 64 MB).
+MAX_PAGE_XML_BYTES = 16 * 1024 * 1024
+MAX_PATH_CHARS = 100_000
+DECLARED_ENCODING = re.compile(rb"\s*<\?xml[^>]*encoding=[\"']([A-Za-z0-9_-]+)[\"'][^>]*\?>")
+DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 PATH_STEP = re.compile(r"([MLSQBACZ])\s*((?:[-+]?[\d.]+(?:[eE][-+]?\d+)?\s*)*)")
 
 
@@ -126,12 +131,19 @@ def rules(package: zipfile.ZipFile, location: str | None) -> list[dict]:
     Diagonals and curves draw no table rule and are skipped."""
     if not location or location not in package.namelist():
         return []
-    text = package.read(location)
-    if b"<!DOCTYPE" in text or b"<!ENTITY" in text:
-        return []  # an OFD needs no DTD; entity expansion is refused
-    try:
+    try:  # the rules are an aid: a page ofdkit reads (or records unreadable) never fails here
+        if package.getinfo(location).file_size > MAX_PAGE_XML_BYTES:
+            return []
+        raw = package.read(location)
+        if b"<!DOCTYPE" in raw or b"<!ENTITY" in raw or b"\x00" in raw:
+            return []  # an OFD needs no DTD (entity expansion refused), nor UTF-16 page XML
+        text: bytes | str = raw
+        declared = DECLARED_ENCODING.match(raw)
+        if declared and declared.group(1).lower() not in (b"utf-8", b"utf8"):
+            # expat takes no multi-byte declaration (GB2312, GBK): decoded here instead
+            text = DECLARATION.sub("", raw.decode(declared.group(1).decode("ascii")), count=1)
         root = ET.fromstring(text)
-    except ET.ParseError:
+    except Exception:  # a damaged member, an unknown encoding, malformed XML
         return []
     edges = []
     for element in root.iter():
@@ -139,8 +151,8 @@ def rules(package: zipfile.ZipFile, location: str | None) -> list[dict]:
             continue
         box = numbers(element.get("Boundary"))
         data = next((child.text for child in element if child.tag.endswith("AbbreviatedData")), None)
-        if len(box) != 4 or not data:
-            continue
+        if len(box) != 4 or not data or len(data) > MAX_PATH_CHARS:
+            continue  # no rule, or a path longer than any table's (its steps would all be held)
         matrix = numbers(element.get("CTM")) or [1, 0, 0, 1, 0, 0]
         if len(matrix) != 6 or matrix[1] or matrix[2]:
             continue  # rotated or skewed: no table rule

@@ -8,6 +8,7 @@ facts. Bad packages are recorded problems.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 
 import pytest
@@ -91,3 +92,43 @@ def test_a_closed_rectangle_path_gives_four_rules_in_points():
                for e in edges if e["orientation"] == "v")  # fmt: skip
     assert h == [(20, 10, 40), (25, 10, 40)] and v == [(10, 20, 25), (40, 20, 25)]
     assert segments("M 0 0 B 5 5 10 5 15 0", 0, 0, [1, 0, 0, 1, 0, 0]) == []  # a curve draws no rule
+
+
+def members_of(body: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(body)) as package:
+        return {name: package.read(name) for name in package.namelist()}
+
+
+def test_pages_declared_in_gbk_are_read_whole_with_their_rules():
+    # Chinese producers write their page XML in GB2312/GBK, declared so; expat takes no such
+    # declaration, so a reader that hands it the bytes loses the table rules, or the file
+    report = make_report(seed=4)
+    members = members_of(render_attachment("ofd", report))
+    pages = [name for name in members if name.endswith("Content.xml") and "/Pages/" in name]
+    assert pages
+    for name in pages:
+        xml = re.sub(r"^<\?xml[^>]*\?>", "", members[name].decode("utf-8"))
+        members[name] = ('<?xml version="1.0" encoding="GBK"?>' + xml).encode("gbk")
+    page = process_page(ofd_package(members))
+    assert wrong_and_missing(page, report.values) == ([], [])
+    assert page.parsed.validation_status == "ok"
+
+
+def test_one_damaged_page_costs_that_page_only():
+    report = make_report(seed=4)
+    body = render_attachment("ofd", report)
+    members = members_of(body)
+    second = sorted(name for name in members if name.endswith("Content.xml") and "/Pages/" in name)[1]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as package:
+        for name, data in members.items():
+            package.writestr(name, data)
+    damaged = bytearray(out.getvalue())
+    info = zipfile.ZipFile(io.BytesIO(bytes(damaged))).getinfo(second)
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    for at in range(start + 10, start + min(60, info.compress_size)):
+        damaged[at] ^= 0x5A  # the page's deflated bytes, not the zip's directory
+    page = process_page(bytes(damaged))
+    assert any(p.startswith("unreadable page: OFD page 2") for p in page.parsed.problems), page.parsed.problems
+    assert report.title in page.text  # page 1 is read
+    assert wrong_and_missing(page, report.values)[0] == []
