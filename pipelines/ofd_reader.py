@@ -31,8 +31,8 @@ SNAP = 3.0  # points: rules this close are one rule (pdfplumber's default tolera
 # A page's XML beyond this is not searched for rules (ofdkit's own bound on a part is 64 MB).
 MAX_PAGE_XML_BYTES = 16 * 1024 * 1024
 MAX_PATH_CHARS = 100_000
-DECLARED_ENCODING = re.compile(rb"\s*<\?xml[^>]*encoding=[\"']([A-Za-z0-9_-]+)[\"'][^>]*\?>")
-DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+DECLARED_ENCODING = re.compile(rb"\s{0,8}<\?xml[^>]{0,100}?encoding\s?=\s?[\"']([A-Za-z0-9_-]{1,40})[\"']")
+DECLARATION = re.compile(r"^\s{0,8}<\?xml[^>]{0,200}\?>")
 PATH_STEP = re.compile(r"([MLSQBACZ])\s*((?:[-+]?[\d.]+(?:[eE][-+]?\d+)?\s*)*)")
 
 

@@ -18,7 +18,7 @@ from pipelines.schema import squeeze
 
 RUN = re.compile(r"^(?P<label>.*[^\d\s,.])(?P<digits>\d[\d ]*(?:\.\d+)?)$")
 MAX_DIGITS = 40  # a table-三 row of 7 numbers; longer runs are not tried
-MAX_SPLITS = 20000  # candidate splits tried per row
+MAX_SPLITS = 20000  # cuts tried per row (finished splits and dead ends)
 MAX_RUN_LINE = 200  # characters: a longer text is prose, not a row
 
 
@@ -45,30 +45,43 @@ def candidate_splits(
     """Every way to cut `digits` into `count` numbers for which `holds` is true; None when
     there are more than `most` of them or more than MAX_SPLITS cuts to try."""
     found: list[list[Decimal]] = []
-    for n, parts in enumerate(splits(digits.split(), count)):
-        if n >= MAX_SPLITS:
-            return None
-        numbers = [Decimal(p) for p in parts]
-        if holds(numbers):
-            found.append(numbers)
-            if len(found) > most:
-                return None
+    steps = [MAX_SPLITS]  # every cut tried counts, the dead ends too (a 15-cell row explodes)
+    try:
+        for parts in splits(digits.split(), count, steps):
+            numbers = [Decimal(p) for p in parts]
+            if holds(numbers):
+                found.append(numbers)
+                if len(found) > most:
+                    return None
+    except BudgetSpent:
+        return None
     return found
 
 
-def splits(tokens: list[str], count: int) -> Iterator[list[str]]:
+class BudgetSpent(Exception):
+    pass
+
+
+def spend(steps: list[int]) -> None:
+    steps[0] -= 1
+    if steps[0] < 0:
+        raise BudgetSpent
+
+
+def splits(tokens: list[str], count: int, steps: list[int]) -> Iterator[list[str]]:
     if not tokens:
         if count == 0:
             yield []
         return
     first, rest = tokens[0], tokens[1:]
-    for pieces in cuts(first, count - len(rest)):
-        for tail in splits(rest, count - len(pieces)):
+    for pieces in cuts(first, count - len(rest), steps):
+        for tail in splits(rest, count - len(pieces), steps):
             yield pieces + tail
 
 
-def cuts(token: str, most: int) -> Iterator[list[str]]:
+def cuts(token: str, most: int, steps: list[int]) -> Iterator[list[str]]:
     """Ways to cut one digit token into 1..most numbers (no leading zeros but a lone 0)."""
+    spend(steps)
     if most < 1:
         return
     if len(token) == 1 or token[0] != "0":
@@ -79,7 +92,7 @@ def cuts(token: str, most: int) -> Iterator[list[str]]:
         head = token[:i]
         if len(head) > 1 and head[0] == "0":
             break
-        for tail in cuts(token[i:], most - 1):
+        for tail in cuts(token[i:], most - 1, steps):
             yield [head, *tail]
 
 

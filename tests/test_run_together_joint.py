@@ -139,3 +139,15 @@ def test_many_rows_with_many_splits_cost_a_bounded_search():
             assert values.get(column, number) == number
     assert any("MAX_STEPS" in line for line in noted)
     assert any("no split into 7 cells is certain" in p for p in problems)
+
+
+def test_a_digit_run_with_dead_ends_everywhere_costs_a_bounded_time():
+    # 24 ones then 15 zeros as a table-四 row of 15 cells: the zeros can only be 15 cells, so
+    # every cut of the ones is a dead end; counting only finished splits, this took 16-32 s
+    import time
+
+    from pipelines.run_together import candidate_splits
+
+    started = time.process_time()
+    assert candidate_splits("1" * 24 + " " + "0" * 15, 15, lambda numbers: True, 50) is None
+    assert time.process_time() - started < 2
