@@ -163,9 +163,9 @@ class RobotsRulesMiddleware(RobotsTxtMiddleware):
         self._stats.inc_value("robotstxt/unreachable")
         host = urlsplit(f"//{netloc}").hostname or netloc
         reason = f"robots unreachable: robots.txt of {host} could not be read ({why}); request dropped"
-        logger.warning("dropping host %s for this run: %s", host, reason)
         gate = HostGateMiddleware.of(self.crawler)
         if gate is None:
+            logger.warning("no request to host %s for this run: %s", host, reason)
             return build_from_crawler(self._parserimpl, self.crawler, b"User-agent: *\nDisallow: /\n")
         gate.drop_host(host, reason)
         return None
