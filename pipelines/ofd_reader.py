@@ -24,7 +24,7 @@ import zipfile
 from pipelines.file_reading import FileReading
 from pipelines.limits import MAX_FILE_PAGES
 from pipelines.office_zip import too_big
-from pipelines.pdf_reader import EDGE_BAND, assemble, lines_of
+from pipelines.pdf_reader import assemble, line_items, lines_of
 
 POINTS = 72 / 25.4  # points per millimetre
 SNAP = 3.0  # points: rules this close are one rule (pdfplumber's default tolerance)
@@ -110,13 +110,7 @@ def page_layout(page, number: int, edges: list[dict]) -> list[tuple[str, object,
             rows.append((texts, places))
         if rows:
             items.append(("table", rows, table.bbox[1]))
-    rest = [w for i, w in enumerate(words) if i not in taken]
-    for line in lines_of(rest):
-        top = line[0]["top"]
-        entries = [(w["text"], {"page": number, "bbox": [round(w[k], 1) for k in ("x0", "top", "x1", "bottom")]})
-                   for w in line]  # fmt: skip
-        edge = top < EDGE_BAND * height or line[0]["bottom"] > (1 - EDGE_BAND) * height
-        items.append(("edge" if edge else "words", entries, top))
+    items += line_items([w for i, w in enumerate(words) if i not in taken], number, height)
     items.sort(key=lambda item: item[2])
     return items
 

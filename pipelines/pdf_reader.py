@@ -101,13 +101,21 @@ def page_layout(page) -> list[tuple[str, object, float]]:
         if not any(x0 - 1 <= w["x0"] and w["x1"] <= x1 + 1 and top - 1 <= w["top"] and w["bottom"] <= bottom + 1
                    for x0, top, x1, bottom in boxes)
     ]  # fmt: skip
+    items += line_items(words, page.page_number, height)
+    items.sort(key=lambda item: item[2])
+    return items
+
+
+def line_items(words: list[dict], number: int, height: float) -> list[tuple[str, object, float]]:
+    """The words outside a page's tables as ("words", words, top) lines, or ("edge", …) lines
+    in the page's top and bottom bands (a running header or footer, judged by `assemble`)."""
+    items: list[tuple[str, object, float]] = []
     for line in lines_of(words):
         top = line[0]["top"]
-        entries = [(w["text"], {"page": page.page_number, "bbox": [round(w[k], 1) for k in ("x0", "top", "x1", "bottom")]})
+        entries = [(w["text"], {"page": number, "bbox": [round(w[k], 1) for k in ("x0", "top", "x1", "bottom")]})
                    for w in line]  # fmt: skip
         edge = top < EDGE_BAND * height or line[0]["bottom"] > (1 - EDGE_BAND) * height
         items.append(("edge" if edge else "words", entries, top))
-    items.sort(key=lambda item: item[2])
     return items
 
 
