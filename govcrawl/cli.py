@@ -112,12 +112,48 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 UNREADABLE = 2  # exit status of `govcrawl parse` for input that is no text page (empty, binary)
+OVER_A_LIMIT = 3  # exit status of `govcrawl parse` for a file over the time or memory limit
+
+
+def parse_bounded(body: bytes, content_type: str | None, url: str | None) -> dict | str:
+    """One page or file processed as the process stage processes it: in a worker process under
+    GOVCRAWL_PROCESS_TIMEOUT and GOVCRAWL_PROCESS_MEMORY_MB, so a hostile file (an OFD whose
+    objects refer back to themselves, a page that needs gigabytes) ends with the limit it met
+    instead of hanging the shell. The result as `govcrawl parse --json` prints it, or the limit."""
+    import multiprocessing
+
+    from pebble import ProcessExpired, ProcessPool
+
+    from govcrawl import settings
+    from govcrawl.stage import limit_memory, memory_limit
+
+    memory_mb, timeout = settings.GOVCRAWL_PROCESS_MEMORY_MB, settings.GOVCRAWL_PROCESS_TIMEOUT
+    pool = ProcessPool(
+        max_workers=1, initializer=limit_memory, initargs=(memory_mb,), context=multiprocessing.get_context("fork")
+    )
+    try:
+        return pool.schedule(parsed_page, (body, content_type, url), timeout=timeout).result()
+    except TimeoutError:
+        return f"limit: processing took more than GOVCRAWL_PROCESS_TIMEOUT ({timeout:g} s)"
+    except (MemoryError, ProcessExpired):  # a worker at its address-space limit may die outright
+        return memory_limit(memory_mb)
+    finally:
+        pool.stop()
+        pool.join(timeout=30)
+
+
+def parsed_page(body: bytes, content_type: str | None, url: str | None) -> dict:
+    from pipelines.process import process_page  # pulls in OpenCC; only the worker needs it
+
+    result = process_page(body, content_type, url).as_json()
+    if any("processing failed: MemoryError" in problem for problem in result["problems"]):
+        raise MemoryError  # caught inside processing, but it is the limit all the same
+    return result
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
     from pipelines.file_dispatch import KINDS as FILE_KINDS
     from pipelines.filetype import describe, file_kind
-    from pipelines.process import process_page  # pulls in OpenCC; only `parse` needs it
 
     path = Path(args.file)
     if not path.is_file():
@@ -131,8 +167,11 @@ def cmd_parse(args: argparse.Namespace) -> int:
     if kind is not None and kind not in FILE_KINDS:
         print(f"not a text page: {path} is {describe(kind)} ({len(body)} bytes); nothing parsed", file=sys.stderr)
         return UNREADABLE
-    page = process_page(body, args.content_type, args.url)
-    result = {"file": str(path), "url": args.url, **page.as_json()}
+    parsed = parse_bounded(body, args.content_type, args.url)
+    if isinstance(parsed, str):
+        print(f"{parsed}; {path} not parsed", file=sys.stderr)
+        return OVER_A_LIMIT
+    result = {"file": str(path), "url": args.url, **parsed}
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=2))
         return 0
@@ -162,7 +201,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
     for problem in result["problems"]:
         print(f"  problem: {problem}")
     print()
-    print(page.text)
+    print(result["text"])
     return 0
 
 

@@ -5,7 +5,10 @@ measures time and memory of the full-sized ones."""
 from __future__ import annotations
 
 import json
+import os
 import random
+import subprocess
+import sys
 import time
 
 import pytest
@@ -242,3 +245,27 @@ def test_parse_command_still_parses_a_page(tmp_path, capsys):
     report.write_bytes((limit_pages.EXAMPLES / "2021.html").read_bytes())
     assert main(["parse", str(report)]) == 0
     assert "kind: annual_report" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("limit", "message"),
+    [
+        ({"GOVCRAWL_PROCESS_TIMEOUT": "0.001"}, "limit: processing took more than GOVCRAWL_PROCESS_TIMEOUT (0.001 s)"),
+        ({"GOVCRAWL_PROCESS_MEMORY_MB": "1"}, "limit: processing needed more than GOVCRAWL_PROCESS_MEMORY_MB (1 MB)"),
+    ],
+)
+def test_parse_command_works_under_the_stages_limits_and_names_the_one_met(tmp_path, limit, message):
+    """`govcrawl parse` is bounded as the process stage is: a file over a limit ends with that
+    limit and exit status 3, not a hung shell. A real report is over limits this tight."""
+    report = tmp_path / "report.html"
+    report.write_bytes((limit_pages.EXAMPLES / "2021.html").read_bytes())
+    env = {**os.environ, **limit}
+    done = subprocess.run(
+        [sys.executable, "-m", "govcrawl.cli", "parse", str(report)], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 3, done.stderr
+    assert done.stdout == "" and message in done.stderr and "not parsed" in done.stderr
+    loose = subprocess.run(
+        [sys.executable, "-m", "govcrawl.cli", "parse", str(report)], capture_output=True, text=True, timeout=60
+    )
+    assert loose.returncode == 0 and "values: 200" in loose.stdout
