@@ -11,6 +11,8 @@ they `note()` into the collector that `collecting()` opens around one page's pro
 
 from __future__ import annotations
 
+import ctypes
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -48,6 +50,16 @@ MAX_OCR_PAGES = 12
 MAX_OCR_SECONDS = 40
 MAX_UNZIPPED_BYTES = 200 * 2**20
 SUBPROCESS_TIMEOUT = 60
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def dies_with_its_parent() -> None:
+    """`preexec_fn` of every external program processing starts (tesseract, pdftotext,
+    LibreOffice): the kernel kills the program when the worker that started it dies. A worker
+    over its time limit is killed by the pool, and subprocess's own timeout dies with it, so
+    without this a hostile file's OCR or conversion would run on unbounded after the page was
+    stored unparsed. The standard library has no prctl; ctypes calls libc's."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 # Problem lines noted for one page.
 MAX_PROBLEMS = 100
 

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from pipelines.file_reading import FileReading
-from pipelines.limits import MAX_OCR_PAGES, MAX_OCR_SECONDS, SUBPROCESS_TIMEOUT
+from pipelines.limits import MAX_OCR_PAGES, MAX_OCR_SECONDS, SUBPROCESS_TIMEOUT, dies_with_its_parent
 from pipelines.pdf_reader import EDGE_BAND, assemble, lines_of
 
 OCR_DPI = 200
@@ -204,7 +204,7 @@ def tesseract_words(image, languages: str = LANGUAGES, psm: str = "6", extra: tu
     try:
         done = subprocess.run(
             ["tesseract", "stdin", "stdout", "-l", languages, "--psm", psm, *extra, "tsv"],
-            input=png.getvalue(), capture_output=True, timeout=SUBPROCESS_TIMEOUT,
+            input=png.getvalue(), capture_output=True, timeout=SUBPROCESS_TIMEOUT, preexec_fn=dies_with_its_parent,
         )  # fmt: skip
     except (OSError, subprocess.TimeoutExpired):
         return None

@@ -17,14 +17,16 @@ import tempfile
 from pathlib import Path
 
 from pipelines.file_reading import FileReading
-from pipelines.limits import SUBPROCESS_TIMEOUT
+from pipelines.limits import SUBPROCESS_TIMEOUT, dies_with_its_parent
 
 TARGETS = {"DOC": ("doc", "docx"), "WPS": ("wps", "docx"), "ET": ("et", "xlsx")}
 
 
 def unlimited_address_space() -> None:
+    """LibreOffice maps far more address space than a worker's limit allows, and dies with its worker."""
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
     resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
+    dies_with_its_parent()
 
 
 def convert(body: bytes, suffix: str, target: str) -> tuple[bytes | None, str | None]:

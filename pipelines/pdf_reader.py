@@ -25,7 +25,7 @@ from collections import Counter
 
 from pipelines.cells import make_cell
 from pipelines.file_reading import FileReading, readable_text
-from pipelines.limits import MAX_FILE_PAGES, SUBPROCESS_TIMEOUT
+from pipelines.limits import MAX_FILE_PAGES, SUBPROCESS_TIMEOUT, dies_with_its_parent
 
 EDGE_BAND = 0.09  # share of the page height at top and bottom where headers and footers print
 PAGE_NUMBER = re.compile(r"^[-—–－\s]*(?:第\s*)?\d{1,4}\s*(?:页)?(?:\s*/\s*(?:共\s*)?\d{1,4}\s*页?)?[-—–－\s]*$")
@@ -270,7 +270,7 @@ def pdftotext_reading(body: bytes, pages: int) -> FileReading | None:
     try:
         done = subprocess.run(
             ["pdftotext", "-tsv", "-l", str(MAX_FILE_PAGES), "-", "-"],
-            input=body, capture_output=True, timeout=SUBPROCESS_TIMEOUT,
+            input=body, capture_output=True, timeout=SUBPROCESS_TIMEOUT, preexec_fn=dies_with_its_parent,
         )  # fmt: skip
     except (OSError, subprocess.TimeoutExpired):
         return None
