@@ -108,7 +108,12 @@ class RobotsRulesMiddleware(RobotsTxtMiddleware):
             if shared is not None:
                 return shared
             if self.fleet.take_robots_fetch(netloc, self.worker, self.lease_seconds):
-                return None
+                # another worker may have shared the rules and given the lease back since we looked
+                shared = self.fleet.robots_rules(netloc)
+                if shared is None:
+                    return None
+                self.fleet.release_robots_fetch(netloc, self.worker)
+                return shared
             await asyncio.sleep(self.poll_seconds)
 
     async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:

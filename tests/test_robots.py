@@ -255,3 +255,39 @@ def test_a_redis_error_while_the_fleet_rules_are_looked_up_leaves_no_request_wai
         assert isinstance(second, RedisConnectionError)  # it waited on the first, and heard why
         robots.fleet.release_robots_fetch(HOST, "w0")
         assert outcome(robots, gate, ALLOWED) == "sent"  # the next request asks again
+
+
+def test_rules_shared_between_a_workers_look_and_its_lease_are_used_not_fetched_again():
+    with PrivateRedis() as redis_url:
+        fleet = {"REDIS_URL": redis_url, "GOVCRAWL_FLEET_NAME": "t"}
+        late, gate, saved = crawl_pieces(robots_answer(200, ROBOTS), GOVCRAWL_WORKER_ID="w2", **fleet)
+        looked_up = late.fleet.robots_rules
+        looks = []
+
+        def w1_shares_right_after_the_first_look(netloc):
+            rules = looked_up(netloc)
+            if not looks:  # w1 fetched, shared and gave the lease back while w2 was between steps
+                assert late.fleet.take_robots_fetch(netloc, "w1", 30)
+                late.fleet.share_robots_rules(netloc, ROBOTS, "w1")
+            looks.append(rules)
+            return rules
+
+        late.fleet.robots_rules = w1_shares_right_after_the_first_look
+        assert outcome(late, gate, FORBIDDEN) == "forbidden"
+        assert outcome(late, gate, ALLOWED) == "sent"
+        assert saved.asked == []  # w2 took the lease, found w1's rules, and fetched nothing
+        assert late.fleet.server.get(late.fleet.keys.robots_fetch(HOST)) is None  # lease given back
+
+
+def test_shared_rules_are_kept_a_day_at_most_even_when_the_run_never_ends():
+    from govcrawl.fleet.state import ROBOTS_RULES_SECONDS
+
+    with PrivateRedis() as redis_url:
+        robots, gate, _ = crawl_pieces(
+            robots_answer(200, ROBOTS), GOVCRAWL_WORKER_ID="w1", REDIS_URL=redis_url, GOVCRAWL_FLEET_NAME="t"
+        )
+        assert outcome(robots, gate, ALLOWED) == "sent"
+        ttl = robots.fleet.server.ttl(robots.fleet.keys.robots)
+        assert ROBOTS_RULES_SECONDS == 86400 and 86400 - 5 <= ttl <= 86400
+        robots.fleet.share_robots_rules("www.other.gov.cn", b"", "w1")  # a later host does not extend it
+        assert robots.fleet.server.ttl(robots.fleet.keys.robots) <= ttl

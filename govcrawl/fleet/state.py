@@ -10,7 +10,8 @@ One fleet (GOVCRAWL_FLEET_NAME) keeps, under `<name>:`:
 - `list_pages`: the list pages the run's workers fetched (a run that reached none failed);
 - `host:<host>`: the downloads under way to a host, fleet-wide (token -> expiry time);
 - `robots`: each host's robots.txt rules as the run's first worker to need them read them
-  (host -> rules); `robots_fetch:<host>`: the worker fetching them now (expires).
+  (host -> rules, kept at most a day); `robots_fetch:<host>`: the worker fetching them now
+  (expires).
 
 Taking a request and recording it in flight is one Lua script, so a worker killed between
 the two steps loses nothing; putting a dead worker's requests back is another. Times come
@@ -22,6 +23,8 @@ from __future__ import annotations
 import hashlib
 
 from redis import Redis
+
+ROBOTS_RULES_SECONDS = 24 * 3600
 
 # KEYS: frontier, inflight. Pops the best request and records it in flight, atomically.
 TAKE = """
@@ -118,7 +121,13 @@ class FleetState:
         return bool(self.server.set(self.keys.robots_fetch(netloc), worker, nx=True, px=int(lease_seconds * 1000)))
 
     def share_robots_rules(self, netloc: str, rules: bytes, worker: str) -> None:
-        self.server.hset(self.keys.robots, netloc, rules)
+        with self.server.pipeline() as shared:
+            shared.hset(self.keys.robots, netloc, rules)
+            # RFC 9309 2.4: rules cached no longer than 24 hours. The clock starts with the run's
+            # first rules (NX), so a fleet run that never reached end_run does not leave rules
+            # for the next one to obey forever; each host's are fetched again at most daily.
+            shared.expire(self.keys.robots, ROBOTS_RULES_SECONDS, nx=True)
+            shared.execute()
         self.release_robots_fetch(netloc, worker)
 
     def release_robots_fetch(self, netloc: str, worker: str) -> None:
