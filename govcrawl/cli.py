@@ -143,11 +143,14 @@ def parse_bounded(body: bytes, content_type: str | None, url: str | None) -> dic
 
 
 def parsed_page(body: bytes, content_type: str | None, url: str | None) -> dict:
+    from govcrawl.stage import near_the_limit, peak_address_space
     from pipelines.process import process_page  # pulls in OpenCC; only the worker needs it
 
+    peak_before = peak_address_space()
     result = process_page(body, content_type, url).as_json()
-    if any("processing failed: MemoryError" in problem for problem in result["problems"]):
-        raise MemoryError  # caught inside processing, but it is the limit all the same
+    failed = [problem for problem in result["problems"] if problem.startswith("processing failed: ")]
+    if failed and (any("MemoryError" in problem for problem in failed) or near_the_limit(peak_before)):
+        raise MemoryError  # caught inside processing (as whatever allocated last), the limit all the same
     return result
 
 
