@@ -119,7 +119,24 @@ def read_cell(text: str) -> tuple[str, str, Decimal | None, str, int] | None:
     number = squeezed_number(squeezed)
     if number is not None:
         return text, "number", number[0], number[1], 0
+    if (zero := lost_mark_zero(squeezed)) is not None:
+        return text, "number", zero, "", 0
     return text, "label", None, "", 0
+
+
+# A character the page's last encoder could not write (a non-breaking space, most often)
+# comes out as "?" (or U+FFFD where a decoder lost it): copies print "? 0" for "&nbsp;0".
+LOST_MARKS = "?\ufffd"
+
+
+def lost_mark_zero(squeezed: str) -> Decimal | None:
+    """The 0 of a cell printing lost characters before it ("? 0"), else None. Only a zero:
+    the lost character is no digit (a charset that kept the page's Hanzi has the digits,
+    full-width ones too), but it may have been a sign, which leaves 0 alone and not 5."""
+    if squeezed[:1] not in LOST_MARKS:
+        return None
+    number = squeezed_number(squeezed.lstrip(LOST_MARKS))
+    return None if number is None or number[0] != 0 or number[1] else Decimal(0)
 
 
 # Short cell texts repeat from page to page ("0", the labels): each is read once. Long ones
