@@ -16,6 +16,7 @@ from pipelines.file_reading import FileReading, place_key
 from pipelines.limits import collecting
 from pipelines.metadata import read_metadata
 from pipelines.parse import ParsedDocument, parse_cells
+from pipelines.validate import checked, keys_checked
 
 READABLE = frozenset({"PDF", "OFD", "DOC", "WPS", "DOCX", "XLS", "ET", "XLSX", "PNG", "JPEG", "TIFF"})
 RECORDED = frozenset({"ENCRYPTED_OFFICE"})  # files named, not read: a problem says why
@@ -70,15 +71,25 @@ def parse_file(reading: FileReading, url: str | None = None) -> ParsedDocument:
         if reading.source:
             value.source = reading.source
     if reading.source == "ocr" and parsed.values:
-        failed = [check for check in parsed.validation if check.strict and not check.ok]
-        if failed:
-            parsed.problems.append(
-                f"ocr: {len(parsed.values)} values read by OCR; {len(failed)} identity checks fail"
-                f" (e.g. {failed[0].rule} {failed[0].subject}): OCR misread, these values are not to be trusted"
-            )
-        else:
-            parsed.problems.append(f"ocr: {len(parsed.values)} values read by OCR (source = ocr)")
+        withhold_doubtful_ocr(parsed)
     return parsed
+
+
+def withhold_doubtful_ocr(parsed: ParsedDocument) -> None:
+    """OCR's values that take part in an identity their reading fails are left out: one of
+    them is misread (two readers can agree on a 2 for a 3), and which one cannot be told. The
+    checks are made again over what is kept, so the report says what could not be checked."""
+    failed = [check for check in parsed.validation if check.strict and not check.ok]
+    if failed:
+        doubtful = set().union(*(keys_checked(check, parsed.values) for check in failed))
+        for key in doubtful:
+            del parsed.values[key]
+        parsed.validation, parsed.unverified = checked({k: v.value for k, v in parsed.values.items()}, parsed.format)
+        parsed.problems.append(
+            f"ocr: {len(doubtful)} values left out: read by OCR, they take part in {len(failed)} identity checks"
+            f" that fail (e.g. {failed[0].rule} {failed[0].subject}), so one of them is misread"
+        )
+    parsed.problems.append(f"ocr: {len(parsed.values)} values read by OCR (source = ocr)")
 
 
 def read_and_parse(body: bytes, kind: str, url: str | None = None) -> tuple[FileReading, ParsedDocument]:

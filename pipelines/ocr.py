@@ -21,12 +21,15 @@ import re
 import subprocess
 import time
 from collections.abc import Iterable
+from difflib import SequenceMatcher
+from functools import cache
 
 import numpy as np
 
 from pipelines.file_reading import FileReading
 from pipelines.limits import MAX_OCR_PAGES, MAX_OCR_SECONDS, SUBPROCESS_TIMEOUT, dies_with_its_parent
 from pipelines.pdf_reader import EDGE_BAND, assemble, lines_of
+from pipelines.schema import active_row_cores, application_rows, core
 
 OCR_DPI = 200
 DARK = 140  # grey level below which a pixel is ink
@@ -100,17 +103,26 @@ def ocr_page(reading: FileReading, image, page: int, to_points: float) -> list[t
         reading.problems.append(f"ocr: tesseract could not read page {page} (not installed, or over SUBPROCESS_TIMEOUT)")
         return []
     items: list[tuple[str, object, float]] = []
+    repaired: list[tuple[str, str]] = []
     for table in tables:
         boxes = [box for row in table.rows for box in row.cells if box is not None]
         read = dict(zip(boxes, strip_texts(image, boxes), strict=True))
-        figures = [box for box in boxes if figure_like(read[box]) and inked(pixels, box)]
-        twice, thrice = strip_texts(image, figures, FIGURES, scale=2), strip_texts(image, figures, FIGURES, scale=3)
-        for box, *readings in zip(figures, twice, thrice, strict=True):
+        figures = [box for row in table.rows for box in figure_cells(row.cells, read) if inked(pixels, box)]
+        readings_at = [strip_texts(image, figures, FIGURES, glyph_height=height) for height in FIGURE_HEIGHTS]
+        for box, *readings in zip(figures, *readings_at, strict=True):
             read[box] = agreed(read[box], readings)
-        rows = [([None if box is None else label_numbering(read[box]) for box in row.cells],
+        for box in boxes:
+            as_read = label_numbering(read[box])
+            read[box] = known_label(as_read)
+            if read[box] != as_read:
+                repaired.append((as_read, read[box]))
+        rows = [([None if box is None else read[box] for box in row.cells],
                  [None if box is None else {"page": page, "bbox": [round(v * to_points, 1) for v in box]}
                   for box in row.cells]) for row in table.rows]  # fmt: skip
         items.append(("table", rows, table.bbox[1] * to_points))
+    if repaired:
+        reading.problems.append(f"ocr: page {page}: {len(repaired)} row labels read as the printed label nearest them"
+                                f" (e.g. {repaired[0][0]!r} as {repaired[0][1]!r})")  # fmt: skip
     in_points = [{**w, **{k: w[k] * to_points for k in ("x0", "top", "x1", "bottom")}} for w in words]
     height = image.height * to_points
     for line in lines_of(in_points):
@@ -119,6 +131,31 @@ def ocr_page(reading: FileReading, image, page: int, to_points: float) -> list[t
         edge = line[0]["top"] < EDGE_BAND * height or line[0]["bottom"] > (1 - EDGE_BAND) * height
         items.append(("edge" if edge else "words", entries, line[0]["top"]))
     return sorted(items, key=lambda item: item[2])
+
+
+@cache
+def row_label_cores() -> tuple[str, ...]:
+    """The cores of every row label of tables 二 and 三, and of table 三's row groups."""
+    rows = application_rows()
+    return tuple(sorted({row.core for row in rows} | {row.parent_core for row in rows if row.parent_core}
+                        | set(active_row_cores())))  # fmt: skip
+
+
+def known_label(text: str) -> str:
+    """A row label as the formats print it when OCR misread a character or two of it
+    (不巴公开 for 不予公开, 茜止 for 禁止, 工 for "1."), else the text as read. Only a label of
+    four characters or more, close to one label (LABEL_LIKENESS) and clearly closer to it
+    than to any other (LABEL_MARGIN): the table reader then reads the row as printed."""
+    label = core(text)
+    if len(label) < 4 or label in row_label_cores() or figure_like(text):
+        return text
+    likeness = sorted(((SequenceMatcher(None, label, known).ratio(), known) for known in row_label_cores()), reverse=True)
+    (best, known), (second, _) = likeness[0], likeness[1]
+    return known if best >= LABEL_LIKENESS and best - second >= LABEL_MARGIN else text
+
+
+LABEL_LIKENESS = 0.75  # one character in four misread
+LABEL_MARGIN = 0.2
 
 
 def label_numbering(text: str) -> str:
@@ -135,35 +172,62 @@ AS_FIGURES = str.maketrans({**dict.fromkeys("工丨|lI", "1"), **dict.fromkeys("
                             **dict.fromkeys("−－—–", "-")})  # fmt: skip
 FIGURE_LIKE = re.compile(rf"[\d.,\-−－—–{DIGIT_LOOKALIKES}]{{0,12}}")
 FIGURE = re.compile(r"-?\d+(?:\.\d+)?")
+LEADING_ZERO = re.compile(r"-?0\d")
 FIGURES = ("eng", ("-c", "tessedit_char_whitelist=0123456789.-"))
+# The two heights in pixels eng reads the figures at, each cell's print scaled up to them: a
+# 8-point figure scanned at 200 dpi (16 px) is read at twice and three times its size, a
+# 12-point one (27 px) at its own and twice; eng misses figures drawn much taller or smaller.
+FIGURE_HEIGHTS = (30, 45)
 
 
 def agreed(first: str, figures: list[str]) -> str:
     """A figure at least two of three readings agree on (chi_sim's, its look-alikes taken as
     the figures they stand for, and eng's at two sizes); else UNREAD: a figure the readings
-    dispute is left out, never guessed."""
+    dispute is left out, never guessed. A reading with a leading zero ("08") is no reading:
+    no report prints a count so, and eng at both sizes has read a "58" that way."""
     first = re.sub(r"^一(?=\d)", "-", first).translate(AS_FIGURES)  # chi_sim reads a minus as 一
     signed = [("-" + text) if first.startswith("-") and not text.startswith("-") and len(text) == len(first) - 1
               else text for text in figures]  # fmt: skip  # a short minus sign eng did not see
-    votes = [text for text in (first, *signed) if FIGURE.fullmatch(text)]
+    votes = [text for text in (first, *signed) if FIGURE.fullmatch(text) and not LEADING_ZERO.match(text)]
     return next((text for text in votes if votes.count(text) >= 2), UNREAD)
 
 
 def figure_like(text: str) -> bool:
     return FIGURE_LIKE.fullmatch(text) is not None
+
+
+def figure_cells(cells: list, read: dict) -> list:
+    """The cells of a row to read again as figures: those chi_sim read as figures or their
+    look-alikes, and, in a row of figures, a cell it read as one other character (a "2" read
+    as 又, a "1" as 册 in a narrow cell: no label of the formats is one character)."""
+    boxes = [box for box in cells if box is not None]
+    figures_read = sum(FIGURE.fullmatch(read[box].translate(AS_FIGURES)) is not None for box in boxes)
+    return [box for box in boxes if figure_like(read[box]) or (figures_read >= 2 and len(read[box]) == 1)]
 STRIP_HEIGHT = 8000  # pixels of one strip of cells handed to tesseract
 
 
-def strip_texts(image, boxes: list[tuple], how: tuple[str, tuple] = (LANGUAGES, ()), scale: int = 1) -> list[str]:
+def ink_height(crop) -> int:
+    """Pixels from the top to the bottom of the ink in a cell's inside (0 when blank)."""
+    inked_rows = np.flatnonzero((np.asarray(crop) < DARK).any(axis=1))
+    return int(inked_rows[-1] - inked_rows[0] + 1) if inked_rows.size else 0
+
+
+def strip_texts(
+    image, boxes: list[tuple], how: tuple[str, tuple] = (LANGUAGES, ()), glyph_height: int | None = None
+) -> list[str]:
     """The text of each box, its inside (within the rules) read on a strip of cells, one cell
-    to a band with a blank gap around it; "" where nothing was read."""
+    to a band with a blank gap around it; "" where nothing was read. With glyph_height, each
+    cell is first scaled up by the whole factor that brings its ink nearest that height."""
     from PIL import Image
 
     texts: list[str] = []
     gap = 30
     batch: list = []
-    for n, (x0, top, x1, bottom) in enumerate(boxes):
-        crop = image.crop((int(x0) + 4, int(top) + 4, int(x1) - 3, int(bottom) - 3))
+    pixels = np.asarray(image)
+    for n, box in enumerate(boxes):
+        inner = inside(pixels, box)
+        crop = Image.fromarray(inner) if inner.size else Image.new("L", (1, 1), 255)
+        scale = min(4, max(1, round(glyph_height / max(1, ink_height(crop))))) if glyph_height else 1
         batch.append(crop if scale == 1 else crop.resize((crop.width * scale, crop.height * scale), Image.LANCZOS))
         if n + 1 < len(boxes) and sum(c.height + gap for c in batch) < STRIP_HEIGHT:
             continue
@@ -185,11 +249,34 @@ def strip_texts(image, boxes: list[tuple], how: tuple[str, tuple] = (LANGUAGES, 
     return texts
 
 
+RULE_BAND = 12  # pixels along each edge of a cell's inside where a rule's remnant may lie
+RULE_SHARE = 0.8  # a line of pixels this much ink, along an edge, is a rule, not print
+
+
+def inside(pixels: np.ndarray, box: tuple) -> np.ndarray:
+    """A cell's inside: within its rules, and without what is left of them along its edges (a
+    rule drawn thick or double, as a browser prints an HTML table, reaches past the cut and
+    reads as a 1 or a stroke beside the figure)."""
+    x0, top, x1, bottom = (int(v) for v in box)
+    inner = pixels[top + 4 : bottom - 3, x0 + 4 : x1 - 3].copy()
+    if inner.size == 0:
+        return inner
+    dark = inner < DARK
+    band = min(RULE_BAND, inner.shape[1] // 4)
+    for column in [*range(band), *range(inner.shape[1] - band, inner.shape[1])]:
+        if dark[:, column].mean() >= RULE_SHARE:
+            inner[:, column] = 255
+    band = min(RULE_BAND, inner.shape[0] // 4)
+    for row in [*range(band), *range(inner.shape[0] - band, inner.shape[0])]:
+        if dark[row, :].mean() >= RULE_SHARE:
+            inner[row, :] = 255
+    return inner
+
+
 def inked(pixels: np.ndarray, box: tuple) -> bool:
     """Whether a cell OCR found no word in holds ink inside its rules: something printed there
     was not read, and the cell must not count as an empty one (which reads as 0)."""
-    x0, top, x1, bottom = (int(v) for v in box)
-    inner = pixels[top + 4 : bottom - 3, x0 + 4 : x1 - 3]
+    inner = inside(pixels, box)
     return inner.size > 0 and int((inner < DARK).sum()) > 12
 
 

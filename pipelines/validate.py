@@ -11,6 +11,7 @@ left to the database. A report that fails is stored as printed, never corrected.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -128,6 +129,20 @@ def evaluate(
     ok = left == right if op == "==" else left <= right
     printed, parts = (right, left) if right_single and not left_single else (left, right)
     return Check(rule["id"], subject, ok, float(printed), float(parts), expr, rule["strict"])
+
+
+def keys_checked(check: Check, keys: Iterable[str]) -> set[str]:
+    """The keys among `keys` a check adds up or compares (the one key of non_negative)."""
+    sides = comparison(check.expression)
+    if sides is None:
+        return {check.subject} & set(keys)
+    found: set[str] = set()
+    for part in (*sides[1], *sides[2]):
+        if part.key is not None:
+            found.add(part.key)
+        elif part.glob is not None:
+            found |= {key for key in keys if key_pattern(part.glob).match(key)}
+    return found & set(keys)
 
 
 def one_part_sums(values: dict[str, Decimal]) -> dict[str, Decimal]:

@@ -1,0 +1,57 @@
+"""OCR of a real report's tables as a scan shows them: the real page (tests/data/examples,
+the portal's own HTML) printed by Debian's Chromium, its table pages rasterised at 200 dpi
+into an image-only PDF, then read like any scanned report. The expected values are the
+golden facts read off the real page by hand (tests/golden/reports), not the parser's.
+
+What a browser's print brings that the replica's scans lack: thick and double rules that
+reach into the cells, 12-point figures (twice the replica's), left-aligned figures against
+the rule, headers printed one character per line, and labels chi_sim misreads (不巴公开)."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pipelines.process import process_page
+from tests.browser import chromium
+
+DATA = Path(__file__).parent / "data" / "examples"
+GOLDEN = Path(__file__).parent / "golden" / "reports"
+TABLE_MARKS = ("第二十条", "收到和处理政府信息公开申请", "本年新收", "行政复议", "结转下年度")
+
+
+def scanned_table_pages(html: str) -> bytes:
+    """The page printed to PDF by Chromium (no request leaves it: every resource is refused),
+    and its pages that hold the tables, as images in a PDF, as a scanner gives them."""
+    import pdfplumber
+    import pypdfium2
+
+    with chromium() as browser:
+        page = browser.new_page()
+        page.route("**/*", lambda route: route.abort())
+        page.set_content(html, wait_until="load")
+        printed = page.pdf(format="A4")
+    with pdfplumber.open(io.BytesIO(printed)) as pdf:
+        wanted = [n for n, p in enumerate(pdf.pages) if any(m in (p.extract_text() or "") for m in TABLE_MARKS)]
+    document = pypdfium2.PdfDocument(printed)
+    images = [document[n].render(scale=200 / 72).to_pil().convert("L") for n in wanted]
+    scan = io.BytesIO()
+    images[0].save(scan, format="PDF", save_all=True, append_images=images[1:], resolution=200)
+    return scan.getvalue()
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract not installed (make office-tools)")
+def test_a_scanned_print_of_a_real_report_is_read_by_ocr_without_a_wrong_number():
+    expected = json.loads((GOLDEN / "www.pingtan.gov.cn_2025_annual.json").read_text(encoding="utf-8"))["values"]
+    page = process_page(scanned_table_pages((DATA / "2025.html").read_text(encoding="utf-8")))
+    assert page.decoded.method == "ocr"
+    got = {key: float(value.value) for key, value in page.parsed.values.items()}
+    wrong = {key: (got[key], value) for key, value in expected.items() if key in got and got[key] != pytest.approx(value)}
+    assert wrong == {}
+    right = sum(key in got for key in expected)
+    assert right >= 0.95 * len(expected), f"{right} of {len(expected)} read"
+    assert all(value.source == "ocr" for value in page.parsed.values.values())
