@@ -21,6 +21,9 @@ NOTICE_END = re.compile(r"(?:通知|通报|函|意见|公告|批复|方案)$")
 REPORT_END = re.compile(r"(?:年度报告|年报|工作报告|信息公开报告|年度工作报告|[0-9]年度报告)$")
 REPORT = re.compile(r"年度报告|年报|工作报告")
 DISCLOSURE = re.compile(r"信息公开|政务公开|公开政府信息|政府信息")
+# A news headline about a report: 贵州省发布2016年政府信息公开工作年度报告 (a report's own title
+# never says it is being published).
+NEWS_OF_REPORT = re.compile(r"(?:发布|公布|晒出)了?\s*(?:19|20)\d{2}\s*年")
 SUMMARY_END = re.compile(r"(?:工作总结|工作情况总结|工作小结|工作情况的报告|工作情况报告)$")
 OPENING_CHARS = 3000
 # The opening of a report: its statement about itself.
@@ -48,6 +51,8 @@ def classify(title: str | None, text: str, value_count: int, url: str | None = N
     if not REPORT_END.search(title) and NOTICE_OPENING.search(opening) and DISCLOSURE.search(opening):
         return "notice"  # its title not printed: the document it hands out is (…工作要点)
     dated = YEAR.search(title) is not None  # a column or list page is titled 年报 without a year
+    if REPORT_END.search(title) and NEWS_OF_REPORT.search(title) and not title.startswith("关于"):
+        return "other"
     if REPORT_END.search(title) and DISCLOSURE.search(title) and (dated or value_count or sections(text) >= 2):
         return "annual_report"
     if dated and SUMMARY_END.search(title) and DISCLOSURE.search(title):
@@ -74,10 +79,11 @@ def untitled_kind(text: str, url: str | None) -> str:
 
 
 def sections(text: str) -> int:
-    """How many numbered headings of the report formats the page prints."""
+    """How many numbered headings of the report formats the page prints, run-in ones too:
+    (一)主动公开情况。按照…: the heading is the line up to its first full stop."""
     seen = set()
     for line in text.splitlines():
-        line = line.strip()
+        line = line.strip().split("。", 1)[0]
         if len(line) <= 40 and HEADING.match(line):
             words = SECTION_WORDS.search(line.replace(" ", ""))
             if words:
