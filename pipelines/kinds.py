@@ -16,6 +16,9 @@ from pipelines.titles import HEADING, QUALIFIER, TITLE_END, YEAR
 
 DOC_KINDS = ("annual_report", "work_summary", "notice", "template_essay", "other")
 ESSAY = re.compile(r"范文|范本|汇编|精选\d*篇|(?<!\d)\d+篇|篇[1-9一二三四五六七八九十]\b")
+# A name left blank for the reader to fill in: XX镇人民政府编制, xx镇人民政府2023年…方案, ××局.
+# A real document names its author; a writing sample leaves it to whoever copies it.
+PLACEHOLDER = re.compile(r"(?:XX|xx|Xx|ＸＸ|××|xxx|XXX)(?:省|市|县|区|镇|乡|街道|局|委|办|单位|公司)")
 ESSAY_LINE = re.compile(r"^篇[1-9一二三四五六七八九十][ \t]*$", re.M)
 NOTICE_END = re.compile(r"(?:通知|通报|函|意见|公告|批复|方案)$")
 REPORT_END = re.compile(r"(?:年度报告|年报|工作报告|信息公开报告|年度工作报告|[0-9]年度报告)$")
@@ -26,6 +29,7 @@ DISCLOSURE = re.compile(r"信息公开|政务公开|公开政府信息|政府信
 NEWS_OF_REPORT = re.compile(r"(?:发布|公布|晒出)了?\s*(?:19|20)\d{2}\s*年")
 SUMMARY_END = re.compile(r"(?:工作总结|工作情况总结|工作小结|工作情况的报告|工作情况报告)$")
 OPENING_CHARS = 3000
+PLACEHOLDER_CHARS = 1000  # where a writing sample names its blank author
 # The opening of a report: its statement about itself.
 REPORT_OPENING = re.compile(
     r"本(?:年度)?报告|本年报|编制本报告|报告如下|年度报告[。(（]|统计期限|统计期为|统计时限|数据统计时间|统计数据时限"
@@ -44,6 +48,8 @@ SECTION_WORDS = re.compile(
 def classify(title: str | None, text: str, value_count: int, url: str | None = None) -> str:
     title = QUALIFIER.sub("", (title or "").rstrip(" \t|"))
     if ESSAY.search(title) or on_content_farm(url) or essay_page(text) or len(ESSAY_LINE.findall(text)) >= 2:
+        return "template_essay"
+    if PLACEHOLDER.search(title) or PLACEHOLDER.search(text[:PLACEHOLDER_CHARS]):
         return "template_essay"
     if NOTICE_END.search(title):
         return "notice" if REPORT.search(title) or DISCLOSURE.search(title) else "other"
