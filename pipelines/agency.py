@@ -58,6 +58,8 @@ AGENCY_END = re.compile(r"结合|根据|按照|依据|汇总|综合|在总结")
 # Adverbs and verbs between the agency and 编制: 由中江县人民政府办公室组织编制 (cut at the end
 # only: 组织 inside a name, as in 组织部, is the name's).
 TRAILING_VERBS = re.compile(r"(?:组织|牵头|负责|统一|认真)+$")
+# What the report is of, printed between the agency and the year: 特向社会公布台州电业局政府信息公开工作2021年度报告.
+TRAILING_SUBJECT = re.compile(r"(?:政府信息公开|政务信息公开|政务公开|信息公开)工作$")
 # A whole agency name: a place first (one or more characters before its level).
 PLACE = re.compile(r"^[\u4e00-\u9fff]{1,12}?(?:自治州|自治县|新区|街道|省|市|区|县|州|旗|盟|镇|乡)|^国家")
 DEICTIC = ("我", "本", "该", "其", "各")
@@ -176,7 +178,7 @@ def agency_in_opening(text: str) -> str | None:
             agency = match.group("agency")
             cut = AGENCY_END.search(agency)
             agency = agency[: cut.start()] if cut else agency
-            agency = TRAILING_VERBS.sub("", agency)
+            agency = TRAILING_SUBJECT.sub("", TRAILING_VERBS.sub("", agency))
             if PLACE.match(agency) and not agency.startswith(DEICTIC) and not NOT_AGENCY.search(agency):
                 found.append((match.start("agency"), agency))
                 break

@@ -36,6 +36,12 @@ REPORT_OPENING = re.compile(
 )
 # An untitled report that says what it is: 现将2020年政府信息公开工作报告如下.
 REPORT_STATEMENT = re.compile(r"现将[^。；]{0,30}?(?:政府信息公开|政务公开|信息公开)[^。；]{0,20}?报告如下")
+# An untitled page that names itself a dated disclosure report it publishes: 编制了《…2020年度信息
+# 公开年度报告》, 现公布…2020年政府信息公开工作年度报告 (with REPORT_OPENING: its headings may be run
+# into one line, where no numbered heading starts a line).
+REPORT_NAMED = re.compile(
+    r"(?:编制了|现公布|现发布|特向社会公布|特公布|向社会公布)《?[^。；《]{0,40}?(?:19|20)\d{2}\s*年度?[^。；]{0,20}?信息公开[^。；]{0,10}?(?:年度报告|年报)"
+)
 # An untitled notice: it hands a document out or gives notice (现印发给你们, 现将有关事项通知如下).
 NOTICE_OPENING = re.compile(r"现印发给你们|现予印发|有关事项通知如下")
 SUMMARY_OPENING = re.compile(r"(?:政务公开|信息公开)[^。；]{0,20}?(?:工作)?(?:情况)?总结如下")
@@ -76,7 +82,7 @@ def untitled_kind(text: str, url: str | None) -> str:
         return "work_summary"
     if NOTICE_OPENING.search(opening) and DISCLOSURE.search(opening):
         return "notice"
-    if REPORT_STATEMENT.search(opening):
+    if REPORT_STATEMENT.search(opening) or (REPORT_NAMED.search(opening) and REPORT_OPENING.search(opening)):
         return "annual_report"
     count = sections(text)
     if count >= 2 or (count and (REPORT_OPENING.search(opening) or report_url(url))):

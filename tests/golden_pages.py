@@ -107,10 +107,13 @@ def page_lines(case: dict) -> list[str]:
 
 def render(case: dict, form: str) -> tuple[bytes, str | None]:
     """(body, content type) of the case in one form. A page served in Traditional characters
-    (a mirror's conversion, "script": "traditional") has its filler converted too."""
+    (a mirror's conversion, "script": "traditional") has its filler converted too; a page printed
+    as one run of text ("layout": "one_line") is rendered so."""
     lines = page_lines(case)
     if case.get("script") == "traditional":
         lines = [traditional(line) for line in lines]
+    if case.get("layout") == "one_line":  # a page whose text runs on, headings inline
+        lines = [" ".join(lines)]
     if form == "text":
         return "\n".join(lines).encode("utf-8"), None
     blocks = "\n".join(f"<div>{html.escape(line)}</div>" for line in lines)
