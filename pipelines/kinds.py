@@ -25,7 +25,7 @@ REPORT_END = re.compile(r"(?:年度报告|年报|工作报告|信息公开报告
 REPORT = re.compile(r"年度报告|年报|工作报告")
 DISCLOSURE = re.compile(r"信息公开|政务公开|公开政府信息|政府信息")
 # A news headline about a report: 贵州省发布2016年政府信息公开工作年度报告 (a report's own title
-# never says it is being published).
+# never says it is being published; <机关>关于公布…年度报告 is the report put up by its agency).
 NEWS_OF_REPORT = re.compile(r"(?:发布|公布|晒出)了?\s*(?:19|20)\d{2}\s*年")
 SUMMARY_END = re.compile(r"(?:工作总结|工作情况总结|工作小结|工作情况的报告|工作情况报告)$")
 OPENING_CHARS = 3000
@@ -55,15 +55,17 @@ def classify(title: str | None, text: str, value_count: int, url: str | None = N
     title = QUALIFIER.sub("", (title or "").rstrip(" \t|"))
     if ESSAY.search(title) or on_content_farm(url) or essay_page(text) or len(ESSAY_LINE.findall(text)) >= 2:
         return "template_essay"
-    if PLACEHOLDER.search(title) or PLACEHOLDER.search(text[:PLACEHOLDER_CHARS]):
+    if PLACEHOLDER.search(title):
         return "template_essay"
     if NOTICE_END.search(title):
         return "notice" if REPORT.search(title) or DISCLOSURE.search(title) else "other"
     opening = text[:OPENING_CHARS]
     if not REPORT_END.search(title) and NOTICE_OPENING.search(opening) and DISCLOSURE.search(opening):
         return "notice"  # its title not printed: the document it hands out is (…工作要点)
+    if PLACEHOLDER.search(text[:PLACEHOLDER_CHARS]):  # a notice may hand out a form with blanks
+        return "template_essay"
     dated = YEAR.search(title) is not None  # a column or list page is titled 年报 without a year
-    if REPORT_END.search(title) and NEWS_OF_REPORT.search(title) and not title.startswith("关于"):
+    if REPORT_END.search(title) and NEWS_OF_REPORT.search(title) and "关于" not in title:
         return "other"
     if REPORT_END.search(title) and DISCLOSURE.search(title) and (dated or value_count or sections(text) >= 2):
         return "annual_report"
