@@ -32,14 +32,22 @@ AGENCY = r"[\u4e00-\u9fff]{2,40}?"
 ALIAS = r"(?:[（(]以下简称[^）)]{1,12}[）)])?"
 YEAR_AFTER = r"\s*(?:19|20)\d{2}\s*年"
 # What an opening does with the report it names: 现公布 / 特向社会公布 / 向社会公开 / 制定 / 编制 …
-VERBS = r"现公布|现发布|现予公布|现向社会公布|特向社会公布|特向社会公开|特公布|向社会公开|向社会公布|现编制|编制|制定|形成"
+# 现就<机关><年>…情况汇总报告如下 names the report as 现公布 does.
+VERBS = r"现公布|现发布|现予公布|现向社会公布|特向社会公布|特向社会公开|特公布|向社会公开|向社会公布|现编制|编制|制定|形成|现就"
+VERB = r"(?:" + VERBS + r")了?"  # 编制了吉林市卫生健康委员会2022年…
 OPENING_CUES = {  # a dict, so that tests/test_regex_linear.py finds each pattern
     # 现公布清远市清新区人民政府办公室(以下简称区政府办公室)2022年政府信息公开工作年度报告
-    "publishes": re.compile(r"(?:" + VERBS + r")《?(?P<agency>" + AGENCY + ")" + ALIAS + YEAR_AFTER),
+    "publishes": re.compile(VERB + r"《?(?P<agency>" + AGENCY + ")" + ALIAS + YEAR_AFTER),
     # 特向社会公布2024年度永安市卫生健康局信息公开年度报告
-    "year_first": re.compile(r"(?:" + VERBS + r")\s*(?:19|20)\d{2}\s*年度?(?P<agency>" + AGENCY + r")(?:政府)?信息公开"),
+    "year_first": re.compile(VERB + r"\s*(?:19|20)\d{2}\s*年度?(?P<agency>" + AGENCY + r")(?:政府)?信息公开"),
     # 2023年,杭州市人力资源和社会保障局根据…编制
     "year_then_agency": re.compile(r"(?:^|\n)[ \t]*(?:19|20)\d{2}\s*年度?[，,](?P<agency>" + AGENCY + r")(?:根据|按照|依据|依照)[^。；\n]{0,80}?编制"),
+    # 2024年,城中区人民政府深入贯彻…: the subject of the overview's first sentence, when it is a
+    # whole name (an agency's ending) and an adverb of the report's kind follows it
+    "year_subject": re.compile(
+        r"(?:^|\n)[ \t]*(?:19|20)\d{2}\s*年度?\s*[，,](?P<agency>" + AGENCY
+        + r"(?:人民政府|办公室|办公厅|办事处|管委会|委员会|局|街道|镇|乡))(?=坚持|深入|认真|严格|全面|紧紧|紧密|持续|始终|进一步)"
+    ),
     # 本报告由保康县农业农村局编制 / 由武进区湖塘镇人民政府编制的2018年度… (cut at AGENCY_END)
     "compiled_by": re.compile(r"由(?P<agency>[\u4e00-\u9fff]{2,60}?)编制"),
     # 大竹县2009年政府信息公开工作年度报告(以下简称年报)
@@ -47,11 +55,16 @@ OPENING_CUES = {  # a dict, so that tests/test_regex_linear.py finds each patter
 }
 # Words after the agency in 由<机关>结合有关统计数据编制 and the like.
 AGENCY_END = re.compile(r"结合|根据|按照|依据|汇总|综合|在总结")
+# Adverbs and verbs between the agency and 编制: 由中江县人民政府办公室组织编制 (cut at the end
+# only: 组织 inside a name, as in 组织部, is the name's).
+TRAILING_VERBS = re.compile(r"(?:组织|牵头|负责|统一|认真)+$")
+# What the report is of, printed between the agency and the year: 特向社会公布台州电业局政府信息公开工作2021年度报告.
+TRAILING_SUBJECT = re.compile(r"(?:政府信息公开|政务信息公开|政务公开|信息公开)工作$")
 # A whole agency name: a place first (one or more characters before its level).
 PLACE = re.compile(r"^[\u4e00-\u9fff]{1,12}?(?:自治州|自治县|新区|街道|省|市|区|县|州|旗|盟|镇|乡)|^国家")
 DEICTIC = ("我", "本", "该", "其", "各")
 # Words no agency name holds: a match that holds one is a piece of a sentence.
-NOT_AGENCY = re.compile(r"(?<!信息)公开|公布|发布|编制|制定|印发|报告|根据|按照|依据|依照|要求|规定")
+NOT_AGENCY = re.compile(r"(?<!信息)公开|公布|发布|编制|制定|印发|报告|根据|按照|依据|依照|要求|规定|关于")
 
 
 # The table's labels for the issuing agency, as real tables print them (tests/golden/pages/: 发布机构,
@@ -138,6 +151,20 @@ def whole(agency: str) -> str | None:
     return agency
 
 
+HEADING_LINES = 30  # lines of the page's head looked at for a notice's printed heading
+
+
+def agency_in_heading(text: str) -> str | None:
+    """A notice's printed heading names its issuer on a line of its own, above 关于…:
+    新野县人民政府电子政务办公室 / 关于做好2018年…工作的 / 通 知."""
+    lines = [line.strip(" \t\u3000") for line in text[:TABLE_CHARS].splitlines()]
+    lines = [line for line in lines if line][:HEADING_LINES]
+    for line, following in zip(lines, lines[1:], strict=False):
+        if len(line) <= 40 and following.startswith("关于") and whole_name(line):
+            return line
+    return None
+
+
 def agency_in_opening(text: str) -> str | None:
     """The agency an untitled page names in its opening sentences, when it is a whole name."""
     opening = text[:OPENING_CHARS]
@@ -151,6 +178,7 @@ def agency_in_opening(text: str) -> str | None:
             agency = match.group("agency")
             cut = AGENCY_END.search(agency)
             agency = agency[: cut.start()] if cut else agency
+            agency = TRAILING_SUBJECT.sub("", TRAILING_VERBS.sub("", agency))
             if PLACE.match(agency) and not agency.startswith(DEICTIC) and not NOT_AGENCY.search(agency):
                 found.append((match.start("agency"), agency))
                 break

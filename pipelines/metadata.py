@@ -15,7 +15,7 @@ from datetime import date
 
 from lxml import etree
 
-from pipelines.agency import agency_in_opening, agency_in_table, agency_of
+from pipelines.agency import agency_in_heading, agency_in_opening, agency_in_table, agency_of
 from pipelines.dates import published_date
 from pipelines.kinds import DOC_KINDS, classify
 from pipelines.titles import page_title
@@ -46,7 +46,7 @@ def read_metadata(tree: etree._Element | None, text: str, url: str | None = None
     source = metas.get("contentsource") or (source_match.group(1) if source_match else None)
     return Metadata(
         title=title,
-        agency=agency_of(title) or agency_in_table(text) or agency_in_opening(text),
+        agency=agency_of(title) or agency_in_table(text) or agency_in_heading(text) or agency_in_opening(text),
         report_year=report_year(title, text, url),
         published_date=published.isoformat() if published else None,
         source=source,

@@ -1,6 +1,6 @@
 """The year a report covers (not the year it was published), from the strongest evidence:
 the title's year; the statistics period (统计期限为 / 统计期为 / 统计时限为 / 统计期限自 …
-YYYY年1月1日); the opening statement (现将我局2019年…报告如下, 现公布…2022年…报告); a
+YYYY年1月1日); the opening statement (现将我局2019年…报告如下, 现就<机关>2009年度…报告如下, 现公布…2022年…报告); a
 sentence opening with the year (`2022年，`, `2019年度我局`); the URL (…/2019n/…, 2020ndgb,
 n2021n.htm, fbtime=2018). Nothing else: a year guessed from the publish date would be wrong for
 a late report and for every notice, so a page without evidence has none.
@@ -20,7 +20,7 @@ PERIOD = re.compile(
     + r"|(?:所列|统计)[^。；\d]{0,12}?" + Y + r"\s*1\s*月\s*1\s*日\s*(?:起)?\s*(?:至|到|—|-|～)"
 )
 STATEMENT = re.compile(
-    r"(?:现将|现公布|现发布|现向社会公布|特向社会公布|特向社会公开|特公布|向社会公开|向社会公布|编制|现编制|制定|形成)[^。；\d]{0,40}?" + Y
+    r"(?:现将|现就|现公布|现发布|现向社会公布|特向社会公布|特向社会公开|特公布|向社会公开|向社会公布|编制|现编制|制定|形成)[^。；\d]{0,40}?" + Y
     + r"度?[^。；]{0,40}?(?:报告|总结|小结)"
     # the report named at the opening of a line: 大竹县2009年政府信息公开工作年度报告(以下简称年报)
     + r"|(?:^|\n)[\u4e00-\u9fff]{2,30}?" + Y + r"度?[^。；，,\n]{0,24}?(?:年度报告|年报)[（(]以下简称"

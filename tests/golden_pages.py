@@ -42,7 +42,20 @@ def cue_sentence(cue: list) -> list[str]:
             return [f"依照有关规定，{verb}{agency}{year}年政府信息公开工作年度报告{extra}。"]
         return [f"依照有关规定，{verb}{agency}{extra}{year}年政府信息公开工作年度报告。"]
     if kind == "compiled_by":
+        if len(args) == 2:  # a word between the agency and 编制: 由<机关>组织编制
+            return [f"本报告依照有关规定，由{args[0]}{args[1]}编制。"]
         return [f"本报告依照有关规定，由{args[0]}结合有关统计数据编制。"]
+    if kind == "compiled_named":  # <简称>编制了<机关><年>年…年度报告
+        subject, agency, year = args
+        return [f"依照有关规定，{subject}编制了{agency}{year}年政府信息公开工作年度报告。"]
+    if kind == "report_on":  # 现就<机关><年>…情况汇总报告如下
+        verb, subject, year, what = args
+        return [f"依照有关规定，{verb}{subject}{year}{what}报告如下："]
+    if kind == "year_subject":  # 2024年,<机关>深入…: the overview's first sentence
+        year, agency, adverb = args
+        return [f"{year}年，{agency}{adverb}落实有关规定，推进各项公开工作。"]
+    if kind == "run_in":  # headings running into their paragraph, a line longer than a heading
+        return [f"{heading}。{FILLER}{FILLER}" for heading in args[0]]
     if kind == "compiled_for":
         agency, year = args
         return [f"本报告是依照有关规定，由{agency}编制的{year}年度政府信息公开年度报告。"]
@@ -76,6 +89,12 @@ def cue_sentence(cue: list) -> list[str]:
     raise ValueError(f"unknown cue {kind}")
 
 
+def traditional(line: str) -> str:
+    import opencc
+
+    return opencc.OpenCC("s2t").convert(line)
+
+
 def page_lines(case: dict) -> list[str]:
     shape = case["shape"]
     lines = [text for _, text in shape["head"]]
@@ -87,8 +106,14 @@ def page_lines(case: dict) -> list[str]:
 
 
 def render(case: dict, form: str) -> tuple[bytes, str | None]:
-    """(body, content type) of the case in one form."""
+    """(body, content type) of the case in one form. A page served in Traditional characters
+    (a mirror's conversion, "script": "traditional") has its filler converted too; a page printed
+    as one run of text ("layout": "one_line") is rendered so."""
     lines = page_lines(case)
+    if case.get("script") == "traditional":
+        lines = [traditional(line) for line in lines]
+    if case.get("layout") == "one_line":  # a page whose text runs on, headings inline
+        lines = [" ".join(lines)]
     if form == "text":
         return "\n".join(lines).encode("utf-8"), None
     blocks = "\n".join(f"<div>{html.escape(line)}</div>" for line in lines)

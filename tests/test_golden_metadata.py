@@ -141,3 +141,18 @@ def test_the_url_is_evidence_of_kind_and_year(tmp_path, capsys):
     assert parse_json(page, capsys)["report_year"] is None  # nothing in the page says the year
     with_url = parse_json(page, capsys, "--url", column["url"])
     assert (with_url["report_year"], with_url["doc_kind"]) == (2020, "annual_report")
+
+
+def kind_of(text: str) -> str:
+    return process_page(text.encode("utf-8"), None).parsed.doc_kind
+
+
+def test_blank_authors_and_news_of_a_report_leave_notices_and_reports_alone():
+    # a notice may hand out a form with blanks (XX局…年度报告) and stays a notice
+    notice = "关于做好2019年政府信息公开工作年度报告编制工作的通知\n各单位:\n附件:XX局2019年政府信息公开工作年度报告(模板)\n"
+    assert kind_of(notice) == "notice"
+    # an agency putting up its own report (关于公布…) is not news of it
+    own = "某县统计局关于公布2019年政府信息公开工作年度报告\n本报告依照有关规定编制。\n一、总体情况\n二、主动公开政府信息情况\n"
+    assert kind_of(own) == "annual_report"
+    news = "某省发布2016年政府信息公开工作年度报告\n2017-03-28 10:18 来源: 某日报\n"
+    assert kind_of(news) == "other"
