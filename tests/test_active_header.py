@@ -94,3 +94,8 @@ def test_a_run_of_one_cut_fragment_of_another_length_names_no_column():
         assert not [k for k in page.values if k.startswith("active.regulations")]
         assert any("table 二" in problem and "names no column" in problem for problem in page.problems)
 
+
+def test_a_misprinted_row_label_is_read_as_its_row():
+    """A township's 2021 report prints 行政事业型收费 for 行政事业性收费."""
+    page = parsed(["第二十条第(八)项", "信息内容", "本年收费金额(单位:万元)", "行政事业型收费", "0"])
+    assert page.values["active.fees.fee_amount_10k_yuan"].value == 0
