@@ -175,10 +175,13 @@ def active_article(item: str) -> str:
 
 @cache
 def active_row_cores() -> dict[str, str]:
-    """core label -> item, over both formats (规范性文件 is printed in 2021 reports too)."""
+    """core label -> item, over both formats (规范性文件 is printed in 2021 reports too) and the
+    misprinted variants real reports use (pipelines/data/printed_labels.yaml)."""
+    from pipelines.printed import catalogue  # printed reads the spec through this module
+
     out = {}
     for item, spec in schema()["active_rows"].items():
-        for label in spec["labels"].values():
+        for label in [*spec["labels"].values(), *catalogue()["active_row_label_variants"].get(item, [])]:
             out[core(label)] = item
     return out
 

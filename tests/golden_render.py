@@ -17,6 +17,9 @@ reader on every layout:
 - bare_total: one cell per line, table 四's header lost but for a bare 总计;
 - wrapped_header: one cell per line, each of table 二's column headers wrapped over two cells
   of the flattened Word table (`本年新` / `制作数量`, as a real township report prints them);
+- cut_header: one cell per line, each of table 二's column headers cut to its first line, as a
+  copy prints a wrapped header whose second line it lost (`本年新` / `本年新` / `对外公`,
+  `本年增/` as real bureau reports' copies print them);
 - run_together: each row's cells run together with no separator (a third-party copy), table
   四's 15-cell data row into one digit run too.
 """
@@ -29,7 +32,7 @@ from pathlib import Path
 
 GOLDEN = Path(__file__).parent / "golden" / "reports"
 SHAPES = ("html_table", "cell_per_line", "pipe_rows", "pdf_text", "sub_tables", "fused_header", "bare_total", "wrapped_header",
-          "run_together")
+          "cut_header", "run_together")
 COLUMNS = ("natural_person", "commercial", "research", "social_welfare", "legal_services", "other_org", "total")
 GROUPS = ("reviews", "litigation_direct", "litigation_after_review")
 MEASURES = ("maintained", "corrected", "other", "pending", "total")
@@ -140,7 +143,8 @@ def empty_runs(lines: list[str], tables: list[str]) -> list[str]:
 def table_lines(case: dict, shape: str) -> list[str]:
     out = ["二、主动公开政府信息情况"]
     for header, rows in active_blocks(case):
-        out += row_lines(wrapped(header) if shape == "wrapped_header" else header, shape)
+        printed_header = wrapped(header) if shape == "wrapped_header" else cut(header) if shape == "cut_header" else header
+        out += row_lines(printed_header, shape)
         for row in rows:
             out += row_lines(row, shape)
     out.append("三、收到和处理政府信息公开申请情况")
@@ -180,8 +184,13 @@ def wrapped(header: list[str]) -> list[str]:
     return out
 
 
+def cut(header: list[str]) -> list[str]:
+    """Table 二's header cells, each column header cut to the first line of its wrapped form."""
+    return [header[0], *(label[:WRAP_HEADER] if len(label) > WRAP_HEADER + 1 else label for label in header[1:])]
+
+
 def row_lines(cells: list[str], shape: str) -> list[str]:
-    if shape in ("cell_per_line", "sub_tables", "bare_total", "wrapped_header"):
+    if shape in ("cell_per_line", "sub_tables", "bare_total", "wrapped_header", "cut_header"):
         return list(cells)
     if shape in ("pipe_rows", "fused_header"):
         return ["| " + " | ".join(cells) + " |"]

@@ -60,3 +60,42 @@ def test_a_unit_note_in_a_header_cell_of_its_own_is_no_column():
     page = parsed(first_sub_table(["本年制发件数", "本年废止件数", "现行有效件数", "单位：件"]))
     assert page.values["active.normative_documents.in_force"].value == 25
     assert not [p for p in page.problems if "table 二" in p]
+
+
+def test_a_header_with_its_last_character_lost_names_its_column_and_the_header_goes_on():
+    """A county bureau's 2020 report prints 本年增/ (减 lost) between two whole headers."""
+    page = parsed(["第二十条第(一)项", "信息内容", "本年新", "制作数量", "本年新", "公开数量", "对外公开总数量",
+                   "规章", "6", "2", "10", "第二十条第(五)项", "信息内容", "上一年项目数量", "本年增/", "处理决定数量",
+                   "行政许可", "18", "0", "1625", "第二十条第(六)项", "信息内容", "上一年项目数量", "本年增/",
+                   "处理决定数量", "行政处罚", "137", "0", " 112", "行政强制", "12", "0", " 21"])
+    values = {k: int(v.value) for k, v in page.values.items() if k.startswith("active.")}
+    assert values["active.licensing.decisions"] == 1625
+    assert (values["active.penalty.items_last_year"], values["active.penalty.change"]) == (137, 0)
+    assert values["active.coercion.decisions"] == 21
+    assert not [p for p in page.problems if "table 二" in p]
+
+
+def test_one_cut_fragment_printed_once_per_column_it_starts_names_them_in_printed_order():
+    """A copy that lost each wrapped header's second line: 本年新 / 本年新 / 对外公开总数量."""
+    page = parsed(["第二十条第(一)项", "信息内容", "本年新", "本年新", "对外公开总数量",
+                   "规章", "6", "2", "10", "规范性文件", "198", "7", "21"])
+    assert {k: int(v.value) for k, v in page.values.items() if k.startswith("active.normative")} == {
+        "active.normative_documents.new_made": 198,
+        "active.normative_documents.new_published": 7,
+        "active.normative_documents.total_published": 21,
+    }
+
+
+def test_a_run_of_one_cut_fragment_of_another_length_names_no_column():
+    """Three 本年新 over two columns it starts, or one joined to the rest of a wrapped header:
+    which cell is which is not known, so the rows stay out with a problem."""
+    for headers in (["本年新", "本年新", "本年新"], ["本年新", "本年新", "制作数量"]):
+        page = parsed(["第二十条第(一)项", "信息内容", *headers, "规章", "6", "2", "10"])
+        assert not [k for k in page.values if k.startswith("active.regulations")]
+        assert any("table 二" in problem and "names no column" in problem for problem in page.problems)
+
+
+def test_a_misprinted_row_label_is_read_as_its_row():
+    """A township's 2021 report prints 行政事业型收费 for 行政事业性收费."""
+    page = parsed(["第二十条第(八)项", "信息内容", "本年收费金额(单位:万元)", "行政事业型收费", "0"])
+    assert page.values["active.fees.fee_amount_10k_yuan"].value == 0
