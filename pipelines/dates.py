@@ -1,7 +1,8 @@
 """The page's own publish date, from its header: 发布时间:2022-01-29, 发布时间 2022-01-29 (no
 colon), 发布日期2026-01-27, a label on one line and its date on the next, 公开日期: | 2015-08-03
 (a header table's cells), 公告日期:2023-03-22 (a listed company's bulletin), or a bare date
-before 作者/来源/点击数, perhaps with its time (2022年01月18日来源:…, 2017-03-28 10:18 来源:…);
+before 作者/来源/点击数, perhaps with its time (2022年01月18日来源:…, 2017-03-28 10:18 来源:…), or a
+date label run into the field before it (来源：平潭县人民政府时间：2022-02-08);
 last, a date with its time of day on one of the page's first lines, unlabelled (a content farm's
 生活百科 2023-01-26 17:49).
 
@@ -28,6 +29,9 @@ PUBLISHED = re.compile(
 STAMPED = re.compile(r"^[^\n。；：:]{0,12}?" + DATE + r"[ \t]+\d{1,2}:\d{2}", re.M)
 STAMP_LINES = 8
 OTHER_DATES = re.compile(r"成文|归档|废止|生效|生成|发文|截止|截至")
+# A header line whose fields ran together (a page printed to PDF, a copy's text): 来源：平潭县人民
+# 政府时间：2022-02-08. 时间 after a Hanzi is a date label here, as the field before it ends.
+FIELDS_RUN_TOGETHER = re.compile(r"(?:来源|作者|发布机构|发布单位)[ \t]*[:：][^\n:：]{1,40}?(?:时间|時間|日期)" + GAP + DATE)
 CREATED = re.compile(r"(?:生成|发文|發文)(?:日期|时间)" + GAP + DATE)
 # 2017-03-28 10:18 来源: …: a time of day may stand between the date and the field after it.
 BARE = re.compile(r"^" + DATE + r"日?(?:[ \t]+\d{1,2}:\d{2}(?::\d{2})?)?[ \t]*(?:作者|来源|點擊|点击|浏览|阅读)", re.M)
@@ -35,7 +39,7 @@ BARE = re.compile(r"^" + DATE + r"日?(?:[ \t]+\d{1,2}:\d{2}(?::\d{2})?)?[ \t]*(
 
 def published_date(text: str) -> date | None:
     head = text[:HEAD_CHARS]
-    for pattern in (PUBLISHED, BARE, CREATED):
+    for pattern in (PUBLISHED, FIELDS_RUN_TOGETHER, BARE, CREATED):
         for match in pattern.finditer(head):
             found = valid(match)
             if found:

@@ -23,7 +23,8 @@ from pipelines.years import report_year
 
 __all__ = ["DOC_KINDS", "Metadata", "classify", "read_metadata"]
 
-SOURCE = re.compile(r"来源\s*[:：]\s*([^\s|｜]{2,40})")
+# …up to a space or a bar, or to a date label run into it (来源：平潭县人民政府时间：2022-02-08)
+SOURCE = re.compile(r"来源\s*[:：]\s*([^\s|｜]{2,40}?)(?=(?:发布|發布)?(?:时间|時間|日期)[:：]|[\s|｜]|$)")
 PUBDATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 
 

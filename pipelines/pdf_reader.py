@@ -19,6 +19,7 @@ recorded problems (pipelines.limits.MAX_FILE_PAGES).
 from __future__ import annotations
 
 import io
+import logging
 import re
 import subprocess
 from collections import Counter
@@ -26,6 +27,10 @@ from collections import Counter
 from pipelines.cells import make_cell
 from pipelines.file_reading import FileReading, readable_text
 from pipelines.limits import MAX_FILE_PAGES, SUBPROCESS_TIMEOUT, dies_with_its_parent
+
+# pdfminer warns once per glyph of a font whose descriptor lacks a FontBBox, as Chromium's
+# printed PDFs have: thousands of log lines per file, with nothing wrong in the reading.
+logging.getLogger("pdfminer").setLevel(logging.ERROR)
 
 EDGE_BAND = 0.09  # share of the page height at top and bottom where headers and footers print
 PAGE_NUMBER = re.compile(r"^[-—–－\s]*(?:第\s*)?\d{1,4}\s*(?:页)?(?:\s*/\s*(?:共\s*)?\d{1,4}\s*页?)?[-—–－\s]*$")

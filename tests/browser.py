@@ -54,6 +54,16 @@ def chromium() -> Iterator[Browser]:
             browser.close()
 
 
+def printed_pdf(html: str) -> bytes:
+    """A page printed to PDF (A4) by Chromium, as a reader's "print" or a portal's export makes
+    one. No request leaves the page: every resource it names is refused."""
+    with chromium() as browser:
+        page = browser.new_page()
+        page.route("**/*", lambda route: route.abort())
+        page.set_content(html, wait_until="load")
+        return page.pdf(format="A4")
+
+
 def table_rows(page: Page) -> list[dict[str, str]]:
     """The rows of the Datasette results table on the page, by column name, as displayed."""
     return page.evaluate(

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.process import process_page
-from tests.browser import chromium
+from tests.browser import printed_pdf
 
 DATA = Path(__file__).parent / "data" / "examples"
 GOLDEN = Path(__file__).parent / "golden" / "reports"
@@ -25,16 +25,12 @@ TABLE_MARKS = ("第二十条", "收到和处理政府信息公开申请", "本�
 
 
 def scanned_table_pages(html: str) -> bytes:
-    """The page printed to PDF by Chromium (no request leaves it: every resource is refused),
-    and its pages that hold the tables, as images in a PDF, as a scanner gives them."""
+    """The page printed to PDF by Chromium, and its pages that hold the tables, as images in a
+    PDF, as a scanner gives them."""
     import pdfplumber
     import pypdfium2
 
-    with chromium() as browser:
-        page = browser.new_page()
-        page.route("**/*", lambda route: route.abort())
-        page.set_content(html, wait_until="load")
-        printed = page.pdf(format="A4")
+    printed = printed_pdf(html)
     with pdfplumber.open(io.BytesIO(printed)) as pdf:
         wanted = [n for n, p in enumerate(pdf.pages) if any(m in (p.extract_text() or "") for m in TABLE_MARKS)]
     document = pypdfium2.PdfDocument(printed)
