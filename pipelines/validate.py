@@ -49,7 +49,7 @@ def checked(values: dict[str, Decimal], fmt: str | None) -> tuple[list[Check], l
     that lacks some of its terms."""
     if fmt not in ("2019", "2021") or not values:
         return [], []
-    sums = one_part_sums(values)
+    sums = complete_sums(values, fmt)
     checks: list[Check] = []
     lacking: list[str] = []
     for rule in identities():
@@ -143,6 +143,22 @@ def keys_checked(check: Check, keys: Iterable[str]) -> set[str]:
         elif part.glob is not None:
             found |= {key for key in keys if key_pattern(part.glob).match(key)}
     return found & set(keys)
+
+
+def complete_sums(values: dict[str, Decimal], fmt: str) -> dict[str, Decimal]:
+    """one_part_sums, less every sum some of whose rows of the format were not read: a sum
+    over the rows that were is no figure the report prints, and checked against its total it
+    fails a report that printed nothing wrong (its check lacks a term instead)."""
+    sums = one_part_sums(values)
+    return {glob: total for glob, total in sums.items() if all(key in values for key in glob_members(glob, fmt))}
+
+
+@cache
+def glob_members(glob: str, fmt: str) -> tuple[str, ...]:
+    """The canonical keys of the format a sum(pattern) adds up."""
+    keys = [f"applications.{row}.{column}" for row in application_row_keys(fmt) for column in application_columns()]
+    pattern = key_pattern(glob)
+    return tuple(key for key in (*keys, *review_keys()) if pattern.match(key))
 
 
 def one_part_sums(values: dict[str, Decimal]) -> dict[str, Decimal]:

@@ -55,13 +55,13 @@ def chromium() -> Iterator[Browser]:
 
 
 def printed_pdf(html: str) -> bytes:
-    """A page printed to PDF (A4) by Chromium, as a reader's "print" or a portal's export makes
-    one. No request leaves the page: every resource it names is refused."""
+    """A page printed to PDF (A4, 2 cm margins) by Chromium, as a reader's "print" or a
+    portal's export makes one. No request leaves the page: every resource it names is refused."""
     with chromium() as browser:
         page = browser.new_page()
         page.route("**/*", lambda route: route.abort())
         page.set_content(html, wait_until="load")
-        return page.pdf(format="A4")
+        return page.pdf(format="A4", margin=dict.fromkeys(("top", "right", "bottom", "left"), "2cm"))
 
 
 def table_rows(page: Page) -> list[dict[str, str]]:
