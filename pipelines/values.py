@@ -118,6 +118,8 @@ class TableReading:
     run_together_rows: int = 0  # tried for a split, at most MAX_RUN_TOGETHER_ROWS
     ambiguous: list[AmbiguousRow] = field(default_factory=list)  # table-三 rows with several splits
     short: list[ShortRow] = field(default_factory=list)  # table-三 rows printed one cell short
+    # rows whose cells ran together, split by their own row's identities: (label, digits, keys)
+    splits: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)
 
     def add(self, value: Value) -> None:
         if value.key in self.values:  # a twin table further down (e.g. a summary): keep the first
@@ -379,6 +381,7 @@ def review_run_together(reading: TableReading, cells: list[Cell], i: int, layout
             f" {width} cells adds up in one way only; left out"
         )
         return i + 1, False
+    reading.splits.append(("行政复议、行政诉讼", cell.raw, tuple(keys)))
     for key, number in zip(keys, numbers, strict=True):
         add_number(reading, key, number, cell, *review_labels(key))
     layout.group = None
@@ -452,9 +455,10 @@ def no_split(label: str, digits: str) -> str:
 
 
 def add_split(reading: TableReading, row: AmbiguousRow, numbers: list[Decimal]) -> None:
-    for column, number in zip(row.columns, numbers, strict=True):
-        label = application_column_labels()[column]
-        add_number(reading, f"applications.{row.key}.{column}", number, row.cell, row.label, label)
+    keys = tuple(f"applications.{row.key}.{column}" for column in row.columns)
+    reading.splits.append((row.label, row.digits, keys))
+    for key, column, number in zip(keys, row.columns, numbers, strict=True):
+        add_number(reading, key, number, row.cell, row.label, application_column_labels()[column])
 
 
 def settle_ambiguous_rows(reading: TableReading) -> None:

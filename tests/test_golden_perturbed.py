@@ -307,3 +307,24 @@ def test_run_together_and_short_rows_of_tables_breaking_a_column_identity(name):
         del cells[len(cells) - 7 + rng.randrange(7)]
         lines[at] = "| " + " | ".join(cells) + " |"
         never_wrong(case, parse("\n".join(lines), False))
+
+
+def test_a_split_that_absorbs_a_misprint_is_withdrawn():
+    """A row printed 12 0 29 9 1 7 with a 总计 of 49 (its cells add up to 58: the report
+    misprints one), its cells run together as 1202991749, also splits as 12 0 2 9 9 17 49,
+    which adds up. The report's column identities fail over it, so the split is no ground:
+    the row is left out with a problem, never read as 2, 9 and 17 (found by a seeded search
+    over rendered golden cases with one misprinted cell each). Where the other rows are too
+    ambiguous for any column identity to be computed, nothing shows the misprint and the
+    split stands: a known limit."""
+    case = copy.deepcopy(cases()["www.panzhihua.gov.cn_2019_dongqu"])
+    printed = dict(zip(("natural_person", "commercial", "research", "social_welfare", "legal_services", "other_org",
+                        "total"), (12, 0, 29, 9, 1, 7, 49), strict=True))  # fmt: skip
+    case["values"].update({f"applications.granted.{column}": n for column, n in printed.items()})
+    page, is_html = render(case, "run_together")
+    assert "1202991749" in page
+    parsed = parse(page, is_html)
+    granted = {key: float(v.value) for key, v in parsed.values.items() if key.startswith("applications.granted.")}
+    assert all(granted[key] == pytest.approx(case["values"][key]) for key in granted)
+    assert "applications.granted.research" not in parsed.values
+    assert any(p.startswith("split withdrawn: row '(一)予以公开'") for p in parsed.problems)

@@ -27,10 +27,9 @@ TABLE_MARKS = ("第二十条", "收到和处理政府信息公开申请", "本�
 def scanned_table_pages(html: str, askew: float = 0.0) -> bytes:
     """The page printed to PDF by Chromium, and its pages that hold the tables, as images in a
     PDF, as a scanner gives them (fed `askew` degrees off straight)."""
-    from PIL import Image
-
     import pdfplumber
     import pypdfium2
+    from PIL import Image
 
     printed = printed_pdf(html)
     with pdfplumber.open(io.BytesIO(printed)) as pdf:
