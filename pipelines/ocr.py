@@ -93,6 +93,7 @@ def ocr_page(reading: FileReading, image, page: int, to_points: float) -> list[t
     for the text around them."""
     from PIL import ImageDraw
 
+    image = despeckled(image)
     image, turned = straightened(image)
     if turned:
         reading.problems.append(f"ocr: page {page} scanned askew; turned {turned:+.1f}° before it was read")
@@ -159,6 +160,28 @@ def known_label(text: str) -> str:
 
 LABEL_LIKENESS = 0.75  # one character in four misread
 LABEL_MARGIN = 0.2
+
+
+SPECKLE_SHARE = 0.01  # of the page's ink in dots with no inked neighbour: a scan's salt noise
+
+
+def despeckled(image):
+    """The page without the specks a scanner or a fax leaves (PIL's 3x3 median filter), when
+    more than SPECKLE_SHARE of its ink is lone dots. Each speck breaks a run of a table rule's
+    ink or joins a figure's strokes: a page specked 1 in 400 lost 40% of its table values. A
+    clean page has no lone dots and is left as it is (the filter thins a hanzi's strokes)."""
+    from PIL import ImageFilter
+
+    ink = np.asarray(image) < DARK
+    inner = ink[1:-1, 1:-1]
+    neighbours = sum(
+        ink[1 + dy : ink.shape[0] - 1 + dy, 1 + dx : ink.shape[1] - 1 + dx]
+        for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dy, dx) != (0, 0)
+    )  # fmt: skip
+    lone = int((inner & (neighbours == 0)).sum())
+    if lone <= SPECKLE_SHARE * max(1, int(inner.sum())):
+        return image
+    return image.filter(ImageFilter.MedianFilter(3))
 
 
 MAX_SKEW = 5.0  # degrees: a page fed askew; more is a page turned on purpose, left as it is
