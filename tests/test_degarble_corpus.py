@@ -39,7 +39,8 @@ def outputs() -> dict[int, str]:
 
 @cache
 def figures():
-    ours = measure(samples(), lambda text: degarble(text).text)
+    repaired = {s.garbled: outputs()[id(s)] for s in samples()}  # the corpus degarbled once, for every test here
+    ours = measure(samples(), repaired.__getitem__)
     baseline = measure(samples(), naive)
     return ours, baseline
 
