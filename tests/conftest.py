@@ -103,7 +103,7 @@ def shared_files(
 ) -> dict[str, bytes]:
     """The files `make()` gives (by name), made once per test run under `name` whichever xdist
     worker asks first (the others wait on a file lock and read them): inputs that cost seconds
-    of LibreOffice or OCR to make, read by tests on either worker."""
+    of LibreOffice to make, read by tests on either worker."""
     directory = shared_root(tmp_path_factory) / "shared-files" / name
     directory.mkdir(parents=True, exist_ok=True)
     done = directory / "names.json"

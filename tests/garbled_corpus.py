@@ -180,6 +180,15 @@ def corpus(per_source: int = 2) -> tuple[Sample, ...]:
     return tuple(samples)
 
 
+@cache
+def degarbled(per_source: int = 2) -> tuple:
+    """degarble's result for each sample of corpus(per_source), in its order: the accuracy tests
+    and the clean-text gate's tests read the same results (run once in a process that runs both)."""
+    from pipelines.degarble import degarble
+
+    return tuple(degarble(sample.garbled) for sample in corpus(per_source))
+
+
 JAPANESE = [  # our own Japanese filler prose
     "市役所は情報公開制度の運用状況について、年次報告書を作成しました。",
     "請求件数は前年度より増加し、そのうち全部開示は多くの割合を占めています。",
