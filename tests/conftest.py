@@ -98,6 +98,24 @@ def shared_crawl(
     return copy_database(database, copy_to), json.loads(facts.read_text(encoding="utf-8"))
 
 
+def shared_files(
+    tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[], dict[str, bytes]]
+) -> dict[str, bytes]:
+    """The files `make()` gives (by name), made once per test run under `name` whichever xdist
+    worker asks first (the others wait on a file lock and read them): inputs that cost seconds
+    of LibreOffice to make, read by tests on either worker."""
+    directory = shared_root(tmp_path_factory) / "shared-files" / name
+    directory.mkdir(parents=True, exist_ok=True)
+    done = directory / "names.json"
+    with FileLock(str(directory / "lock")):
+        if not done.exists():  # a make that failed left none: the next asker tries again
+            files = make()
+            for key, body in files.items():
+                (directory / key).write_bytes(body)
+            done.write_text(json.dumps(sorted(files)), encoding="utf-8")
+    return {key: (directory / key).read_bytes() for key in json.loads(done.read_text(encoding="utf-8"))}
+
+
 def default_crawl(tmp_path_factory: pytest.TempPathFactory, copy_to: Path) -> CrawlResult:
     """The default replica (size 200, site panzhihua) crawled once per test run: `crawled`,
     the merge tests and the fleet's one-process reference all judge this same crawl."""

@@ -180,6 +180,15 @@ def corpus(per_source: int = 2) -> tuple[Sample, ...]:
     return tuple(samples)
 
 
+@cache
+def degarbled(per_source: int = 2) -> tuple:
+    """degarble's result for each sample of corpus(per_source), in its order: the accuracy tests
+    and the clean-text gate's tests read the same results (run once in a process that runs both)."""
+    from pipelines.degarble import degarble
+
+    return tuple(degarble(sample.garbled) for sample in corpus(per_source))
+
+
 JAPANESE = [  # our own Japanese filler prose
     "市役所は情報公開制度の運用状況について、年次報告書を作成しました。",
     "請求件数は前年度より増加し、そのうち全部開示は多くの割合を占めています。",
@@ -215,6 +224,8 @@ def accuracy(expected: str, actual: str) -> float:
     in counts against it as much as text lost)."""
     import difflib
 
+    if expected == actual and expected:  # what the matcher finds too (one block, the whole text), without its quadratic search
+        return 1.0
     matcher = difflib.SequenceMatcher(None, expected, actual, autojunk=False)
     matched = sum(block.size for block in matcher.get_matching_blocks())
     return matched / max(1, len(expected), len(actual))

@@ -41,6 +41,29 @@ def report():
     return make_report()
 
 
+# The reports of the 2019 table-four tests: 2: "结果维" / "持" cut inside a row; 0: the lower header row cut
+CUT_HEADER_SEEDS = (2, 0)
+
+
+def cut_header_report(seed: int):
+    return make_report(seed=seed, fmt="2019", year=2020)
+
+
+@pytest.fixture(scope="session")
+def office_pdf(tmp_path_factory):
+    """render_attachment's pdf_office of `report` ("pdf_office") and of the cut-header reports
+    ("pdf_office_SEED"): made by one LibreOffice start, once per run whichever xdist worker asks
+    first (tests.conftest.shared_files)."""
+    from tests.conftest import shared_files
+    from tests.replica.attachments import converted_many, docx_file
+
+    def make() -> dict[str, bytes]:
+        reports = {"pdf_office": make_report(), **{f"pdf_office_{seed}": cut_header_report(seed) for seed in CUT_HEADER_SEEDS}}
+        return dict(zip(reports, converted_many([docx_file(r) for r in reports.values()], "docx", "pdf"), strict=True))
+
+    return lambda name: shared_files(tmp_path_factory, "office-pdfs", make)[name]
+
+
 def wrong_and_missing(page, expected: dict) -> tuple[list, list]:
     got = {key: float(v.value) for key, v in page.parsed.values.items()}
     wrong = [(key, value, got[key]) for key, value in expected.items() if key in got and got[key] != float(value)]
@@ -60,8 +83,8 @@ def test_every_value_of_a_file_report_is_read(report, kind, reader):
 
 
 @needs_office
-def test_a_pdf_exported_by_an_office_suite_with_rows_cut_by_page_breaks_is_read_whole(report):
-    body = render_attachment("pdf_office", report)
+def test_a_pdf_exported_by_an_office_suite_with_rows_cut_by_page_breaks_is_read_whole(report, office_pdf):
+    body = office_pdf("pdf_office")
     page = process_page(body)
     assert wrong_and_missing(page, report.values) == ([], [])
     pages = {v.where["page"] for key, v in page.parsed.values.items() if key.startswith("applications.")}
@@ -339,12 +362,12 @@ def test_ocr_stops_starting_pages_after_its_time_bound(report, monkeypatch):
 
 
 @needs_office
-@pytest.mark.parametrize("seed", [2, 0])  # 2: "结果维" / "持" cut inside a row; 0: the lower header row cut
-def test_a_2019_table_four_whose_header_is_cut_by_a_page_break_is_read_whole(seed):
+@pytest.mark.parametrize("seed", CUT_HEADER_SEEDS)
+def test_a_2019_table_four_whose_header_is_cut_by_a_page_break_is_read_whole(seed, office_pdf):
     import pdfplumber
 
-    report = make_report(seed=seed, fmt="2019", year=2020)
-    body = render_attachment("pdf_office", report)
+    report = cut_header_report(seed)
+    body = office_pdf(f"pdf_office_{seed}")
     page = process_page(body)
     assert wrong_and_missing(page, report.values) == ([], [])
     data_page = page.parsed.values["reviews.total"].where["page"]

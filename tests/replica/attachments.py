@@ -297,18 +297,25 @@ def as_number(text: str):
 
 def converted(body: bytes, suffix: str, to: str) -> bytes:
     """LibreOffice headless: `body` (a .suffix file) converted to format `to`."""
+    return converted_many([body], suffix, to)[0]
+
+
+def converted_many(bodies: list[bytes], suffix: str, to: str) -> list[bytes]:
+    """Each of `bodies` (.suffix files) converted to format `to` by one start of LibreOffice
+    headless: a start costs seconds, each file more a fraction of one."""
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice is None:
         raise RuntimeError("no LibreOffice: `make office-tools` installs it")
     with tempfile.TemporaryDirectory() as work:
-        source = Path(work) / f"report.{suffix}"
-        source.write_bytes(body)
+        sources = [Path(work) / f"report{n}.{suffix}" for n in range(len(bodies))]
+        for source, body in zip(sources, bodies, strict=True):
+            source.write_bytes(body)
         subprocess.run(
             [soffice, f"-env:UserInstallation=file://{work}/profile", "--headless", "--convert-to", to,
-             "--outdir", work, str(source)],
-            check=True, capture_output=True, timeout=120,
+             "--outdir", work, *map(str, sources)],
+            check=True, capture_output=True, timeout=120 * len(bodies),
         )  # fmt: skip
-        return (Path(work) / f"report.{to}").read_bytes()
+        return [source.with_suffix(f".{to}").read_bytes() for source in sources]
 
 
 def password_doc(docx: bytes, password: str) -> bytes:
