@@ -174,10 +174,11 @@ def despeckled(image):
 
     ink = np.asarray(image) < DARK
     inner = ink[1:-1, 1:-1]
-    neighbours = sum(
-        ink[1 + dy : ink.shape[0] - 1 + dy, 1 + dx : ink.shape[1] - 1 + dx]
-        for dy in (-1, 0, 1) for dx in (-1, 0, 1) if (dy, dx) != (0, 0)
-    )  # fmt: skip
+    neighbours = np.zeros(inner.shape, dtype=np.uint8)  # a byte a pixel: a page is 4 MB, not 31
+    for dy in (-1, 0, 1):
+        for dx in (-1, 0, 1):
+            if (dy, dx) != (0, 0):
+                neighbours += ink[1 + dy : ink.shape[0] - 1 + dy, 1 + dx : ink.shape[1] - 1 + dx]
     lone = int((inner & (neighbours == 0)).sum())
     if lone <= SPECKLE_SHARE * max(1, int(inner.sum())):
         return image
@@ -186,18 +187,21 @@ def despeckled(image):
 
 MAX_SKEW = 5.0  # degrees: a page fed askew; more is a page turned on purpose, left as it is
 SKEW_STEP = 0.1  # degrees: a table's rules a third of a degree off are already broken runs
+# The page is looked at this many times smaller: the Hough transform's votes over 1,800 angles
+# took 190 MB at half size, 110 MB at a third, and a quarter misjudged 0.3° as 0.4°.
+SKEW_SHRINK = 3
 
 
 def straightened(image) -> tuple[object, float]:
     """The page turned upright when it was scanned askew, and by how many degrees. The rules
     of a table are found as long runs of ink along a row of pixels: a page scanned 0.3° askew
     lost 40% of its table values, 0.7° nine tenths. The angle is deskew's (a Hough transform
-    of the page's edges, on the page at half size)."""
+    of the page's edges)."""
     from deskew import determine_skew
     from PIL import Image
 
-    half = image.resize((max(1, image.width // 2), max(1, image.height // 2)))
-    angle = determine_skew(np.asarray(half), min_deviation=SKEW_STEP, max_angle=MAX_SKEW)
+    small = image.resize((max(1, image.width // SKEW_SHRINK), max(1, image.height // SKEW_SHRINK)))
+    angle = determine_skew(np.asarray(small), min_deviation=SKEW_STEP, max_angle=MAX_SKEW)
     if angle is None or abs(angle) < SKEW_STEP or abs(angle) > MAX_SKEW:
         return image, 0.0
     return image.rotate(float(angle), resample=Image.BICUBIC, fillcolor=255), round(float(angle), 1)
