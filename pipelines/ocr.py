@@ -115,11 +115,13 @@ def ocr_page(reading: FileReading, image, page: int, to_points: float) -> list[t
         readings_at = [strip_texts(image, figures, FIGURES, glyph_height=height) for height in FIGURE_HEIGHTS]
         for box, *readings in zip(figures, *readings_at, strict=True):
             read[box] = agreed(read[box], readings)
-        for box in boxes:
-            as_read = label_numbering(read[box])
+        for box in (box for row in table.rows for box in label_cells(row.cells, read)):
+            as_read = read[box]
             read[box] = known_label(as_read)
             if read[box] != as_read:
                 repaired.append((as_read, read[box]))
+        for box in boxes:
+            read[box] = label_numbering(read[box])
         rows = [([None if box is None else read[box] for box in row.cells],
                  [None if box is None else {"page": page, "bbox": [round(v * to_points, 1) for v in box]}
                   for box in row.cells]) for row in table.rows]  # fmt: skip
@@ -143,6 +145,15 @@ def row_label_cores() -> tuple[str, ...]:
     rows = application_rows()
     return tuple(sorted({row.core for row in rows} | {row.parent_core for row in rows if row.parent_core}
                         | set(active_row_cores())))  # fmt: skip
+
+
+def label_cells(cells: list, read: dict) -> list:
+    """The cells of a row of figures before its first figure: where its labels are. A header
+    row has no figures, and a header is never taken for a row label (行政复议 misread as
+    行政复许 is nearer 行政许可 than anything)."""
+    boxes = [box for box in cells if box is not None]
+    first = next((n for n, box in enumerate(boxes) if FIGURE.fullmatch(read[box])), None)
+    return [] if first is None else [box for box in boxes[:first] if read[box]]
 
 
 def known_label(text: str) -> str:
