@@ -66,3 +66,18 @@ def test_a_scanned_print_of_a_real_report_is_read_by_ocr_without_a_wrong_number(
     right = sum(key in got for key in expected)
     assert right >= 0.95 * len(expected), f"{right} of {len(expected)} read"
     assert all(value.source == "ocr" for value in page.parsed.values.values())
+
+
+def test_only_a_row_of_figures_labels_are_taken_for_the_printed_label_nearest_them():
+    """Labels as chi_sim misread them on the scans above (不巴公开, 工属于国家秘密); a header
+    misread one character off (行政复许 for 行政复议) lies nearer 行政许可 than anything, and
+    stays as read: it heads no row of figures."""
+    from pipelines.ocr import known_label, label_cells
+
+    row = [(0, 0), (1, 0), (2, 0), (3, 0)]
+    read = dict(zip(row, ["(三)不巴公开", "工属于国家秘密", "0", "0"], strict=True))
+    assert [known_label(read[box]) for box in label_cells(row, read)] == ["不予公开", "属于国家秘密"]
+    header = [(0, 1), (1, 1)]
+    read = dict(zip(header, ["行政复许", "行政诉讼"], strict=True))
+    assert label_cells(header, read) == []
+    assert known_label("行政复许") == "行政许可"  # why headers are kept out
