@@ -124,11 +124,13 @@ def test_robots_txt_is_fetched_once_per_host_by_the_whole_fleet_and_obeyed(fleet
 @e2e
 def test_at_most_two_requests_at_once_per_host_across_workers(fleet):
     """From the replica's own log (arrival to answer of each request). The replica answers
-    most pages at once, so overlaps show on its slow pages; 2 at once is reached."""
+    most pages at once, so a host's overlaps show only where two requests meet on its slow
+    pages, which a run may or may not bring; the fleet as a whole downloads in parallel."""
     _, _, fleet_log, _ = fleet
     fleet_peaks = overlaps_by_host(fleet_log)
     assert fleet_peaks and max(fleet_peaks.values()) <= 2, fleet_peaks
-    assert max(fleet_peaks.values()) == 2  # the workers did download in parallel
+    whole_fleet = overlaps_by_host([{**entry, "url": "http://fleet/"} for entry in fleet_log if entry["url"].startswith("http://")])
+    assert whole_fleet["fleet"] >= 2  # the workers did download in parallel
 
 
 def test_overlaps_are_counted_per_host():
