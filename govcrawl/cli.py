@@ -143,13 +143,12 @@ def parse_bounded(body: bytes, content_type: str | None, url: str | None) -> dic
 
 
 def parsed_page(body: bytes, content_type: str | None, url: str | None) -> dict:
-    from govcrawl.stage import near_the_limit, peak_address_space
+    from govcrawl.stage import peak_address_space, ran_out_of_memory
     from pipelines.process import process_page  # pulls in OpenCC; only the worker needs it
 
     peak_before = peak_address_space()
     result = process_page(body, content_type, url).as_json()
-    failed = [problem for problem in result["problems"] if problem.startswith("processing failed: ")]
-    if failed and (any("MemoryError" in problem for problem in failed) or near_the_limit(peak_before)):
+    if ran_out_of_memory("\n".join(result["problems"]), peak_before):
         raise MemoryError  # caught inside processing (as whatever allocated last), the limit all the same
     return result
 

@@ -198,11 +198,17 @@ def processed_rows(
         rows = process_body(read_body(_connections[path], sha), content_type, url)
     except MemoryError:
         rows = ProcessedRows.failed("processing failed: MemoryError", PROCESSOR_VERSION)
-    failed = "processing failed: " in (rows.failure or "") + rows.text.get("problems", "")
-    if failed and ("processing failed: MemoryError" in (rows.failure or "") + rows.text.get("problems", "")
-                   or near_the_limit(peak_before)):  # fmt: skip
+    if ran_out_of_memory((rows.failure or "") + rows.text.get("problems", ""), peak_before):
         return ProcessedRows.failed(memory_limit(memory_mb), PROCESSOR_VERSION)
     return rows
+
+
+def ran_out_of_memory(problems: str, peak_before: int) -> bool:
+    """Whether a page's processing failed for want of memory: a MemoryError, or a failure of
+    whatever allocated last while the address space neared its limit (near_the_limit)."""
+    return "processing failed: " in problems and (
+        "processing failed: MemoryError" in problems or near_the_limit(peak_before)
+    )
 
 
 def memory_limit(memory_mb: int) -> str:
