@@ -75,23 +75,10 @@ def host_of(url: str | None) -> str:
 
 
 def on_content_farm(url: str | None) -> bool:
-    """A host listed as a content farm, or, outside the official domains, a host whose name says
-    it is one (wenku in xiebiwenku.com, wk ending gongwk.com) or an encyclopedia's entry (/baike/)."""
     host = host_of(url)
-    data = chrome_data()
-    if any(host == farm or host.endswith("." + farm) for farm in data["content_farm_hosts"]):
-        return True
-    if not host or host.endswith(OFFICIAL_HOSTS):
-        return False
-    name = host.rsplit(".", 1)[0]  # the top-level domain aside
-    if any(word in name for word in data["content_farm_host_words"]) or name.endswith(tuple(data["content_farm_host_endings"])):
-        return True
-    segments = urlsplit(url).path.lower().split("/")
-    return any(segment in data["content_farm_path_segments"] for segment in segments)
+    return any(host == farm or host.endswith("." + farm) for farm in chrome_data()["content_farm_hosts"])
 
 
-# Domains only the state and its institutions register in: never a content farm.
-OFFICIAL_HOSTS = (".gov.cn", ".gov", ".org.cn", ".edu.cn")
 HEAD_CHARS = 1500  # where a document-sharing site prints its boilerplate
 
 

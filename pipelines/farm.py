@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 
-from pipelines.chrome import OFFICIAL_HOSTS
 from pipelines.limits import note
 
 SPAM_TERMS = re.compile(
@@ -34,6 +33,7 @@ LONE_GAMBLING = re.compile(rf"^[ \t]*{GAMBLING}[ \t]*\n", re.M)
 # A line of text, or the text of one element (a <title>): between line ends and tag marks.
 # The site named as the portal: "…网站(//host/)", "网址：http://host".
 PORTAL_URL = re.compile(r"(?:网站|网址|门户)[^\n<>]{0,12}?[(（:：]\s*(?:https?:)?//([A-Za-z0-9.-]+)")
+OFFICIAL_HOSTS = (".gov.cn", ".gov", ".org.cn", ".edu.cn")
 MAX_URLS = 200
 LINE = re.compile(r"(?:(?<=\n)|(?<=>)|^)([^\n<>]{1,200})(?:\n|(?=<)|$)")
 

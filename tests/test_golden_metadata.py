@@ -156,34 +156,3 @@ def test_blank_authors_and_news_of_a_report_leave_notices_and_reports_alone():
     assert kind_of(own) == "annual_report"
     news = "某省发布2016年政府信息公开工作年度报告\n2017-03-28 10:18 来源: 某日报\n"
     assert kind_of(news) == "other"
-
-
-def test_kind_holds_without_the_list_of_content_farm_hosts(monkeypatch):
-    """Most content-farm hosts of the corpus are in page_chrome.yaml's list, harvested from these
-    same pages; a farm never seen before is told by its name (content_farm_host_words), its
-    path (/baike/) and its page. Without the list, 348 of the 356 renderings (97.8%) are right:
-    4 farms print a report under a name and path that say nothing."""
-    from pipelines.chrome import chrome_data
-
-    monkeypatch.setitem(chrome_data(), "content_farm_hosts", [])
-    scored = right = 0
-    for case in cases().values():
-        for form in FORMS:
-            body, content_type = render(case, form)
-            scored += 1
-            right += process_page(body, content_type, url=case["url"]).parsed.doc_kind == case["expected"]["doc_kind"]
-    print(f"doc_kind without the host list: {right}/{scored} = {right / scored:.1%}")
-    assert right / scored >= 0.975
-
-
-def test_a_content_farm_is_told_by_its_name_or_path_but_never_on_an_official_domain():
-    from pipelines.chrome import on_content_farm
-
-    assert on_content_farm("https://www.shuiwenku.net/doc/123.html")  # 文库
-    assert on_content_farm("http://m.xiaofanwen.cn/a/1.html")  # 范文
-    assert on_content_farm("https://yiwk.com/p-1.html")  # …文库, in short
-    assert on_content_farm("https://www.jianzhu.com/baike/nianbao-2019.html")  # an encyclopedia entry
-    assert not on_content_farm("http://wenku.example.gov.cn/xxgk/ndbg/1.html")  # official domain
-    assert not on_content_farm("http://www.falvlunwen.com/wlmqs/c120228/1.shtml")  # documents as issued
-    assert not on_content_farm("http://www.baikeshan.com/news/1.html")  # a word of a name, not a path segment
-    assert not on_content_farm(None)
