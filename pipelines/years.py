@@ -42,11 +42,26 @@ def report_year(title: str | None, text: str, url: str | None = None) -> int | N
         match = pattern.search(opening)
         if match:
             return int(next(group for group in match.groups() if group))
-    return url_year(url)  # the publish date is no evidence: reports come late, notices early
+    # The page's printed date is no evidence (reports come late, notices early); the URL's year,
+    # or its filing month in a report column when reports are due, is.
+    return url_year(url)
+
+
+# The month a CMS files a page under (/201803/, t20180309_406390): its publication.
+URL_PUBLISHED = re.compile(r"/((?:19|20)\d{2})(0[1-9]|1[0-2])/|(?<![0-9A-Za-z])t((?:19|20)\d{2})(0[1-9]|1[0-2])\d{2}_")
+# A report is due by 31 March (2008 rules) or 31 January (2019 rules) of the year after the
+# one it covers: one filed in a report column in those months covers the year before.
+DUE_BY_MONTH = 3
 
 
 def url_year(url: str | None) -> int | None:
     if not url or not report_url(url) and not URL_YEAR.search(url.split("?")[0].rsplit("/", 1)[-1]):
         return None
     match = URL_YEAR.search(url)
-    return int(next(group for group in match.groups() if group)) if match else None
+    if match:
+        return int(next(group for group in match.groups() if group))
+    published = URL_PUBLISHED.search(url.split("?")[0]) if report_url(url) else None
+    if published is None:
+        return None
+    year, month = (int(group) for group in published.groups() if group)
+    return year - 1 if month <= DUE_BY_MONTH else None

@@ -156,3 +156,15 @@ def test_blank_authors_and_news_of_a_report_leave_notices_and_reports_alone():
     assert kind_of(own) == "annual_report"
     news = "某省发布2016年政府信息公开工作年度报告\n2017-03-28 10:18 来源: 某日报\n"
     assert kind_of(news) == "other"
+
+
+def test_a_report_filed_when_reports_are_due_covers_the_year_before():
+    """A report column's page filed in January to March (/201803/, t20180309_…) covers the year
+    before; filed later, or outside a report column, the month says nothing of the year."""
+    from pipelines.years import url_year
+
+    assert url_year("http://portal.example.gov.cn/pub/gzbm/ndbg/201803/t20180309_406390.html") == 2017
+    assert url_year("http://portal.example.gov.cn/xxgk/zfxxgknb/t20200121_1.html") == 2019
+    assert url_year("http://portal.example.gov.cn/pub/gzbm/ndbg/201806/t20180611_406391.html") is None
+    assert url_year("http://portal.example.gov.cn/pub/news/201803/t20180309_406392.html") is None
+    assert url_year("http://portal.example.gov.cn/pub/gzbm/ndbg/2019n/t20200310_1.html") == 2019  # its own year first
