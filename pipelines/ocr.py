@@ -29,7 +29,15 @@ import numpy as np
 from pipelines.file_reading import FileReading
 from pipelines.limits import MAX_OCR_PAGES, MAX_OCR_SECONDS, SUBPROCESS_TIMEOUT, dies_with_its_parent
 from pipelines.pdf_reader import EDGE_BAND, assemble, lines_of
-from pipelines.schema import active_row_cores, application_rows, core
+from pipelines.printed import header_word_cores
+from pipelines.schema import (
+    active_column_cores,
+    active_row_cores,
+    application_column_labels,
+    application_rows,
+    core,
+    review_label_cores,
+)
 
 OCR_DPI = 200
 DARK = 140  # grey level below which a pixel is ink
@@ -111,15 +119,25 @@ def ocr_page(reading: FileReading, image, page: int, to_points: float) -> list[t
     for table in tables:
         boxes = [box for row in table.rows for box in row.cells if box is not None]
         read = dict(zip(boxes, strip_texts(image, boxes), strict=True))
-        figures = [box for row in table.rows for box in figure_cells(row.cells, read) if inked(pixels, box)]
+        columns = figure_columns(table.rows, read)
+        figures = [box for row in table.rows for box in figure_cells(row.cells, read, columns) if inked(pixels, box)]
         readings_at = [strip_texts(image, figures, FIGURES, glyph_height=height) for height in FIGURE_HEIGHTS]
+        lone: dict[tuple, str] = {}  # cells only one reading took for a figure: that figure
         for box, *readings in zip(figures, *readings_at, strict=True):
+            votes = figure_votes(read[box], readings)
             read[box] = agreed(read[box], readings)
+            if read[box] == UNREAD and len(votes) == 1:
+                lone[box] = votes[0]
+        for box, third in zip(lone, strip_texts(image, list(lone), FIGURES, glyph_height=TIE_BREAK_HEIGHT), strict=True):
+            if third == lone[box]:
+                read[box] = third
         for box in (box for row in table.rows for box in label_cells(row.cells, read)):
             as_read = read[box]
             read[box] = known_label(as_read)
             if read[box] != as_read:
                 repaired.append((as_read, read[box]))
+        for row in table.rows:
+            repaired += known_headers(row.cells, read)
         for box in boxes:
             read[box] = label_numbering(read[box])
         rows = [([None if box is None else read[box] for box in row.cells],
@@ -127,7 +145,7 @@ def ocr_page(reading: FileReading, image, page: int, to_points: float) -> list[t
                   for box in row.cells]) for row in table.rows]  # fmt: skip
         items.append(("table", rows, table.bbox[1] * to_points))
     if repaired:
-        reading.problems.append(f"ocr: page {page}: {len(repaired)} row labels read as the printed label nearest them"
+        reading.problems.append(f"ocr: page {page}: {len(repaired)} row labels or headers read as the printed one nearest them"
                                 f" (e.g. {repaired[0][0]!r} as {repaired[0][1]!r})")  # fmt: skip
     in_points = [{**w, **{k: w[k] * to_points for k in ("x0", "top", "x1", "bottom")}} for w in words]
     height = image.height * to_points
@@ -161,16 +179,46 @@ def known_label(text: str) -> str:
     (不巴公开 for 不予公开, 茜止 for 禁止, 工 for "1."), else the text as read. Only a label of
     four characters or more, close to one label (LABEL_LIKENESS) and clearly closer to it
     than to any other (LABEL_MARGIN): the table reader then reads the row as printed."""
+    return nearest(text, row_label_cores(), LABEL_MARGIN)
+
+
+def nearest(text: str, known: tuple[str, ...], margin: float) -> str:
     label = core(text)
-    if len(label) < 4 or label in row_label_cores() or figure_like(text):
+    if len(label) < 4 or label in known or figure_like(text):
         return text
-    likeness = sorted(((SequenceMatcher(None, label, known).ratio(), known) for known in row_label_cores()), reverse=True)
-    (best, known), (second, _) = likeness[0], likeness[1]
-    return known if best >= LABEL_LIKENESS and best - second >= LABEL_MARGIN else text
+    likeness = sorted(((SequenceMatcher(None, label, k).ratio(), k) for k in known), reverse=True)
+    (best, closest), (second, _) = likeness[0], likeness[1]
+    return closest if best >= LABEL_LIKENESS and best - second >= margin else text
 
 
 LABEL_LIKENESS = 0.75  # one character in four misread
 LABEL_MARGIN = 0.2
+# A column header is short (6 characters: 本年废止件数 and 本年制发件数 differ in two), so one
+# character clearer than the next header will do; and a header is taken only where its row
+# does not print it already (a row of headers names each column once).
+HEADER_MARGIN = 0.15
+
+
+@cache
+def header_cores() -> tuple[str, ...]:
+    """The cores of the column headers tables 二, 三 and 四 print."""
+    columns = {core(label) for label in application_column_labels().values()}
+    return tuple(sorted(set(active_column_cores()) | header_word_cores() | review_label_cores() | columns))
+
+
+def known_headers(cells: list, read: dict) -> list[tuple[str, str]]:
+    """In a row of headers (no figure in it), each header OCR misread a character of
+    (本年刻止件数) taken as the printed header nearest it; returns (as read, taken as)."""
+    boxes = [box for box in cells if box is not None and read[box]]
+    if any(FIGURE.fullmatch(read[box]) for box in boxes):
+        return []
+    changed = []
+    for box in boxes:
+        taken = nearest(read[box], header_cores(), HEADER_MARGIN)
+        if taken != read[box] and taken not in {core(read[other]) for other in boxes}:
+            changed.append((read[box], taken))
+            read[box] = taken
+    return changed
 
 
 SPECKLE_SHARE = 0.01  # of the page's ink in dots with no inked neighbour: a scan's salt noise
@@ -219,8 +267,12 @@ def straightened(image) -> tuple[object, float]:
 
 
 def label_numbering(text: str) -> str:
-    """A label's numbering as OCR misreads it: "工." for "1.", "1申请人…" for "1.申请人…"."""
+    """A label's numbering as OCR misreads it: "工." for "1.", "1申请人…" and "3其他" for
+    "1.申请人…" and "3.其他" (a figure run into hanzi: a long label, or a row's own)."""
     text = re.sub(r"^[工丨|lI]([.、．])", r"1\1", text)
+    numbered = re.match(r"^(\d)([\u4e00-\u9fff]+)$", text)
+    if numbered and numbered.group(2) in row_label_cores():
+        return f"{numbered.group(1)}.{numbered.group(2)}"
     return re.sub(r"^(\d)(?=[\u4e00-\u9fff]{5})", r"\1.", text)
 
 
@@ -238,17 +290,27 @@ FIGURES = ("eng", ("-c", "tessedit_char_whitelist=0123456789.-"))
 # 8-point figure scanned at 200 dpi (16 px) is read at twice and three times its size, a
 # 12-point one (27 px) at its own and twice; eng misses figures drawn much taller or smaller.
 FIGURE_HEIGHTS = (30, 45)
+# A cell only one of those readings took for a figure (a lone "1" eng reads at one size and
+# misses at the other) is read once more at this height: kept when that reading is the same
+# figure, two readings then agreeing and none against them.
+TIE_BREAK_HEIGHT = 80
 
 
-def agreed(first: str, figures: list[str]) -> str:
-    """A figure at least two of three readings agree on (chi_sim's, its look-alikes taken as
-    the figures they stand for, and eng's at two sizes); else UNREAD: a figure the readings
-    dispute is left out, never guessed. A reading with a leading zero ("08") is no reading:
-    no report prints a count so, and eng at both sizes has read a "58" that way."""
+def figure_votes(first: str, figures: list[str]) -> list[str]:
+    """The readings of a cell that are figures: chi_sim's (its look-alikes taken as the figures
+    they stand for) and eng's. A reading with a leading zero ("08") is no reading: no report
+    prints a count so, and eng at both sizes has read a "58" that way."""
     first = re.sub(r"^一(?=\d)", "-", first).translate(AS_FIGURES)  # chi_sim reads a minus as 一
     signed = [("-" + text) if first.startswith("-") and not text.startswith("-") and len(text) == len(first) - 1
               else text for text in figures]  # fmt: skip  # a short minus sign eng did not see
-    votes = [text for text in (first, *signed) if FIGURE.fullmatch(text) and not LEADING_ZERO.match(text)]
+    return [text for text in (first, *signed) if FIGURE.fullmatch(text) and not LEADING_ZERO.match(text)]
+
+
+def agreed(first: str, figures: list[str]) -> str:
+    """A figure at least two of three readings agree on (chi_sim's and eng's at two sizes);
+    else UNREAD: a figure the readings dispute is left out, never guessed. Where only one
+    reading is a figure, ocr_page asks eng once more (TIE_BREAK_HEIGHT)."""
+    votes = figure_votes(first, figures)
     return next((text for text in votes if votes.count(text) >= 2), UNREAD)
 
 
@@ -256,13 +318,41 @@ def figure_like(text: str) -> bool:
     return FIGURE_LIKE.fullmatch(text) is not None
 
 
-def figure_cells(cells: list, read: dict) -> list:
+def read_as_figure(text: str) -> bool:
+    return FIGURE.fullmatch(text.translate(AS_FIGURES)) is not None
+
+
+def figure_columns(rows: list, read: dict) -> set[int]:
+    """The grid columns of a table that hold figures: at least MIN_FIGURE_COLUMN of their cells,
+    and a third, read as figures (a column of labels never does; one of figures also holds its
+    headers and the figures chi_sim misread)."""
+    columns = set()
+    for n in range(max((len(row.cells) for row in rows), default=0)):
+        texts = [read[row.cells[n]] for row in rows if n < len(row.cells) and row.cells[n] is not None]
+        texts = [text for text in texts if text]
+        figures = sum(map(read_as_figure, texts))
+        if figures >= MIN_FIGURE_COLUMN and 3 * figures >= len(texts):
+            columns.add(n)
+    return columns
+
+
+MIN_FIGURE_COLUMN = 3
+MAX_MISREAD_FIGURE = 3  # characters of a figure chi_sim misread in a figure column ("2六" for 21)
+
+
+def figure_cells(cells: list, read: dict, columns: set[int]) -> list:
     """The cells of a row to read again as figures: those chi_sim read as figures or their
-    look-alikes, and, in a row of figures, a cell it read as one other character (a "2" read
-    as 又, a "1" as 册 in a narrow cell: no label of the formats is one character)."""
-    boxes = [box for box in cells if box is not None]
-    figures_read = sum(FIGURE.fullmatch(read[box].translate(AS_FIGURES)) is not None for box in boxes)
-    return [box for box in boxes if figure_like(read[box]) or (figures_read >= 2 and len(read[box]) == 1)]
+    look-alikes; in a row of figures, a cell it read as one other character (a "2" read as
+    又, a "1" as 册 in a narrow cell: no label of the formats is one character); and in a
+    column of figures, a short cell it read as a figure and something else ("2六" for 21; not
+    总计 or 其他, the headers above such a column)."""
+    figures_read = sum(read_as_figure(read[box]) for box in cells if box is not None)
+    return [
+        box for n, box in enumerate(cells) if box is not None and (
+            figure_like(read[box]) or (figures_read >= 2 and len(read[box]) == 1)
+            or (n in columns and len(read[box]) <= MAX_MISREAD_FIGURE and any(map(str.isdigit, read[box])))
+        )
+    ]  # fmt: skip
 STRIP_HEIGHT = 8000  # pixels of one strip of cells handed to tesseract
 
 

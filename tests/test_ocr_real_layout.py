@@ -81,3 +81,58 @@ def test_only_a_row_of_figures_labels_are_taken_for_the_printed_label_nearest_th
     read = dict(zip(header, ["行政复许", "行政诉讼"], strict=True))
     assert label_cells(header, read) == []
     assert known_label("行政复许") == "行政许可"  # why headers are kept out
+
+
+def test_a_figure_misread_in_a_column_of_figures_is_read_again_and_no_header_is():
+    """chi_sim's readings of table 三's first columns in the 2022 report scanned at 150 dpi:
+    21 as 2六, 1 as 出. The column holds figures, its headers (申请人情况, 自然人) and those
+    misreadings; only the short cells with a figure in them are read again as figures (出 is
+    read again as a lone character in a row of figures), never a header or a label."""
+    from types import SimpleNamespace
+
+    from pipelines.ocr import figure_cells, figure_columns
+
+    printed = [
+        ["(本列数据的勾稽关系为:…)", None, None, "申请人情况", None, None],
+        [None, None, None, "自然大", "法人或其他组织", "总计"],
+        ["一、本年新收政府信息公开申请数量", None, None, "71", "3", "74"],
+        ["二、上年结转政府信息公开申请数量", None, None, "出", "0", "1"],
+        ["三、本年度办理结果", "(一)予以公开", None, "2六", "0", "21"],
+        [None, "(二)部分公开", None, "8", "1", "9"],
+        [None, "kE", "1.属于国家秘密", "0", "0", "0"],
+    ]
+    rows, read = [], {}
+    for r, texts in enumerate(printed):
+        cells = [None if text is None else (r, c) for c, text in enumerate(texts)]
+        read.update({cell: text for cell, text in zip(cells, texts, strict=True) if cell is not None})
+        rows.append(SimpleNamespace(cells=cells))
+    columns = figure_columns(rows, read)
+    assert columns == {3, 4, 5}
+    again = [read[cell] for row in rows for cell in figure_cells(row.cells, read, columns)]
+    assert "2六" in again and "出" in again
+    assert not {"申请人情况", "自然大", "法人或其他组织", "总计", "三、本年度办理结果", "(一)予以公开", "kE"} & set(again)
+
+
+def test_a_label_numbered_without_its_dot_is_read_with_it():
+    from pipelines.ocr import label_numbering
+
+    assert label_numbering("3其他") == "3.其他"  # the 300 dpi scan's reading of 3.其他
+    assert label_numbering("1申请人逾期未按收费通知要求缴纳费用") == "1.申请人逾期未按收费通知要求缴纳费用"
+    assert label_numbering("2六") == "2六"  # a misread figure is no label
+
+
+def test_a_header_misread_by_a_character_is_the_printed_header_unless_its_row_prints_that_one():
+    """The 2023 report scanned askew: chi_sim read 本年废止件数 as 本年刻止件数, and its
+    table-二 rows were left out for a header that names no column. A row that prints the
+    nearest header already keeps the misreading (a header names one column)."""
+    from pipelines.ocr import known_headers
+
+    cells = [(0, 0), (1, 0), (2, 0), (3, 0)]
+    read = dict(zip(cells, ["信息内容", "本年制发件数", "本年刻止件数", "现行有效件数"], strict=True))
+    assert known_headers(cells, read) == [("本年刻止件数", "本年废止件数")]
+    assert read[(2, 0)] == "本年废止件数"
+    read = dict(zip(cells, ["信息内容", "本年刻止件数", "本年废止件数", "现行有效件数"], strict=True))
+    assert known_headers(cells, read) == []
+    row_of_figures = [(0, 1), (1, 1)]
+    read = dict(zip(row_of_figures, ["本年刻止件数", "3"], strict=True))
+    assert known_headers(row_of_figures, read) == []
