@@ -353,6 +353,8 @@ def figure_cells(cells: list, read: dict, columns: set[int]) -> list:
             or (n in columns and len(read[box]) <= MAX_MISREAD_FIGURE and any(map(str.isdigit, read[box])))
         )
     ]  # fmt: skip
+
+
 STRIP_HEIGHT = 8000  # pixels of one strip of cells handed to tesseract
 
 
