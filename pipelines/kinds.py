@@ -53,9 +53,8 @@ SECTION_WORDS = re.compile(
 
 def classify(title: str | None, text: str, value_count: int, url: str | None = None) -> str:
     title = QUALIFIER.sub("", (title or "").rstrip(" \t|"))
-    if ESSAY.search(title) or on_content_farm(url) or essay_page(text) or len(ESSAY_LINE.findall(text)) >= 2:
-        return "template_essay"
-    if PLACEHOLDER.search(title):
+    if (ESSAY.search(title) or PLACEHOLDER.search(title) or on_content_farm(url) or essay_page(text)
+            or len(ESSAY_LINE.findall(text)) >= 2):  # fmt: skip
         return "template_essay"
     if NOTICE_END.search(title):
         return "notice" if REPORT.search(title) or DISCLOSURE.search(title) else "other"

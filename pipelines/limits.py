@@ -60,6 +60,8 @@ def dies_with_its_parent() -> None:
     without this a hostile file's OCR or conversion would run on unbounded after the page was
     stored unparsed. The standard library has no prctl; ctypes calls libc's."""
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
 # Problem lines noted for one page.
 MAX_PROBLEMS = 100
 

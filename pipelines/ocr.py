@@ -125,7 +125,7 @@ def ocr_page(reading: FileReading, image, page: int, to_points: float) -> list[t
         lone: dict[tuple, str] = {}  # cells only one reading took for a figure: that figure
         for box, *readings in zip(figures, *readings_at, strict=True):
             votes = figure_votes(read[box], readings)
-            read[box] = agreed(read[box], readings)
+            read[box] = agreed(votes)
             if read[box] == UNREAD and len(votes) == 1:
                 lone[box] = votes[0]
         for box, third in zip(lone, strip_texts(image, list(lone), FIGURES, glyph_height=TIE_BREAK_HEIGHT), strict=True):
@@ -306,11 +306,10 @@ def figure_votes(first: str, figures: list[str]) -> list[str]:
     return [text for text in (first, *signed) if FIGURE.fullmatch(text) and not LEADING_ZERO.match(text)]
 
 
-def agreed(first: str, figures: list[str]) -> str:
-    """A figure at least two of three readings agree on (chi_sim's and eng's at two sizes);
-    else UNREAD: a figure the readings dispute is left out, never guessed. Where only one
-    reading is a figure, ocr_page asks eng once more (TIE_BREAK_HEIGHT)."""
-    votes = figure_votes(first, figures)
+def agreed(votes: list[str]) -> str:
+    """A figure at least two of a cell's three readings (figure_votes) agree on; else UNREAD:
+    a figure the readings dispute is left out, never guessed. Where only one reading is a
+    figure, ocr_page asks eng once more (TIE_BREAK_HEIGHT)."""
     return next((text for text in votes if votes.count(text) >= 2), UNREAD)
 
 
