@@ -14,6 +14,7 @@ from decimal import Decimal
 from lxml import etree
 
 from pipelines.cells import Cell, html_cells, text_cells
+from pipelines.joint_split import COLUMN_RULES
 from pipelines.metadata import Metadata, classify, read_metadata
 from pipelines.prose import prose_values
 from pipelines.sections import split_sections
@@ -88,7 +89,10 @@ def unconfirmed_splits(reading: TableReading, checks: list[Check], values: dict[
     again (one problem each) when an identity of the report fails over their values: the
     report then misprints a figure, and a split can absorb the slip (1202991749, printed
     12 0 29 9 1 7 with a 总计 of 49 that they do not add up to, also splits as 12 0 2 9 9 17 49,
-    which does); which cells were printed cannot be told."""
+    which does); which cells were printed cannot be told. A split is kept where every cell of
+    it outside the 总计 column is confirmed by its column's identities: then the cells are
+    certain, and its 总计 is the digits left after them (a report that prints its result
+    rows' 总计 as 0 fails its row identities, not the split)."""
     failed = [check for check in checks if check.strict and not check.ok]
     if not failed or not reading.splits:
         return []
@@ -96,7 +100,7 @@ def unconfirmed_splits(reading: TableReading, checks: list[Check], values: dict[
     withdrawn = []
     for label, digits, keys in reading.splits:
         check = next((check for check, checked_keys in over if checked_keys.intersection(keys)), None)
-        if check is not None:
+        if check is not None and not confirmed_by_columns(keys, checks, values):
             for key in keys:
                 values.pop(key, None)
             withdrawn.append(
@@ -104,6 +108,20 @@ def unconfirmed_splits(reading: TableReading, checks: list[Check], values: dict[
                 f" but the report's identity {check.rule} {check.subject} fails over it; left out"
             )
     return withdrawn
+
+
+def confirmed_by_columns(keys: tuple[str, ...], checks: list[Check], values: dict[str, Value]) -> bool:
+    """Each key outside the 总计 column is added up by a column identity of the report, and
+    every column identity over it holds."""
+    column_checks = [check for check in checks if check.rule in COLUMN_RULES]
+    for key in keys:
+        column = key.rsplit(".", 1)[1]
+        if column == "total":
+            continue
+        over = [check for check in column_checks if check.subject == column and key in keys_checked(check, values)]
+        if not over or not all(check.ok for check in over):
+            return False
+    return True
 
 
 def parse_cells(metadata: Metadata, text: str, cells: list[Cell], url: str | None = None) -> ParsedDocument:

@@ -39,7 +39,7 @@ from pipelines.text import (
     without_scripts,
 )
 
-PROCESSOR_VERSION = "9"  # bump when processing gives something else for the same bytes
+PROCESSOR_VERSION = "10"  # bump when processing gives something else for the same bytes
 
 
 @dataclass

@@ -3,7 +3,8 @@
 The digits after a row label are split into the row's cells only where the split is certain:
 a row of one cell takes all its digits; a table-三 row's candidates are its splits into 7
 numbers whose first six add up to the seventh (its 总计), and a row with several is settled
-by the table's column identities together with the other rows (pipelines.joint_split). Any
+by the table's column identities together with the other rows (pipelines.joint_split), as
+are the rows of a report that prints its result rows' 总计 as 0 (pipelines.values). Any
 other run is left out with a problem that says so. Hand-written: no library splits digit
 runs under a sum constraint.
 """

@@ -89,12 +89,14 @@ def number_json(value: Decimal) -> int | float:
 
 
 @dataclass
-class AmbiguousRow:
-    """A run-together table-三 row with several splits that add up, left to the joint solve."""
+class RunTogetherRow:
+    """A table-三 row printed with its cells run together, and its splits: those that add up
+    to the row's 总计, and those that end in a 总计 of 0 the other cells do not add up to."""
 
     key: str  # the row, e.g. granted
     columns: list[str]  # printed column order
-    candidates: list[list[Decimal]]
+    adding_up: list[list[Decimal]]
+    zero_total: list[list[Decimal]] | None  # None: too many to try
     cell: Cell
     label: str
     digits: str
@@ -116,7 +118,7 @@ class TableReading:
     problems: list[str] = field(default_factory=list)
     format_labels: set[str] = field(default_factory=set)  # formats whose own labels were seen
     run_together_rows: int = 0  # tried for a split, at most MAX_RUN_TOGETHER_ROWS
-    ambiguous: list[AmbiguousRow] = field(default_factory=list)  # table-三 rows with several splits
+    run_together: list[RunTogetherRow] = field(default_factory=list)  # table-三 rows, split at the end
     short: list[ShortRow] = field(default_factory=list)  # table-三 rows printed one cell short
     # rows whose cells ran together, split by their own row's identities: (label, digits, keys)
     splits: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)
@@ -299,8 +301,8 @@ def read_tables(cells: list[Cell]) -> TableReading:
             else:
                 app_header.see(label)
         i += 1
-    if reading.ambiguous:
-        settle_ambiguous_rows(reading)
+    if reading.run_together:
+        settle_run_together_rows(reading)
     for short in reading.short:
         keep_certain_cells(reading, short)
     if guessed:
@@ -417,13 +419,12 @@ def run_together_row(
     row = application_row(label_core, parent)
     if row is not None:
         columns = app_header.order()
-        found = candidate_splits(digits, len(application_columns()), row_total_holds, MAX_CANDIDATES)
-        if not found or columns is None or columns[-1] != "total":
+        adding_up = candidate_splits(digits, len(application_columns()), row_total_holds, MAX_CANDIDATES)
+        zero_total = zero_total_splits(digits)
+        if columns is None or columns[-1] != "total" or adding_up is None:
             reading.problems.append(no_split(label, digits))
-        elif len(found) > 1:
-            reading.ambiguous.append(AmbiguousRow(row.key, columns, found, cell, label, digits))
         else:
-            add_split(reading, AmbiguousRow(row.key, columns, found, cell, label, digits), found[0])
+            reading.run_together.append(RunTogetherRow(row.key, columns, adding_up, zero_total, cell, label, digits))
         return True
     item = active_row_cores().get(label_core)
     if item is None:
@@ -454,27 +455,59 @@ def no_split(label: str, digits: str) -> str:
     )
 
 
-def add_split(reading: TableReading, row: AmbiguousRow, numbers: list[Decimal]) -> None:
+def zero_total_splits(digits: str) -> list[list[Decimal]] | None:
+    """Splits of a row whose last cell is a lone 0 that the other six do not add up to (some
+    reports print every result row's 总计 as 0); None when there are too many."""
+    head = digits[:-1].rstrip()
+    if not digits.endswith("0") or not head:
+        return []
+    found = candidate_splits(head, len(application_columns()) - 1, lambda numbers: sum(numbers) != 0, MAX_CANDIDATES)
+    return None if found is None else [[*numbers, Decimal(0)] for numbers in found]
+
+
+def add_split(reading: TableReading, row: RunTogetherRow, numbers: list[Decimal]) -> None:
     keys = tuple(f"applications.{row.key}.{column}" for column in row.columns)
     reading.splits.append((row.label, row.digits, keys))
     for key, column, number in zip(keys, row.columns, numbers, strict=True):
         add_number(reading, key, number, row.cell, row.label, application_column_labels()[column])
 
 
-def settle_ambiguous_rows(reading: TableReading) -> None:
-    """Rows with several splits: kept where one combination of all of them satisfies the
-    table's column identities (pipelines.joint_split), else each left out with a problem."""
+def settle_run_together_rows(reading: TableReading) -> None:
+    """Run-together rows: a row with one split that adds up keeps it; rows with several are
+    kept where one combination of all of them satisfies the table's column identities
+    (pipelines.joint_split), else each is left out with a problem. Where a row has no split
+    that adds up but ends in a 总计 of 0, the report prints its totals as 0: then every row's
+    splits, adding up or ending in 0, are settled together by the six applicant columns'
+    identities alone, and only if that fails are the rows read as above."""
+    rows = reading.run_together
+    if any(not row.adding_up and row.zero_total for row in rows):
+        every = [row.adding_up + row.zero_total if row.zero_total is not None else [] for row in rows]
+        known = {key: value.value for key, value in reading.values.items()}
+        choice = joint_choice(known, [offered(row, splits) for row, splits in zip(rows, every, strict=True)], without_total=True)
+        if choice is not None:
+            for row, splits, index in zip(rows, every, choice, strict=True):
+                add_split(reading, row, splits[index])
+            return
+        # a 总计 printed 0 may be any row's: a split adding up may be a coincidence
+        for row in rows:
+            if row.zero_total != []:
+                row.adding_up = []
+    for row in rows:
+        if len(row.adding_up) == 1:
+            add_split(reading, row, row.adding_up[0])
+    several = [row for row in rows if len(row.adding_up) > 1]
     known = {key: value.value for key, value in reading.values.items()}
-    offered = [
-        [{f"applications.{row.key}.{c}": n for c, n in zip(row.columns, numbers, strict=True)} for numbers in row.candidates]
-        for row in reading.ambiguous
-    ]
-    choice = joint_choice(known, offered)
-    for n, row in enumerate(reading.ambiguous):
+    choice = joint_choice(known, [offered(row, row.adding_up) for row in several]) if several else None
+    for n, row in enumerate(several):
         if choice is None:
             reading.problems.append(no_split(row.label, row.digits))
         else:
-            add_split(reading, row, row.candidates[choice[n]])
+            add_split(reading, row, row.adding_up[choice[n]])
+    reading.problems.extend(no_split(row.label, row.digits) for row in rows if not row.adding_up)
+
+
+def offered(row: RunTogetherRow, candidates: list[list[Decimal]]) -> list[dict[str, Decimal]]:
+    return [{f"applications.{row.key}.{c}": n for c, n in zip(row.columns, numbers, strict=True)} for numbers in candidates]
 
 
 def one_cell_short(cells: list[Cell], start: int, label: Cell) -> tuple[list[Cell], int] | None:

@@ -215,7 +215,7 @@ def test_run_together_rows_of_a_table_whose_column_identity_fails_are_not_settle
     import pipelines.values
 
     settled = set(parse(*render(cases()[name], "run_together")).values)
-    monkeypatch.setattr(pipelines.values, "joint_choice", lambda known, rows: None)
+    monkeypatch.setattr(pipelines.values, "joint_choice", lambda known, rows, **_: None)
     jointly = settled - set(parse(*render(cases()[name], "run_together")).values)  # rows only the joint solve reads
     monkeypatch.undo()
     case = copy.deepcopy(cases()[name])

@@ -112,3 +112,13 @@ def test_the_catalogue_holds_what_the_golden_reports_print():
         rows = list(dict.fromkeys(k.rsplit(".", 1)[0][len("applications."):] for k in case["values"] if k.startswith("applications.")))
         for row, parts in zip(rows, case["tables"]["applications"]["row_labels"], strict=True):
             assert squeeze(parts[-1]) in variants[row], (name, row, parts[-1])
+
+
+def test_run_together_rows_of_a_report_printing_its_result_totals_as_0():
+    """Shanghai's 2019 report prints 0 as the 总计 of every result row of table 三. Run
+    together, those rows add up to no 总计; the applicant columns' identities settle them."""
+    case = cases()["www.shanghai.gov.cn_2019_bgt"]
+    assert case["values"]["applications.granted.total"] == 0 and case["values"]["applications.granted.natural_person"] == 258
+    parsed = parsed_page(case, "run_together")
+    table_three = {key: value for key, value in case["values"].items() if key.startswith("applications.")}
+    assert {key: float(parsed.values[key].value) for key in table_three if key in parsed.values} == pytest.approx(table_three)
