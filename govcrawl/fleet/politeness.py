@@ -9,7 +9,8 @@ worker cannot block a host for long. The robots.txt preflight takes a slot like 
 The middleware sits next to the download handler (after every other middleware's
 process_request, before every process_response), so the slot covers the exchange itself
 and nothing else. A request waiting for a slot polls every GOVCRAWL_FLEET_POLL_SECONDS;
-while it waits it counts against the worker's CONCURRENT_REQUESTS like a download.
+while it waits it counts against the worker's CONCURRENT_REQUESTS like a download, and it
+holds the worker's scheduler back from taking more (govcrawl.fleet.scheduler).
 
 robots.txt is fetched once per host for the whole fleet and shared through Redis
 (govcrawl.robots).

@@ -1,12 +1,26 @@
-"""The fleet's scheduler and duplicate filter: scrapy-redis's, with three changes.
+"""The fleet's scheduler and duplicate filter: scrapy-redis's, with four changes.
 
 Subclassed (not used as they are) because scrapy-redis pops a request with nothing to show
-that a worker holds it, so a worker killed mid-request loses it; it pushes every worker's
-start requests, so each seed would be queued once per worker; and its duplicate filter does
-not report a redirect loop, which govcrawl records as a fetch error (govcrawl.offsite).
+that a worker holds it, so a worker killed mid-request loses it; it takes as many requests
+as the engine asks for, so one worker can empty the shared frontier; it pushes every
+worker's start requests, so each seed would be queued once per worker; and its duplicate
+filter does not report a redirect loop, which govcrawl records as a fetch error
+(govcrawl.offsite).
 
 - `next_request` takes a request and files it in the worker's in-flight list in one step
   (FleetState.take); govcrawl.fleet.worker clears it once the request's rows are committed.
+- A worker takes no more than it can start soon. Scrapy's engine asks its scheduler for
+  requests until the downloader holds CONCURRENT_REQUESTS of them, but the fleet-wide
+  per-host limit (govcrawl.fleet.politeness) lets a worker download only a few at a time per
+  host: a worker taking all the engine asks for would hold most of a small frontier (all of
+  it, on a loaded machine, as soon as it is pushed) while the others find it empty. So
+  `next_request` takes nothing while the requests waiting in the worker's downloader (taken,
+  not yet started: in the downloader middlewares, among them those waiting for a fleet host
+  slot, or queued in a downloader slot) are as many as the hosts it is downloading from
+  (at least one): each host the worker works on may have its next request ready, so a worker
+  spread over many hosts keeps its downloads going, while on a few hosts it holds little
+  more than its downloads. Each request reaching a downloader slot wakes the engine to take
+  again (the engine asks its scheduler only when something happens).
 - A start request (`is_start_request`, `dont_filter`: the profile's list roots) is pushed by
   the first worker only: its URL goes into the run's `seeds` set, and a worker that finds it
   there drops its own copy. Its URL is compared with its fragment (gkmlpt's categories are
@@ -17,7 +31,8 @@ not report a redirect loop, which govcrawl records as a fetch error (govcrawl.of
 
 from __future__ import annotations
 
-from scrapy import Request
+from scrapy import Request, signals
+from scrapy.core.downloader import Downloader
 from scrapy.crawler import Crawler
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler
@@ -50,7 +65,46 @@ class FleetScheduler(Scheduler):
         scheduler.worker = crawler.settings.get("GOVCRAWL_WORKER_ID")
         scheduler.state = FleetState(scheduler.server, crawler.settings.get("GOVCRAWL_FLEET_NAME"))
         scheduler.held = {}  # lease -> the request taken under it, until its rows are committed
+        scheduler.crawler = crawler
+        crawler.signals.connect(scheduler.request_reached_downloader, signal=signals.request_reached_downloader)
         return scheduler
+
+    def downloader(self) -> Downloader | None:
+        """The engine's downloader; none before a crawl starts (a scheduler driven by hand)."""
+        try:
+            engine = self.crawler.engine
+        except RuntimeError:  # Crawler.engine is set when the crawl starts
+            return None
+        return engine.downloader if engine is not None else None
+
+    def downloads(self) -> tuple[int, int]:
+        """(waiting, hosts): the requests in this worker's downloader not started yet, and the
+        hosts (downloader slots) it is downloading from. A request is started once its
+        downloader slot let it out of its queue; before that it is waiting, in the downloader
+        middlewares (the robots.txt preflight, a fleet host slot) or in its slot's queue. One
+        whose answer is on its way back through the middlewares counts as waiting for that
+        moment, which only holds the next take back."""
+        downloader = self.downloader()
+        if downloader is None:
+            return 0, 0
+        started = hosts = 0
+        for slot in downloader.slots.values():
+            own = len(slot.active) - len(slot.queue)
+            if own > 0:
+                started += own
+                hosts += 1
+        return max(0, len(downloader.active) - started), hosts
+
+    def can_take(self) -> bool:
+        """Fewer requests waiting in the downloader than hosts it downloads from (at least one)."""
+        waiting, hosts = self.downloads()
+        return waiting < max(1, hosts)
+
+    def request_reached_downloader(self, request: Request) -> None:
+        """A request got past the downloader middlewares: one fewer waits, take again."""
+        engine = self.crawler.engine
+        if engine is not None and engine._slot is not None:
+            engine._slot.nextcall.schedule()
 
     def enqueue_request(self, request: Request) -> bool:
         # The mark goes with the push: a request taken back from Redis and sent again (a retry,
@@ -68,6 +122,8 @@ class FleetScheduler(Scheduler):
         return True
 
     def next_request(self) -> Request | None:
+        if not self.can_take():
+            return None  # the engine asks again when a waiting request gets to its download
         serialized = self.state.take(self.worker)
         if serialized is None:
             return None
