@@ -488,9 +488,11 @@ def settle_run_together_rows(reading: TableReading) -> None:
             for row, splits, index in zip(rows, every, choice, strict=True):
                 add_split(reading, row, splits[index])
             return
-        # a 总计 printed 0 may be any row's: a split adding up may be a coincidence
+        # The report prints a 总计 its row does not add up to, and its columns settle nothing
+        # (a 总计 printed 0, or a misprint): a split adding up may be a coincidence, so a row
+        # stands only where its digits cut into 7 numbers one way alone.
         for row in rows:
-            if row.zero_total != []:
+            if candidate_splits(row.digits, len(application_columns()), lambda _: True, 1) is None:
                 row.adding_up = []
     for row in rows:
         if len(row.adding_up) == 1:

@@ -189,3 +189,19 @@ def test_a_row_adding_up_by_chance_where_totals_are_printed_0_is_not_read_so():
     assert "applications.unable.unclear_after_correction.legal_services" not in values
     assert any("10005410" in p and "no split" in p for p in problems)
     assert expected(rows, "denied.state_secret").items() <= values.items()  # 0000000 is certain
+
+
+def test_where_totals_are_printed_0_and_the_columns_settle_nothing_no_split_rests_on_its_row_total():
+    # 上年结转 printed 22 33 0 0 419 27 with a 总计 of 492 (its cells add up to 501: a
+    # misprint) runs together as 22330041927492, which adds up as 22 330 0 41 92 7 492. In a
+    # table printing its result rows' 总计 as 0 whose columns then settle nothing, a row's own
+    # 总计 is no ground: only rows whose digits cut into 7 numbers one way are read.
+    rows = totals_printed_0(table({"granted": (258, 12, 0, 0, 1, 1, 272)}))
+    rows["carried_over"] = (22, 33, 0, 0, 419, 27, 492)
+    values, problems = read(rows)
+    for key, number in values.items():
+        row, column = key[len("applications."):].rsplit(".", 1)
+        assert number == rows[row][COLUMNS.index(column)], key
+    assert "applications.carried_over.commercial" not in values
+    assert any("22330041927492" in p and "no split" in p for p in problems)
+    assert expected(rows, "denied.state_secret").items() <= values.items()
