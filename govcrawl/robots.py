@@ -8,7 +8,11 @@ the answer by its status instead:
 - 2xx: the rules in the body;
 - 4xx, and a redirect chain given up (3xx): "unavailable", no rules, everything allowed;
 - 5xx, 429, any other status, and a fetch that failed: "unreachable", the crawler must assume
-  complete disallow. The host is dropped for the run through the host gate
+  complete disallow. An answer whose status is one RETRY_HTTP_CODES names (a 503, a 429) is
+  asked again first, RETRY_TIMES times, as a page would be; the host gate pauses the host for
+  its Retry-After, or drops it when that is longer than GOVCRAWL_MAX_RETRY_AFTER (a busy
+  portal answering one burst with 429 is not lost for the run). Still unreachable after
+  that, the host is dropped for the run through the host gate
   (govcrawl.hosts), so each of its requests is refused with its own fetch row
   (`robots unreachable: …`) instead of being sent unchecked.
 
@@ -32,6 +36,7 @@ from scrapy.crawler import Crawler
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
+from scrapy.http.request import NO_CALLBACK
 from scrapy.robotstxt import RobotParser
 from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
@@ -64,6 +69,7 @@ def rules_body(status: int, body: bytes) -> bytes | None:
 class RobotsRulesMiddleware(RobotsTxtMiddleware):
     def __init__(self, crawler: Crawler):
         super().__init__(crawler)
+        self.asked_again: dict[str, int] = {}  # host -> robots.txt asked again after a 503 or 429
         self.fleet = None
         if crawler.settings.get("REDIS_URL") and crawler.settings.get("GOVCRAWL_WORKER_ID"):
             from scrapy_redis.connection import get_redis_from_settings
@@ -118,6 +124,12 @@ class RobotsRulesMiddleware(RobotsTxtMiddleware):
 
     async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
         rules = rules_body(response.status, response.body)
+        if rules is None and self.asks_again(response, netloc):
+            self._stats.inc_value("robotstxt/asked_again")
+            self.asked_again[netloc] = self.asked_again.get(netloc, 0) + 1
+            again = Request(response.url, priority=self.DOWNLOAD_PRIORITY, meta={"dont_obey_robotstxt": True}, callback=NO_CALLBACK)
+            await self._parse_robots(await self.crawler.engine.download_async(again), netloc, request)
+            return
         if rules is None:
             self._stats.inc_value("robotstxt/response_count")
             self._stats.inc_value(f"robotstxt/response_status_count/{response.status}")
@@ -126,6 +138,18 @@ class RobotsRulesMiddleware(RobotsTxtMiddleware):
         if self.fleet is not None:
             self.fleet.share_robots_rules(netloc, rules, self.worker)
         await super()._parse_robots(response.replace(body=rules), netloc, request)
+
+    def asks_again(self, response: Response, netloc: str) -> bool:
+        """An answer to retry, as RetryMiddleware would a page's, unless the host gate has
+        dropped the host meanwhile (a Retry-After longer than it waits)."""
+        settings = self.crawler.settings
+        host = urlsplit(f"//{netloc}").hostname or netloc
+        gate = HostGateMiddleware.of(self.crawler)
+        return (
+            response.status in {int(code) for code in settings.getlist("RETRY_HTTP_CODES")}
+            and self.asked_again.get(netloc, 0) < settings.getint("RETRY_TIMES")
+            and (gate is None or host not in gate.dropped)
+        )
 
     def _robots_error(self, exc: Exception, netloc: str) -> None:
         if not isinstance(exc, IgnoreRequest):

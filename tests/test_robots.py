@@ -32,13 +32,15 @@ FORBIDDEN = f"http://{HOST}/zfxxgk1/zfxxgknb/xxgknb/preview/"
 class SavedAnswers:
     """The engine's download of robots.txt, answered from saved responses (or failures)."""
 
-    def __init__(self, answers: dict[str, Response | Exception]):
+    def __init__(self, answers: dict[str, Response | Exception | list[Response]]):
         self.answers = answers
         self.asked: list[str] = []
 
     async def download_async(self, request: Request) -> Response:
         self.asked.append(request.url)
         answer = self.answers[request.url]
+        if isinstance(answer, list):  # one answer after the other, the last one again
+            answer = answer.pop(0) if len(answer) > 1 else answer[0]
         if isinstance(answer, Exception):
             raise answer
         return answer
@@ -119,6 +121,34 @@ def test_an_unreachable_robots_txt_sends_nothing_to_the_host_and_says_why(status
     assert outcome(robots, gate, ALLOWED) == "robots unreachable"
     assert f"HTTP {status}" in gate.dropped[HOST]
     assert outcome(robots, gate, f"http://{HOST}/other.shtml") == "robots unreachable"
+
+
+def test_a_busy_robots_txt_is_asked_again_as_a_page_would_be():
+    # a portal answering a burst with 429 (Retry-After: 0) or a 503, then its rules
+    url = f"http://{HOST}/robots.txt"
+    busy = [Response(url, status=429, headers={"Retry-After": "0"}), Response(url, status=503), Response(url, status=200, body=ROBOTS)]
+    robots, gate, saved = crawl_pieces({url: busy}, RETRY_TIMES=2)
+    assert outcome(robots, gate, ALLOWED) == "sent"
+    assert outcome(robots, gate, FORBIDDEN) == "forbidden"
+    assert saved.asked == [url] * 3
+    assert HOST not in gate.dropped
+
+
+def test_a_robots_txt_busy_beyond_the_retries_drops_the_host():
+    url = f"http://{HOST}/robots.txt"
+    robots, gate, saved = crawl_pieces({url: [Response(url, status=429)]}, RETRY_TIMES=2)
+    assert outcome(robots, gate, ALLOWED) == "robots unreachable"
+    assert "HTTP 429" in gate.dropped[HOST]
+    assert saved.asked == [url] * 3
+
+
+def test_a_robots_txt_asking_to_wait_too_long_is_not_asked_again():
+    url = f"http://{HOST}/robots.txt"
+    answer = Response(url, status=429, headers={"Retry-After": "3600"})
+    robots, gate, saved = crawl_pieces({url: [answer]}, RETRY_TIMES=2)
+    gate.response_downloaded(answer, Request(url, meta={"dont_obey_robotstxt": True}))  # as the engine signals it
+    assert outcome(robots, gate, ALLOWED) == "retry-after"
+    assert saved.asked == [url]
 
 
 def test_a_robots_request_refused_by_a_middleware_does_not_open_the_host():
