@@ -11,7 +11,7 @@ import yaml
 
 PROFILE_DIR = Path(__file__).with_name("profiles")
 # Links to these are files (attachments), whatever the portal: a profile may list its own.
-ATTACHMENT_EXTENSIONS = (".pdf", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".et", ".ofd", ".zip")
+ATTACHMENT_EXTENSIONS = (".pdf", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".et", ".ofd", ".odt", ".ods", ".zip")
 # CMS families the spider knows the list machinery of (govcrawl/pagers.py); `plain` is any
 # portal whose lists are pages with links (a script pager is read whatever the family).
 FAMILIES = ("plain", "trs", "hanweb", "gkmlpt", "xxgk_platform")

@@ -1,4 +1,5 @@
-"""A file body (PDF, OFD, Word, WPS, Excel, ET, a scan) -> its reader -> the same parse as a page.
+"""A file body (PDF, OFD, Word, WPS, Excel, ET, OpenDocument, a scan, a ZIP archive of one of
+them) -> its reader -> the same parse as a page.
 
 The type comes from the bytes (pipelines.filetype.file_kind). Each reader gives text and
 cells with provenance (pipelines.file_reading.FileReading); metadata, the table reader and the
@@ -13,12 +14,14 @@ limit) is the document's recorded problem, with whatever could be read.
 from __future__ import annotations
 
 from pipelines.file_reading import FileReading, place_key
+from pipelines.filetype import describe
 from pipelines.limits import collecting
 from pipelines.metadata import read_metadata
 from pipelines.parse import ParsedDocument, parse_cells
 from pipelines.validate import checked, keys_checked
 
-READABLE = frozenset({"PDF", "OFD", "DOC", "WPS", "DOCX", "XLS", "ET", "XLSX", "PNG", "JPEG", "TIFF"})
+DOCUMENTS = frozenset({"PDF", "OFD", "DOC", "WPS", "DOCX", "XLS", "ET", "XLSX", "ODT", "ODS", "PNG", "JPEG", "TIFF"})
+READABLE = DOCUMENTS | {"ZIP"}  # a ZIP archive is read for the document in it (pipelines.zip_reader)
 RECORDED = frozenset({"ENCRYPTED_OFFICE"})  # files named, not read: a problem says why
 KINDS = READABLE | RECORDED
 
@@ -44,7 +47,11 @@ def read_file(body: bytes, kind: str) -> FileReading:
         from pipelines.sheet_reader import read_xls
 
         return read_xls(body)
-    if kind in ("DOC", "WPS", "ET"):
+    if kind == "ZIP":
+        from pipelines.zip_reader import read_zip
+
+        return read_zip(body)
+    if kind in ("DOC", "WPS", "ET", "ODT", "ODS"):
         from pipelines.office_convert import read_converted
 
         return read_converted(body, kind)
@@ -56,7 +63,7 @@ def read_file(body: bytes, kind: str) -> FileReading:
     if kind == "ENCRYPTED_OFFICE":
         reading.problems.append("unreadable file: the Office document is encrypted (a password is needed to open it)")
     else:
-        reading.problems.append(f"unreadable file: {kind} documents are not read yet")
+        reading.problems.append(f"unreadable file: {describe(kind)} is not read")
     return reading
 
 

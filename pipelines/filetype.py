@@ -3,7 +3,8 @@
 Pure: bytes in, a short type name out (`PNG`, `JPEG`, `GIF`, `PDF`, `ZIP`, `OLE2`, `GZIP`, or
 `binary` for bytes that are no text in any encoding), or None for text. `file_kind` then
 names the document inside a container from its bytes alone: OLE2 as DOC, WPS, XLS or ET (by
-its stream names), ZIP as DOCX, XLSX or OFD (by its member names). Never the extension or
+its stream names), ZIP as DOCX, XLSX or OFD (by its member names) or ODT or ODS (by its
+`mimetype` member). Never the extension or
 Content-Type: a ".doc" is often HTML, MHT or XML, which is text here and read as a page.
 
 Hand-written: a handful of fixed signatures and a text test; libmagic bindings (python-magic)
@@ -46,6 +47,8 @@ DESCRIPTIONS = {
     "DOCX": "a Word document (DOCX)",
     "XLSX": "an Excel workbook (XLSX)",
     "OFD": "an OFD document (China's fixed-layout format)",
+    "ODT": "an OpenDocument text (ODT)",
+    "ODS": "an OpenDocument spreadsheet (ODS)",
     "ENCRYPTED_OFFICE": "a password-protected Office document",
     "binary": "binary data, not text in any encoding (NUL or control bytes, or undecodable bytes)",
 }
@@ -100,6 +103,9 @@ OLE2_STREAMS = (
 )
 # ZIP members that name the document (the central directory lists them; nothing is inflated).
 ZIP_MEMBERS = (("word/document.xml", "DOCX"), ("xl/workbook.xml", "XLSX"), ("OFD.xml", "OFD"))
+# An OpenDocument file names its type in its first member, `mimetype`, stored uncompressed.
+ODF_TYPES = {b"application/vnd.oasis.opendocument.text": "ODT", b"application/vnd.oasis.opendocument.spreadsheet": "ODS"}
+MAX_MIMETYPE_BYTES = 100
 
 
 def file_kind(body: bytes) -> str | None:
@@ -126,10 +132,13 @@ def ole2_kind(body: bytes) -> str:
 
 def zip_kind(body: bytes) -> str:
     try:
-        names = set(zipfile.ZipFile(io.BytesIO(body)).namelist())
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        archive = zipfile.ZipFile(io.BytesIO(body))
+        names = set(archive.namelist())
+        for member, kind in ZIP_MEMBERS:
+            if member in names:
+                return kind
+        if "mimetype" in names and archive.getinfo("mimetype").file_size <= MAX_MIMETYPE_BYTES:
+            return ODF_TYPES.get(archive.read("mimetype").strip(), "ZIP")
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError, NotImplementedError):
         return "ZIP"
-    for member, kind in ZIP_MEMBERS:
-        if member in names:
-            return kind
     return "ZIP"

@@ -1,4 +1,4 @@
-"""DOC, WPS and ET files: LibreOffice headless (Debian's nogui packages) converts them to DOCX
+"""DOC, WPS, ET, ODT and ODS files: LibreOffice headless (Debian's nogui packages) converts them to DOCX
 or XLSX, which the DOCX and sheet readers then read (the result names both: the reader is
 "libreoffice+python-docx"). An XLS is read by xlrd directly (pipelines.sheet_reader).
 
@@ -19,7 +19,9 @@ from pathlib import Path
 from pipelines.file_reading import FileReading
 from pipelines.limits import SUBPROCESS_TIMEOUT, dies_with_its_parent
 
-TARGETS = {"DOC": ("doc", "docx"), "WPS": ("wps", "docx"), "ET": ("et", "xlsx")}
+TARGETS = {
+    "DOC": ("doc", "docx"), "WPS": ("wps", "docx"), "ET": ("et", "xlsx"), "ODT": ("odt", "docx"), "ODS": ("ods", "xlsx"),
+}
 
 
 def unlimited_address_space() -> None:

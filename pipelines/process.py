@@ -19,7 +19,6 @@ from lxml import etree
 
 from pipelines.degarble import Degarbled, degarble, untouched
 from pipelines.encoding import Decoded, decode_page
-from pipelines.file_dispatch import KINDS as FILE_KINDS
 from pipelines.file_dispatch import read_and_parse
 from pipelines.filetype import signed_kind
 from pipelines.fingerprint import report_fingerprint_rows
@@ -193,7 +192,7 @@ def settle_worker() -> None:
 
 def process_page(body: bytes, content_type: str | None = None, url: str | None = None) -> ProcessedPage:
     kind = signed_kind(body)  # a PDF, Office file or scan has a signature; a page has none
-    if kind in FILE_KINDS:
+    if kind is not None:  # one of no reader (gzip, an OLE2 of no known stream) is a recorded problem
         return process_file(body, kind, url)
     try:
         decoded = decode_page(body, content_type)

@@ -422,3 +422,28 @@ def test_a_sub_header_row_after_the_break_is_not_joined_to_the_wider_cells_above
     assemble(reading, two_page_table(upper, lower))
     text = {(c.row, c.col): c.raw for c in reading.cells}
     assert text[(1, 5)] == "未经复议直接起诉" and text[(2, 5)] == "结果维持" and text[(2, 14)] == "总计"
+
+
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        (b"\x1f\x8b\x08\x00" + bytes(range(256)) * 40, "gzip-compressed data"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 1000 + "PowerPoint Document".encode("utf-16-le"), "OLE2"),
+    ],
+)
+def test_a_file_of_no_reader_is_a_recorded_problem_not_a_garbled_page(body, named):
+    """A gzip file or a PowerPoint offered as the report used to be decoded as a text page:
+    garbage text, no values and nothing said."""
+    page = process_page(body)
+    assert page.decoded.method == "none" and page.decoded.detected in ("GZIP", "OLE2")
+    assert any(p.startswith("unreadable file:") and named in p for p in page.parsed.problems)
+    assert page.parsed.values == {}
+
+
+def test_a_zip_archive_with_no_document_in_it_says_what_it_holds():
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("readme.txt", "hello")
+        z.writestr("photo.gif", b"GIF89a" + bytes(100))
+    problems = problems_of(archive.getvalue())
+    assert any("holds no document we read (readme.txt, photo.gif); not read" in p for p in problems)

@@ -28,18 +28,27 @@ YEARS = ("2021", "2025")
 
 
 def as_docx(html: Path, work: Path) -> bytes:
-    source = work / "report.html"
-    shutil.copy(html, source)
+    return converted(html, work, "docx:MS Word 2007 XML", "docx")
+
+
+def converted(source: Path, work: Path, target: str, suffix: str) -> bytes:
+    """`source` converted by LibreOffice, as an office suite saves it."""
+    copy = work / f"report{source.suffix}"
+    shutil.copy(source, copy)
     subprocess.run(
         ["soffice", f"-env:UserInstallation=file://{work}/profile", "--headless", "--convert-to",
-         "docx:MS Word 2007 XML", "--outdir", str(work), str(source)],
+         target, "--outdir", str(work), str(copy)],
         check=True, capture_output=True, timeout=120,
     )  # fmt: skip
-    return (work / "report.docx").read_bytes()
+    return (work / f"report.{suffix}").read_bytes()
 
 
 def assert_read_as_printed(body: bytes, year: str, reader: str) -> None:
     page = process_page(body)
+    assert_page_as_printed(page, year, reader)
+
+
+def assert_page_as_printed(page, year: str, reader: str) -> None:
     assert page.decoded.method == reader
     expected = json.loads((GOLDEN / f"www.pingtan.gov.cn_{year}_annual.json").read_text(encoding="utf-8"))["values"]
     got = {key: float(value.value) for key, value in page.parsed.values.items()}
@@ -61,3 +70,42 @@ def test_a_real_report_printed_to_pdf_by_chromium_is_read_whole(year):
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice not installed (make office-tools)")
 def test_a_real_report_converted_to_docx_by_libreoffice_is_read_whole(tmp_path):
     assert_read_as_printed(as_docx(DATA / "2021.html", tmp_path), "2021", "python-docx")
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice not installed (make office-tools)")
+def test_a_real_report_saved_as_opendocument_is_read_whole(tmp_path):
+    """An ODT (OpenDocument, the format of LibreOffice and of China's office standards' kin):
+    read as Word files are, through LibreOffice's conversion. Before, its ZIP bytes were
+    decoded as a text page: nothing read and no problem said."""
+    odt = converted(DATA / "2025.html", tmp_path, "odt", "odt")
+    assert_read_as_printed(odt, "2025", "libreoffice+python-docx")
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice not installed (make office-tools)")
+def test_a_real_report_offered_zipped_with_its_annex_is_read_from_the_archive(tmp_path):
+    """附件.zip holding the report (a DOCX named by the Chinese Windows archiver in GBK) and an
+    annex: the report is read; with two reports in it, which one was meant cannot be told."""
+    import io
+    import zipfile
+
+    docx = as_docx(DATA / "2021.html", tmp_path)
+    name = "平潭综合实验区2021年度政府信息公开工作年度报告.docx"
+    placeholder = b"x" * len(name.encode("gbk"))
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr(placeholder.decode(), docx)
+        z.writestr("附件2：政府信息公开申请表.docx", as_docx(DATA / "notice-2014.html", tmp_path))
+        z.writestr("说明.txt", "本压缩包包含年度报告及附件。")
+    # zipfile writes names in ASCII or UTF-8 only; the archiver of Chinese Windows writes GBK
+    # bytes without the UTF-8 flag: the name put in the local header and the central directory
+    gbk_named = archive.getvalue().replace(placeholder, name.encode("gbk"))
+    page = process_page(gbk_named)
+    assert_page_as_printed(page, "2021", "zip+python-docx")
+    assert any(p.startswith(f"read {name} (DOCX) from the ZIP archive of 3 files") for p in page.parsed.problems)
+    two = io.BytesIO()
+    with zipfile.ZipFile(two, "w") as z:
+        z.writestr("2021年度报告.docx", docx)
+        z.writestr("2022年度报告.docx", docx)
+    page = process_page(two.getvalue())
+    assert page.parsed.values == {}
+    assert any("2 documents, none alone named a report" in p and "2022年度报告.docx" in p for p in page.parsed.problems)
