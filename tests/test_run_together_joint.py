@@ -161,6 +161,15 @@ def totals_printed_0(rows: dict[str, tuple[int, ...]]) -> dict[str, tuple[int, .
     return {key: (*numbers[:6], 0) if key in RESULT_ROWS else numbers for key, numbers in rows.items()}
 
 
+def read_never_wrong(rows: dict[str, tuple[int, ...]]):
+    """`read`, asserting that every value read is the one printed."""
+    values, problems = read(rows)
+    for key, number in values.items():
+        row, column = key[len("applications."):].rsplit(".", 1)
+        assert number == rows[row][COLUMNS.index(column)], key
+    return values, problems
+
+
 def test_a_report_printing_its_result_rows_totals_as_0_is_read_by_its_columns():
     # 2581200110 has no split adding up to its 总计 (0); with the 总计 column no ground, the
     # six applicant columns' identities settle every row: 258 12 0 0 1 1 0, not 25 81 2 0 0 1 10
@@ -182,10 +191,7 @@ def test_a_row_adding_up_by_chance_where_totals_are_printed_0_is_not_read_so():
     # own 总计.
     rows = totals_printed_0(table({"granted": (258, 12, 0, 0, 1, 1, 272), "unable.unclear_after_correction": (1, 0, 0, 0, 54, 1, 56)}))
     rows["carried_forward"] = (rows["carried_forward"][0] + 1, *rows["carried_forward"][1:6], rows["carried_forward"][6] + 1)
-    values, problems = read(rows)
-    for key, number in values.items():
-        row, column = key[len("applications."):].rsplit(".", 1)
-        assert number == rows[row][COLUMNS.index(column)], key
+    values, problems = read_never_wrong(rows)
     assert "applications.unable.unclear_after_correction.legal_services" not in values
     assert any("10005410" in p and "no split" in p for p in problems)
     assert expected(rows, "denied.state_secret").items() <= values.items()  # 0000000 is certain
@@ -198,10 +204,7 @@ def test_where_totals_are_printed_0_and_the_columns_settle_nothing_no_split_rest
     # 总计 is no ground: only rows whose digits cut into 7 numbers one way are read.
     rows = totals_printed_0(table({"granted": (258, 12, 0, 0, 1, 1, 272)}))
     rows["carried_over"] = (22, 33, 0, 0, 419, 27, 492)
-    values, problems = read(rows)
-    for key, number in values.items():
-        row, column = key[len("applications."):].rsplit(".", 1)
-        assert number == rows[row][COLUMNS.index(column)], key
+    values, problems = read_never_wrong(rows)
     assert "applications.carried_over.commercial" not in values
     assert any("22330041927492" in p and "no split" in p for p in problems)
     assert expected(rows, "denied.state_secret").items() <= values.items()
