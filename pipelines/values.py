@@ -103,6 +103,18 @@ class RunTogetherRow:
 
 
 @dataclass
+class ActiveRun:
+    """A table-二 row printed with its cells run together, cut into its cells one way."""
+
+    item: str
+    columns: list[tuple[str, Cell]]  # (measure, header cell) of the sub-table
+    numbers: list[Decimal]
+    cell: Cell
+    label: str
+    digits: str
+
+
+@dataclass
 class ShortRow:
     """A table-三 row printed with 6 of its 7 cells, left to pipelines.short_row."""
 
@@ -119,6 +131,8 @@ class TableReading:
     format_labels: set[str] = field(default_factory=set)  # formats whose own labels were seen
     run_together_rows: int = 0  # tried for a split, at most MAX_RUN_TOGETHER_ROWS
     run_together: list[RunTogetherRow] = field(default_factory=list)  # table-三 rows, split at the end
+    active_runs: list[ActiveRun] = field(default_factory=list)  # table-二 rows, kept at the end
+    fewer_digits_than_cells: str | None = None  # the first run-together row that shows empty cells
     short: list[ShortRow] = field(default_factory=list)  # table-三 rows printed one cell short
     # rows whose cells ran together, split by their own row's identities: (label, digits, keys)
     splits: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)
@@ -301,8 +315,14 @@ def read_tables(cells: list[Cell]) -> TableReading:
             else:
                 app_header.see(label)
         i += 1
-    if reading.run_together:
-        settle_run_together_rows(reading)
+    if reading.fewer_digits_than_cells:
+        left_out_run_together_rows(reading)
+    else:
+        for run in reading.active_runs:
+            for (measure, column), number in zip(run.columns, run.numbers, strict=True):
+                add_number(reading, f"active.{run.item}.{measure}", number, run.cell, run.label, column.raw, measure_unit(run.item, measure))
+        if reading.run_together:
+            settle_run_together_rows(reading)
     for short in reading.short:
         keep_certain_cells(reading, short)
     if guessed:
@@ -419,6 +439,8 @@ def run_together_row(
     row = application_row(label_core, parent)
     if row is not None:
         columns = app_header.order()
+        if len(digits.replace(" ", "")) < len(application_columns()):
+            reading.fewer_digits_than_cells = reading.fewer_digits_than_cells or label
         adding_up = candidate_splits(digits, len(application_columns()), row_total_holds, MAX_CANDIDATES)
         zero_total = zero_total_splits(digits)
         if columns is None or columns[-1] != "total" or adding_up is None:
@@ -429,6 +451,8 @@ def run_together_row(
     item = active_row_cores().get(label_core)
     if item is None:
         return False
+    if len(digits.replace(" ", "").replace(".", "")) < len(active_columns):
+        reading.fewer_digits_than_cells = reading.fewer_digits_than_cells or label
     numbers = unique_split(digits, len(active_columns), lambda _: True) if "." not in digits else None
     if len(active_columns) == 1 and " " not in digits and digits.count(".") <= 1:
         numbers = [Decimal(digits)]
@@ -442,9 +466,7 @@ def run_together_row(
         if measure not in schema()["active"][item]:
             reading.problems.append(f"table 二: row {label!r} ({digits!r}) under a header it has no column of; left out")
             return True
-    for (measure, header), number in zip(active_columns, numbers, strict=True):
-        unit = measure_unit(item, measure)
-        add_number(reading, f"active.{item}.{measure}", number, cell, label, header.raw, unit)
+    reading.active_runs.append(ActiveRun(item, active_columns, numbers, cell, label, digits))
     return True
 
 
@@ -472,13 +494,26 @@ def add_split(reading: TableReading, row: RunTogetherRow, numbers: list[Decimal]
         add_number(reading, key, number, row.cell, row.label, application_column_labels()[column])
 
 
+def left_out_run_together_rows(reading: TableReading) -> None:
+    """A row printed run together with fewer digits than cells shows that the report prints
+    empty cells (for 0, as many do). Run together, an empty cell leaves no trace: the digits of
+    six numbers cut by chance into seven that add up (2 27 88 2 _ 58 177 as 2 2 78 82 5 8
+    177), and 12 under two headers is 1 and 2 as readily as 12 and nothing. So no row of the
+    report whose cells ran together is split."""
+    why = f"the report prints empty cells (row {reading.fewer_digits_than_cells!r} has fewer digits than cells), so no split is certain; left out"
+    for table, rows in (("二", reading.active_runs), ("三", reading.run_together)):
+        reading.problems.extend(f"table {table}: row {row.label!r} printed with its cells run together ({row.digits!r}); {why}" for row in rows)
+
+
 def settle_run_together_rows(reading: TableReading) -> None:
     """Run-together rows: a row with one split that adds up keeps it; rows with several are
     kept where one combination of all of them satisfies the table's column identities
     (pipelines.joint_split), else each is left out with a problem. Where a row has no split
     that adds up but ends in a 总计 of 0, the report prints its totals as 0: then every row's
     splits, adding up or ending in 0, are settled together by the six applicant columns'
-    identities alone, and only if that fails are the rows read as above."""
+    identities alone, and only if that fails are the rows read as above.
+
+    """
     rows = reading.run_together
     if any(not row.adding_up and row.zero_total for row in rows):
         every = [row.adding_up + row.zero_total if row.zero_total is not None else [] for row in rows]

@@ -54,10 +54,11 @@ def table(rows: dict[str, tuple[int, ...]]) -> dict[str, tuple[int, ...]]:
     return full
 
 
-def run_together_page(rows: dict[str, tuple[int, ...]]) -> str:
+def run_together_page(rows: dict[str, tuple[int, ...]], zeros_empty: bool = False) -> str:
+    """Table 三 with each row's cells run together; `zeros_empty`: a 0 was printed as an empty cell."""
     lines = ["三、收到和处理政府信息公开申请情况", *HEADER]
     for label, key in ROWS_2019:
-        lines.append(label + ("".join(str(n) for n in rows[key]) if key else ""))
+        lines.append(label + ("".join(str(n) for n in rows[key] if n or not zeros_empty) if key else ""))
     return "\n".join(lines)
 
 
@@ -208,3 +209,25 @@ def test_where_totals_are_printed_0_and_the_columns_settle_nothing_no_split_rest
     assert "applications.carried_over.commercial" not in values
     assert any("22330041927492" in p and "no split" in p for p in problems)
     assert expected(rows, "denied.state_secret").items() <= values.items()
+
+
+def test_no_run_together_row_is_split_where_the_report_prints_empty_cells():
+    # The report leaves its zeros empty; run together, 2 27 88 2 _ 58 177 is 22788258177,
+    # which also adds up as 2 2 78 82 5 8 177. Rows of fewer than 7 digits (予以公开 33) show
+    # the empty cells, so no row of the table is split.
+    rows = table({"unable.unclear_after_correction": (2, 27, 88, 2, 0, 58, 177), "granted": (3, 0, 0, 0, 0, 0, 3)})
+    reading = read_tables(text_cells(run_together_page(rows, zeros_empty=True)))
+    assert not any(key.startswith("applications.") for key in reading.values)
+    assert any("22788258177" in p and "prints empty cells" in p for p in reading.problems)
+
+
+def test_no_table_two_row_is_cut_where_the_report_prints_empty_cells():
+    # 规章 printed _ _ 305 and 规范性文件 12 _ _, run together: 规章305 cuts one way only, into
+    # 3 0 5, which is wrong; 规范性文件12 (2 digits for 3 cells) shows the empty cells.
+    header = ["二、主动公开政府信息情况", "信息内容本年新制作数量本年新公开数量对外公开总数量"]
+    reading = read_tables(text_cells("\n".join([*header, "规章305", "规范性文件12"])))
+    assert not any(key.startswith("active.") for key in reading.values)
+    assert any("'规章'" in p and "prints empty cells" in p for p in reading.problems)
+    printed = read_tables(text_cells("\n".join([*header, "规章00305", "规范性文件1200"])))  # zeros printed
+    assert {key: int(v.value) for key, v in printed.values.items() if key.startswith("active.regulations.")} == {
+        "active.regulations.new_made": 0, "active.regulations.new_published": 0, "active.regulations.total_published": 305}
