@@ -132,7 +132,7 @@ class TableReading:
     run_together_rows: int = 0  # tried for a split, at most MAX_RUN_TOGETHER_ROWS
     run_together: list[RunTogetherRow] = field(default_factory=list)  # table-三 rows, split at the end
     active_runs: list[ActiveRun] = field(default_factory=list)  # table-二 rows, kept at the end
-    fewer_digits_than_cells: str | None = None  # the first run-together row that shows empty cells
+    empty_cells_shown_by: str | None = None  # the first row that shows the report prints empty cells
     short: list[ShortRow] = field(default_factory=list)  # table-三 rows printed one cell short
     # rows whose cells ran together, split by their own row's identities: (label, digits, keys)
     splits: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)
@@ -235,6 +235,8 @@ def read_tables(cells: list[Cell]) -> TableReading:
                 reading.problems.append(
                     f"table 二: row {cell.raw!r} does not have {len(header.columns)} cells"
                 )
+                if before_a_run_together_row(cells, i):
+                    reading.empty_cells_shown_by = reading.empty_cells_shown_by or cell.raw
             else:
                 for (measure, header_cell), value_cell in zip(header.columns, spread(got[0]), strict=True):
                     key = f"active.{item}.{measure}"
@@ -312,10 +314,14 @@ def read_tables(cells: list[Cell]) -> TableReading:
                     )
                 else:
                     app_header.see(label)
+                    # among rows run together (the headers, 其他 and 总计 among them, come first);
+                    # （六）其他处理 is a parent in 2021, with no numbers of its own
+                    if reading.run_together and row.key != "other.total" and before_a_run_together_row(cells, i):
+                        reading.empty_cells_shown_by = reading.empty_cells_shown_by or cell.raw
             else:
                 app_header.see(label)
         i += 1
-    if reading.fewer_digits_than_cells:
+    if reading.empty_cells_shown_by:
         left_out_run_together_rows(reading)
     else:
         for run in reading.active_runs:
@@ -410,6 +416,12 @@ def review_run_together(reading: TableReading, cells: list[Cell], i: int, layout
     return i + 1, False
 
 
+def before_a_run_together_row(cells: list[Cell], at: int) -> bool:
+    """The cell after a row label printed with no number is a row printed with its cells run
+    together: the label's row printed every cell empty."""
+    return at + 1 < len(cells) and label_and_digits(cells[at + 1].raw) is not None
+
+
 def run_together(reading: TableReading, cell: Cell) -> tuple[str, str] | None:
     """The label and digits of a row printed with its cells run together, while the page's
     budget of such rows lasts (one `limit:` problem when it runs out)."""
@@ -440,7 +452,7 @@ def run_together_row(
     if row is not None:
         columns = app_header.order()
         if len(digits.replace(" ", "")) < len(application_columns()):
-            reading.fewer_digits_than_cells = reading.fewer_digits_than_cells or label
+            reading.empty_cells_shown_by = reading.empty_cells_shown_by or label
         adding_up = candidate_splits(digits, len(application_columns()), row_total_holds, MAX_CANDIDATES)
         zero_total = zero_total_splits(digits)
         if columns is None or columns[-1] != "total" or adding_up is None:
@@ -452,7 +464,7 @@ def run_together_row(
     if item is None:
         return False
     if len(digits.replace(" ", "").replace(".", "")) < len(active_columns):
-        reading.fewer_digits_than_cells = reading.fewer_digits_than_cells or label
+        reading.empty_cells_shown_by = reading.empty_cells_shown_by or label
     numbers = unique_split(digits, len(active_columns), lambda _: True) if "." not in digits else None
     if len(active_columns) == 1 and " " not in digits and digits.count(".") <= 1:
         numbers = [Decimal(digits)]
@@ -495,12 +507,13 @@ def add_split(reading: TableReading, row: RunTogetherRow, numbers: list[Decimal]
 
 
 def left_out_run_together_rows(reading: TableReading) -> None:
-    """A row printed run together with fewer digits than cells shows that the report prints
-    empty cells (for 0, as many do). Run together, an empty cell leaves no trace: the digits of
+    """A row printed run together with fewer digits than cells, or a row label with no number
+    before such a row, shows that the report prints empty cells (for 0, as many do). Run together, an empty cell leaves no trace: the digits of
     six numbers cut by chance into seven that add up (2 27 88 2 _ 58 177 as 2 2 78 82 5 8
     177), and 12 under two headers is 1 and 2 as readily as 12 and nothing. So no row of the
     report whose cells ran together is split."""
-    why = f"the report prints empty cells (row {reading.fewer_digits_than_cells!r} has fewer digits than cells), so no split is certain; left out"
+    why = (f"the report prints empty cells (row {reading.empty_cells_shown_by!r} has fewer digits than cells, or none),"
+           " so no split is certain; left out")
     for table, rows in (("二", reading.active_runs), ("三", reading.run_together)):
         reading.problems.extend(f"table {table}: row {row.label!r} printed with its cells run together ({row.digits!r}); {why}" for row in rows)
 

@@ -231,3 +231,15 @@ def test_no_table_two_row_is_cut_where_the_report_prints_empty_cells():
     printed = read_tables(text_cells("\n".join([*header, "规章00305", "规范性文件1200"])))  # zeros printed
     assert {key: int(v.value) for key, v in printed.values.items() if key.startswith("active.regulations.")} == {
         "active.regulations.new_made": 0, "active.regulations.new_published": 0, "active.regulations.total_published": 305}
+
+
+def test_a_row_printed_with_no_number_among_run_together_rows_shows_the_empty_cells():
+    # Every row that prints a figure prints at least 7 digits (22788258177 in three rows:
+    # 2 27 88 2 _ 58 177, the table's only applications); the rows of zeros print their label
+    # alone. A label alone between rows run together shows the empty cells as well. (The three
+    # rows cut alike into 2 2 78 82 5 8 177, so every identity held over the wrong numbers.)
+    rows = table({"unable.unclear_after_correction": (2, 27, 88, 2, 0, 58, 177)})
+    assert rows["new_received"] == rows["total"] == (2, 27, 88, 2, 0, 58, 177)
+    reading = read_tables(text_cells(run_together_page(rows, zeros_empty=True)))
+    assert not any(key.startswith("applications.") for key in reading.values)
+    assert any("22788258177" in p and "prints empty cells" in p for p in reading.problems)
