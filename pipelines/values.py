@@ -90,13 +90,12 @@ def number_json(value: Decimal) -> int | float:
 
 @dataclass
 class RunTogetherRow:
-    """A table-三 row printed with its cells run together, and its splits: those that add up
-    to the row's 总计, and those that end in a 总计 of 0 the other cells do not add up to."""
+    """A table-三 row printed with its cells run together, and its splits that add up to the
+    row's 总计."""
 
     key: str  # the row, e.g. granted
     columns: list[str]  # printed column order
     adding_up: list[list[Decimal]]
-    zero_total: list[list[Decimal]] | None  # None: too many to try
     cell: Cell
     label: str
     digits: str
@@ -144,6 +143,10 @@ class TableReading:
             )
             return
         self.values[value.key] = value
+
+    def shows_empty_cells(self, label: str) -> None:
+        """`label`'s row shows that the report prints empty cells (the first such row is named)."""
+        self.empty_cells_shown_by = self.empty_cells_shown_by or label
 
 
 def source_of(cell: Cell) -> str:
@@ -236,7 +239,7 @@ def read_tables(cells: list[Cell]) -> TableReading:
                     f"table 二: row {cell.raw!r} does not have {len(header.columns)} cells"
                 )
                 if before_a_run_together_row(cells, i):
-                    reading.empty_cells_shown_by = reading.empty_cells_shown_by or cell.raw
+                    reading.shows_empty_cells(cell.raw)
             else:
                 for (measure, header_cell), value_cell in zip(header.columns, spread(got[0]), strict=True):
                     key = f"active.{item}.{measure}"
@@ -317,7 +320,7 @@ def read_tables(cells: list[Cell]) -> TableReading:
                     # among rows run together (the headers, 其他 and 总计 among them, come first);
                     # （六）其他处理 is a parent in 2021, with no numbers of its own
                     if reading.run_together and row.key != "other.total" and before_a_run_together_row(cells, i):
-                        reading.empty_cells_shown_by = reading.empty_cells_shown_by or cell.raw
+                        reading.shows_empty_cells(cell.raw)
             else:
                 app_header.see(label)
         i += 1
@@ -416,6 +419,11 @@ def review_run_together(reading: TableReading, cells: list[Cell], i: int, layout
     return i + 1, False
 
 
+def fewer_digits_than(digits: str, cells: int) -> bool:
+    """Too few digits for a row of `cells` cells: some were printed empty."""
+    return len(digits.replace(" ", "")) < cells
+
+
 def before_a_run_together_row(cells: list[Cell], at: int) -> bool:
     """The cell after a row label printed with no number is a row printed with its cells run
     together: the label's row printed every cell empty."""
@@ -451,20 +459,19 @@ def run_together_row(
     row = application_row(label_core, parent)
     if row is not None:
         columns = app_header.order()
-        if len(digits.replace(" ", "")) < len(application_columns()):
-            reading.empty_cells_shown_by = reading.empty_cells_shown_by or label
+        if fewer_digits_than(digits, len(application_columns())):
+            reading.shows_empty_cells(label)
         adding_up = candidate_splits(digits, len(application_columns()), row_total_holds, MAX_CANDIDATES)
-        zero_total = zero_total_splits(digits)
         if columns is None or columns[-1] != "total" or adding_up is None:
             reading.problems.append(no_split(label, digits))
         else:
-            reading.run_together.append(RunTogetherRow(row.key, columns, adding_up, zero_total, cell, label, digits))
+            reading.run_together.append(RunTogetherRow(row.key, columns, adding_up, cell, label, digits))
         return True
     item = active_row_cores().get(label_core)
     if item is None:
         return False
-    if len(digits.replace(" ", "").replace(".", "")) < len(active_columns):
-        reading.empty_cells_shown_by = reading.empty_cells_shown_by or label
+    if fewer_digits_than(digits.replace(".", ""), len(active_columns)):
+        reading.shows_empty_cells(label)
     numbers = unique_split(digits, len(active_columns), lambda _: True) if "." not in digits else None
     if len(active_columns) == 1 and " " not in digits and digits.count(".") <= 1:
         numbers = [Decimal(digits)]
@@ -508,10 +515,11 @@ def add_split(reading: TableReading, row: RunTogetherRow, numbers: list[Decimal]
 
 def left_out_run_together_rows(reading: TableReading) -> None:
     """A row printed run together with fewer digits than cells, or a row label with no number
-    before such a row, shows that the report prints empty cells (for 0, as many do). Run together, an empty cell leaves no trace: the digits of
-    six numbers cut by chance into seven that add up (2 27 88 2 _ 58 177 as 2 2 78 82 5 8
-    177), and 12 under two headers is 1 and 2 as readily as 12 and nothing. So no row of the
-    report whose cells ran together is split."""
+    before such a row, shows that the report prints empty cells (for 0, as many do). Run
+    together, an empty cell leaves no trace: the digits of six numbers cut by chance into
+    seven that add up (2 27 88 2 _ 58 177 as 2 2 78 82 5 8 177), and 12 under two headers is
+    1 and 2 as readily as 12 and nothing. So no row of the report whose cells ran together is
+    split."""
     why = (f"the report prints empty cells (row {reading.empty_cells_shown_by!r} has fewer digits than cells, or none),"
            " so no split is certain; left out")
     for table, rows in (("二", reading.active_runs), ("三", reading.run_together)):
@@ -524,12 +532,11 @@ def settle_run_together_rows(reading: TableReading) -> None:
     (pipelines.joint_split), else each is left out with a problem. Where a row has no split
     that adds up but ends in a 总计 of 0, the report prints its totals as 0: then every row's
     splits, adding up or ending in 0, are settled together by the six applicant columns'
-    identities alone, and only if that fails are the rows read as above.
-
-    """
+    identities alone, and only if that fails are the rows read as above."""
     rows = reading.run_together
-    if any(not row.adding_up and row.zero_total for row in rows):
-        every = [row.adding_up + row.zero_total if row.zero_total is not None else [] for row in rows]
+    if any(zero_total_splits(row.digits) for row in rows if not row.adding_up):
+        zero_totals = [zero_total_splits(row.digits) for row in rows]
+        every = [row.adding_up + zero_total if zero_total is not None else [] for row, zero_total in zip(rows, zero_totals, strict=True)]
         known = {key: value.value for key, value in reading.values.items()}
         choice = joint_choice(known, [offered(row, splits) for row, splits in zip(rows, every, strict=True)], without_total=True)
         if choice is not None:
