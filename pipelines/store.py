@@ -289,27 +289,12 @@ class Store:
         if self._writer is not None:
             self._writer.wait()
 
-    def write_batches(self, conn: sqlite3.Connection, batches: list[Batch]) -> Counter[str]:
-        """Write queued batches in the open transaction of `conn` (the writer thread's)."""
+    def write_batches(self, conn: sqlite3.Connection, batches: list[Batch], hashed: HashedBodies) -> Counter[str]:
+        """Write queued batches in the open transaction of `conn` (the writer thread's), their
+        bodies hashed and compressed before it (`hashed_bodies`)."""
         changes: Counter[str] = Counter()
-        fetches = [(fetch_id, fetch) for batch in batches for fetch_id, fetch in batch.fetches]
-        hashes = {fetch_id: body_hash(fetch.body) for fetch_id, fetch in fetches if fetch.body}
-        bodies: dict[str, bytes] = {}
-        for fetch_id, fetch in fetches:
-            if fetch.body:
-                bodies.setdefault(hashes[fetch_id], fetch.body)
-            if fetch.raw_body is not None:
-                hashes[-fetch_id] = body_hash(fetch.raw_body)
-                bodies.setdefault(hashes[-fetch_id], fetch.raw_body)
-        bodies_of_fetches = {fetch_id: fetch.body for fetch_id, fetch in fetches}
-        pages = []
-        for page in (page for batch in batches for page in batch.pages):
-            # the body was hashed with its fetch when it is the same bytes (it nearly always is)
-            same = bodies_of_fetches.get(page.fetch_id) is page.body
-            sha = hashes[page.fetch_id] if same and page.fetch_id in hashes else body_hash(page.body)
-            bodies.setdefault(sha, page.body)
-            pages.append((page, sha))
-        write_bodies(conn, bodies)
+        fetches, hashes, pages = hashed.fetches, hashed.hashes, hashed.pages
+        write_bodies(conn, hashed.compressed)
         conn.executemany(INSERT_FETCH, [fetch_row(fetch_id, fetch, hashes) for fetch_id, fetch in fetches])
         conn.executemany(APPEND_FETCH_ERROR, [e for batch in batches for e in batch.fetch_errors])
         for page, sha in pages:
@@ -515,9 +500,10 @@ class BatchWriter:
 
     def write(self, conn: sqlite3.Connection) -> None:
         try:
+            hashed = hashed_bodies(conn, self.unwritten)  # before the lock: the stage writes too
             conn.execute("BEGIN IMMEDIATE")
             try:
-                changes = self.store.write_batches(conn, self.unwritten)
+                changes = self.store.write_batches(conn, self.unwritten, hashed)
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
@@ -556,10 +542,37 @@ def fetch_row(fetch_id: int, fetch: FetchRecord, hashes: dict[int, str]) -> tupl
     )  # fmt: skip
 
 
-def write_bodies(conn: sqlite3.Connection, bodies: dict[str, bytes]) -> None:
-    """New bodies only, compressed once each."""
-    if not bodies:
-        return
+@dataclass
+class HashedBodies:
+    """A write's fetches and pages with their bodies' digests, and the bodies not yet stored,
+    compressed: made before the write lock is taken, which is then held for the inserts only
+    (the process stage writes beside the crawl and waits while the lock is held)."""
+
+    fetches: list[tuple[int, FetchRecord]]
+    hashes: dict[int, str]  # fetch id -> its body's digest (minus the id: its raw body's)
+    pages: list[tuple[PageRecord, str]]
+    compressed: list[tuple[str, int, bytes]]  # (sha256, length, zlib content) of new bodies
+
+
+def hashed_bodies(conn: sqlite3.Connection, batches: list[Batch]) -> HashedBodies:
+    """Hash every body of the batches once, and compress those `bodies` does not hold yet."""
+    fetches = [(fetch_id, fetch) for batch in batches for fetch_id, fetch in batch.fetches]
+    hashes = {fetch_id: body_hash(fetch.body) for fetch_id, fetch in fetches if fetch.body}
+    bodies: dict[str, bytes] = {}
+    for fetch_id, fetch in fetches:
+        if fetch.body:
+            bodies.setdefault(hashes[fetch_id], fetch.body)
+        if fetch.raw_body is not None:
+            hashes[-fetch_id] = body_hash(fetch.raw_body)
+            bodies.setdefault(hashes[-fetch_id], fetch.raw_body)
+    bodies_of_fetches = {fetch_id: fetch.body for fetch_id, fetch in fetches}
+    pages = []
+    for page in (page for batch in batches for page in batch.pages):
+        # the body was hashed with its fetch when it is the same bytes (it nearly always is)
+        same = bodies_of_fetches.get(page.fetch_id) is page.body
+        sha = hashes[page.fetch_id] if same and page.fetch_id in hashes else body_hash(page.body)
+        bodies.setdefault(sha, page.body)
+        pages.append((page, sha))
     known: set[str] = set()
     shas = list(bodies)
     for start in range(0, len(shas), 500):
@@ -567,9 +580,14 @@ def write_bodies(conn: sqlite3.Connection, bodies: dict[str, bytes]) -> None:
         known.update(
             sha for (sha,) in conn.execute(f"SELECT sha256 FROM bodies WHERE sha256 IN ({','.join('?' * len(chunk))})", chunk)
         )
+    compressed = [(sha, len(body), zlib.compress(body, 6)) for sha, body in bodies.items() if sha not in known]
+    return HashedBodies(fetches, hashes, pages, compressed)
+
+
+def write_bodies(conn: sqlite3.Connection, compressed: list[tuple[str, int, bytes]]) -> None:
+    """New bodies, compressed once each; one stored since they were looked up is left as it is."""
     conn.executemany(
-        "INSERT INTO bodies (sha256, length, compression, content) VALUES (?, ?, 'zlib', ?)",
-        [(sha, len(body), zlib.compress(body, 6)) for sha, body in bodies.items() if sha not in known],
+        "INSERT OR IGNORE INTO bodies (sha256, length, compression, content) VALUES (?, ?, 'zlib', ?)", compressed
     )
 
 

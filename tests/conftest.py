@@ -56,7 +56,8 @@ def crawl_replica(tmp_path: Path, *args: str, size: int = 200) -> CrawlResult:
         )
 
 
-# Tests that crawl or browse in real subprocesses are marked `e2e` in their modules
+# Tests that crawl or browse in real subprocesses are marked `e2e` in their modules, and those
+# that run a whole document through an outside program by tests/outside_programs.py
 # (`pytest -m "not e2e"` leaves them out); so is every test that uses the shared replica crawl.
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:

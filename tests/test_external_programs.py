@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import os
 import random
-import shutil
 import subprocess
 import sys
 import time
@@ -14,8 +13,7 @@ import uuid
 from pathlib import Path
 from types import SimpleNamespace
 
-import pytest
-
+from tests.outside_programs import needs_ocr
 from tests.replica import tables
 from tests.replica.attachments import render_attachment
 
@@ -34,7 +32,7 @@ def processes_marked(mark: str) -> list[int]:
     return found
 
 
-@pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract not installed (make office-tools)")
+@needs_ocr
 def test_ocr_of_a_scan_over_the_time_limit_is_killed_with_its_worker(tmp_path):
     import pypdfium2
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import random
-import shutil
 import zipfile
 from types import SimpleNamespace
 
@@ -20,11 +19,9 @@ from pipelines.file_reading import normalise, readable_text
 from pipelines.filetype import file_kind
 from pipelines.limits import MAX_FILE_PAGES
 from pipelines.process import process_body, process_page
+from tests.outside_programs import needs_ocr, needs_office
 from tests.replica import tables
 from tests.replica.attachments import render_attachment
-
-needs_office = pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice not installed (make office-tools)")
-needs_ocr = pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract not installed (make office-tools)")
 
 
 def make_report(seed: int = 3, fmt: str = "2021", year: int = 2022, plant: bool = False):

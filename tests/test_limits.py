@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import shutil
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from pipelines.filetype import binary_kind
 from pipelines.limits import MAX_TEXT_CHARS
 from pipelines.process import process_page, stored_rows
 from tests import limit_pages
+from tests.outside_programs import needs_ocr
 
 BUDGET_S = 10  # per hostile page; each takes about 2 s or less on one core
 
@@ -259,7 +259,7 @@ def over_a_limit(done: subprocess.CompletedProcess, message: str) -> bool:
     return done.returncode == 3 and done.stdout == "" and message in done.stderr and "not parsed" in done.stderr
 
 
-@pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract not installed (make office-tools)")
+@needs_ocr
 def test_parse_command_stops_a_file_over_the_stages_time_limit(tmp_path):
     """`govcrawl parse` is bounded as the process stage is: a file over the time limit ends
     with it and exit status 3, not a hung shell. A scanned page takes seconds of OCR."""

@@ -12,13 +12,13 @@ from __future__ import annotations
 import io
 import json
 import random
-import shutil
 from pathlib import Path
 
 import pytest
 
 from pipelines.process import process_page
 from tests.browser import printed_pdf
+from tests.outside_programs import needs_ocr
 
 DATA = Path(__file__).parent / "data" / "examples"
 GOLDEN = Path(__file__).parent / "golden" / "reports"
@@ -51,7 +51,7 @@ def scanned_table_pages(html: str, askew: float = 0.0, specks: int = 0) -> bytes
     return scan.getvalue()
 
 
-@pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract not installed (make office-tools)")
+@needs_ocr
 def test_a_scanned_print_of_a_real_report_is_read_by_ocr_without_a_wrong_number():
     """Scanned 1.2° askew, as a sheet fed by hand, and specked (one pixel in 400): turned
     upright and the specks filtered out first (a table's rules are found as straight runs of
@@ -68,7 +68,7 @@ def test_a_scanned_print_of_a_real_report_is_read_by_ocr_without_a_wrong_number(
     assert all(value.source == "ocr" for value in page.parsed.values.values())
 
 
-@pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract not installed (make office-tools)")
+@needs_ocr
 def test_a_lone_figure_one_reading_misses_is_read_once_more_not_guessed():
     """The 2023 report scanned straight: the English model reads several lone 1s at one size
     and nothing at the other, and chi_sim reads them as 下 or 册; a third reading at another

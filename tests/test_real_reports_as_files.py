@@ -20,6 +20,7 @@ import pytest
 
 from pipelines.process import process_page
 from tests.browser import printed_pdf
+from tests.outside_programs import needs_chromium, needs_office
 from tests.test_golden_metadata import LOCAL
 
 DATA = Path(__file__).parent / "data" / "examples"
@@ -62,17 +63,18 @@ def assert_page_as_printed(page, year: str, reader: str) -> None:
         assert str(metadata.published_date) == published
 
 
+@needs_chromium
 @pytest.mark.parametrize("year", YEARS)
 def test_a_real_report_printed_to_pdf_by_chromium_is_read_whole(year):
     assert_read_as_printed(printed_pdf((DATA / f"{year}.html").read_text(encoding="utf-8")), year, "pdfplumber")
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice not installed (make office-tools)")
+@needs_office
 def test_a_real_report_converted_to_docx_by_libreoffice_is_read_whole(tmp_path):
     assert_read_as_printed(as_docx(DATA / "2021.html", tmp_path), "2021", "python-docx")
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice not installed (make office-tools)")
+@needs_office
 def test_a_real_report_saved_as_opendocument_is_read_whole(tmp_path):
     """An ODT (OpenDocument, the format of LibreOffice and of China's office standards' kin):
     read as Word files are, through LibreOffice's conversion. Before, its ZIP bytes were
@@ -81,7 +83,7 @@ def test_a_real_report_saved_as_opendocument_is_read_whole(tmp_path):
     assert_read_as_printed(odt, "2025", "libreoffice+python-docx")
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice not installed (make office-tools)")
+@needs_office
 def test_a_real_report_offered_zipped_with_its_annex_is_read_from_the_archive(tmp_path):
     """附件.zip holding the report (a DOCX named by the Chinese Windows archiver in GBK) and an
     annex: the report is read; with two reports in it, which one was meant cannot be told."""
