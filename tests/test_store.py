@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import zlib
 
 import pytest
 
@@ -51,6 +52,35 @@ def test_bodies_are_stored_once_and_compressed(store):
     length, stored = store.db.execute("SELECT length, length(content) FROM bodies").fetchone()
     assert length == len(body) and stored < len(body) / 10
     assert count(store, "fetches") == 3 and count(store, "documents") == 3
+
+
+def test_the_write_lock_is_free_while_a_batchs_bodies_are_compressed(store, monkeypatch):
+    """The process stage writes beside the crawl: compressing a batch's bodies (most of a
+    write's time) must not hold the write lock, or the stage waits out whole batches."""
+    import pipelines.store
+
+    free_while_compressing = []
+    compressed = zlib.compress
+
+    def compress(body: bytes, level: int) -> bytes:
+        other = sqlite3.connect(store.path, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # another writer gets the lock at once, or raises
+            other.execute("ROLLBACK")
+            free_while_compressing.append(True)
+        except sqlite3.OperationalError:
+            free_while_compressing.append(False)
+        finally:
+            other.close()
+        return compressed(body, level)
+
+    monkeypatch.setattr(pipelines.store.zlib, "compress", compress)
+    run = store.start_run("test", "v", {})
+    page(store, run, "http://a/1.shtml", "年度报告".encode() * 50)
+    page(store, run, "http://a/2.shtml", "工作总结".encode() * 50)
+    store.flush()
+    assert free_while_compressing == [True, True]
+    assert count(store, "bodies") == 2
 
 
 def test_nothing_is_written_until_a_batch_commits(tmp_path):
