@@ -4,6 +4,7 @@ import json
 import os
 import shutil
 import sqlite3
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +13,8 @@ import pytest
 import sqlite_utils
 from filelock import FileLock
 
+import pipelines.ocr
+import pipelines.office_convert
 from govcrawl.profiles import available_profiles, load_profile
 from tests.replica import demo, process
 from tests.replica.process import Replica, run_crawl
@@ -148,14 +151,23 @@ def attachments_crawl(tmp_path_factory: pytest.TempPathFactory, copy_to: Path) -
 
 @pytest.fixture(autouse=True)
 def no_crawl_unless_e2e(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A test not marked `e2e` that starts a crawl fails, saying so (`-m "not e2e"` stays fast)."""
-    if request.node.get_closest_marker("e2e") is None:
+    """A test not marked `e2e` that starts a crawl, or runs tesseract, LibreOffice or Chromium
+    on a document, fails, saying so (`-m "not e2e"` stays fast)."""
+    if request.node.get_closest_marker("e2e") is not None:
+        return
 
-        def refused(*args, **kwargs):
-            raise AssertionError(f"{request.node.nodeid} starts a subprocess crawl: mark it e2e")
+    def refused(what: str) -> Callable:
+        def refuse(*args, **kwargs):
+            raise AssertionError(f"{request.node.nodeid} {what}: mark it e2e (tests/outside_programs.py)")
 
-        for module in (process, demo):
-            monkeypatch.setattr(module, "crawl_command", refused)
+        return refuse
+
+    for module in (process, demo):
+        monkeypatch.setattr(module, "crawl_command", refused("starts a subprocess crawl"))
+    monkeypatch.setattr(pipelines.ocr, "tesseract_words", refused("runs tesseract"))
+    monkeypatch.setattr(pipelines.office_convert, "convert", refused("runs LibreOffice"))
+    if "tests.browser" in sys.modules:  # imported by the tests that print or browse
+        monkeypatch.setattr(sys.modules["tests.browser"], "chromium", refused("starts Chromium"))
 
 
 @pytest.fixture(scope="session")
