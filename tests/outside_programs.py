@@ -9,17 +9,23 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 
-def runs(program: str, why: str) -> Callable:
+def runs(installed: bool, why: str) -> Callable:
     def mark(test: Callable) -> Callable:
-        return pytest.mark.e2e(pytest.mark.skipif(shutil.which(program) is None, reason=why)(test))
+        return pytest.mark.e2e(pytest.mark.skipif(not installed, reason=why)(test))
 
     return mark
 
 
-needs_ocr = runs("tesseract", "tesseract not installed (make office-tools)")
-needs_office = runs("soffice", "LibreOffice not installed (make office-tools)")
-needs_chromium = runs("chromium", "Chromium not installed (make chromium)")
+needs_ocr = runs(shutil.which("tesseract") is not None, "tesseract not installed (make office-tools)")
+needs_office = runs(shutil.which("soffice") is not None, "LibreOffice not installed (make office-tools)")
+
+
+def needs_chromium(test: Callable) -> Callable:
+    from govcrawl.browser import default_chromium  # where the browser tests find it (tests.browser)
+
+    return runs(Path(default_chromium()).exists(), "Chromium not installed (make chromium)")(test)
