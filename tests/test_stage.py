@@ -15,7 +15,6 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import psutil
 import pytest
 
 from govcrawl.cli import main as govcrawl_main
@@ -129,22 +128,33 @@ def test_pages_over_the_time_or_memory_limit_are_stored_unparsed_and_the_stage_g
     assert db.execute("SELECT doc_kind FROM document_texts WHERE version_id = ?", [ids["http://a/report.shtml"]]).fetchone() == ("annual_report",)
 
 
-def test_a_worker_that_dies_costs_only_its_page(tmp_path):
+def test_a_worker_that_dies_costs_only_its_page(tmp_path, monkeypatch):
+    """A worker killed while it processes a page: that page is stored unparsed with why, and a
+    new worker takes the rest. The page it dies on waits (in the forked worker) until it is
+    killed, after writing the worker's pid, so the kill always lands on that page."""
+    busy = tmp_path / "busy-worker.pid"
+
+    def waits_for_the_kill(body: bytes, *args):
+        if body == b"<html><body>waits</body></html>":
+            busy.write_text(str(os.getpid()))
+            time.sleep(600)
+        return process_body(body, *args)
+
+    monkeypatch.setattr("govcrawl.stage.process_body", waits_for_the_kill)
     path = tmp_path / "g.db"
-    pages = {"http://a/huge.shtml": limit_pages.huge_table(20_000), **{f"http://a/{i}.shtml": REPORT.read_bytes() for i in "xy"}}
+    pages = {"http://a/waits.shtml": b"<html><body>waits</body></html>", **{f"http://a/{i}.shtml": REPORT.read_bytes() for i in "xy"}}
     ids = pending_database(path, pages)
     summary: dict = {}
     stage = threading.Thread(target=lambda: summary.update(run_stage(path, settings=StageSettings(workers=1))))
     stage.start()
-    me, deadline = psutil.Process(), time.monotonic() + 60
-    while not [c for c in me.children() if c.cpu_times().user > 0.3]:  # busy with the huge page
+    deadline = time.monotonic() + 60
+    while not busy.exists() or not busy.read_text():
         assert time.monotonic() < deadline
         time.sleep(0.02)
-    victim = max(me.children(), key=lambda c: c.cpu_times().user)
-    os.kill(victim.pid, signal.SIGKILL)
+    os.kill(int(busy.read_text()), signal.SIGKILL)
     stage.join(timeout=120)
     db = sqlite3.connect(path)
-    assert problems(db, ids["http://a/huge.shtml"]) == ["processing failed: its worker died (exit code -9)"]
+    assert problems(db, ids["http://a/waits.shtml"]) == ["processing failed: its worker died (exit code -9)"]
     kinds = db.execute("SELECT doc_kind FROM document_texts WHERE version_id IN (?, ?)", [ids["http://a/x.shtml"], ids["http://a/y.shtml"]])
     assert kinds.fetchall() == [("annual_report",), ("annual_report",)]  # a new worker took the rest
     assert summary["unparsed"] == 1 and summary["pending"] == 0
