@@ -733,10 +733,10 @@ def prepare(rows: ProcessedRows) -> PreparedRows:
     every = ([rows.text], rows.values, rows.validations, rows.fingerprints)
     for table, dicts in zip(PROCESSED_TABLES, every, strict=True):
         columns = columns_of(table)
-        unknown = {key for row in dicts for key in row} - set(columns)
+        unknown = set().union(*dicts) - set(columns)
         if unknown:
             raise ValueError(f"{table} has no column {', '.join(sorted(unknown))}")
-        tables[table] = [tuple(row.get(name) for name in columns) for row in dicts]
+        tables[table] = [tuple(map(row.get, columns)) for row in dicts]
     return PreparedRows(rows.text, tables, rows.failure)
 
 
