@@ -66,9 +66,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "crawled" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.e2e)
-    # Modules with end-to-end tests first, each module's tests kept together: pytest-xdist
-    # hands out whole files in this order, so the long crawls start at once and the quick
-    # files fill in at the end, instead of one worker finishing a crawl alone.
+    # Modules with end-to-end tests first, each module's tests kept together: `make test`'s
+    # pytest-xdist (--dist loadfile --no-loadscope-reorder) hands out whole files in this order,
+    # so the long crawls start at once and the quick files fill in at the end, instead of one
+    # worker finishing a long crawl alone.
     end_to_end = {item.module for item in items if item.get_closest_marker("e2e") is not None}
     items.sort(key=lambda item: item.module not in end_to_end)
 
