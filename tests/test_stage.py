@@ -136,7 +136,8 @@ def test_a_worker_that_dies_costs_only_its_page(tmp_path, monkeypatch):
 
     def waits_for_the_kill(body: bytes, *args):
         if body == b"<html><body>waits</body></html>":
-            busy.write_text(str(os.getpid()))
+            busy.with_suffix(".new").write_text(str(os.getpid()))
+            busy.with_suffix(".new").replace(busy)  # whole, never half-written
             time.sleep(600)
         return process_body(body, *args)
 
@@ -148,7 +149,7 @@ def test_a_worker_that_dies_costs_only_its_page(tmp_path, monkeypatch):
     stage = threading.Thread(target=lambda: summary.update(run_stage(path, settings=StageSettings(workers=1))))
     stage.start()
     deadline = time.monotonic() + 60
-    while not busy.exists() or not busy.read_text():
+    while not busy.exists():
         assert time.monotonic() < deadline
         time.sleep(0.02)
     os.kill(int(busy.read_text()), signal.SIGKILL)
