@@ -145,5 +145,6 @@ GOVCRAWL_WORKER_ID = os.environ.get("GOVCRAWL_WORKER_ID", "")
 GOVCRAWL_FLEET_LEASE_SECONDS = float(os.environ.get("GOVCRAWL_FLEET_LEASE_SECONDS", "15"))
 # How often a request waiting for a free slot of its host (fleet-wide limit) asks again.
 GOVCRAWL_FLEET_POLL_SECONDS = float(os.environ.get("GOVCRAWL_FLEET_POLL_SECONDS", "0.05"))
-# How often an idle worker looks for new requests in the frontier (Scrapy's own idle check is 5 s).
+# How often an idle worker looks for new requests in the frontier, and whether the workers it
+# waits for are done (Scrapy's own idle check is every 5 s).
 GOVCRAWL_FLEET_WAKE_SECONDS = float(os.environ.get("GOVCRAWL_FLEET_WAKE_SECONDS", "0.5"))

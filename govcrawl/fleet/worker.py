@@ -12,9 +12,10 @@
   comes back to the frontier; one stored and taken again adds no version (same body).
 - Stopping: an idle worker does not close while the frontier holds requests or another live
   worker holds requests in flight (those may still yield more); it asks again at the
-  engine's next idle check (every 5 s), and is woken sooner (GOVCRAWL_FLEET_WAKE_SECONDS)
-  when requests reach the frontier. It closes when the frontier is empty and nobody
-  holds anything; a dead worker holds nothing once its lease is past, so nobody waits forever.
+  engine's next idle check (every 5 s), and is woken sooner (every GOVCRAWL_FLEET_WAKE_SECONDS
+  it looks) when requests reach the frontier or the workers it waits for hold nothing any
+  more. It closes when the frontier is empty and nobody holds anything; a dead worker holds
+  nothing once its lease is past, so nobody waits forever.
 - At its close a worker leaves the run; the last one out of a finished run clears the run's
   duplicate filter and seeds, so the next fleet run crawls afresh.
 
@@ -43,6 +44,7 @@ class FleetWorker:
         self.lease_seconds = crawler.settings.getfloat("GOVCRAWL_FLEET_LEASE_SECONDS")
         self.timer = self.waker = None
         self.list_pages_told = 0  # this worker's list pages already added to the fleet's count
+        self.waiting_for_others = False  # idle, kept open by other workers' requests in flight
         crawler.signals.connect(self.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(self.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -70,13 +72,17 @@ class FleetWorker:
         logger.info("fleet worker %s joined %s", self.worker, self.state.keys.name)
         self.timer = create_looping_call(self.tick)
         self.timer.start(self.lease_seconds / 3, now=False)
-        # an idle engine looks at its scheduler only every 5 s: wake it when work arrives
         self.waker = create_looping_call(self.wake)
         self.waker.start(self.crawler.settings.getfloat("GOVCRAWL_FLEET_WAKE_SECONDS"), now=False)
 
     def wake(self) -> None:
+        """An idle engine looks at its scheduler, and asks whether it may close, only every 5 s:
+        it is woken when work reaches the frontier, or when the workers it waited for are done
+        (without this, each fleet run ended up to 5 s after its last request)."""
         slot = self.crawler.engine._slot
-        if slot is not None and not slot.inprogress and self.state.frontier_size():
+        if slot is None or slot.inprogress:
+            return
+        if self.state.frontier_size() or (self.waiting_for_others and not self.state.busy_elsewhere(self.worker)):
             slot.nextcall.schedule()
 
     def heartbeat(self) -> None:
@@ -120,7 +126,8 @@ class FleetWorker:
         self.tell_list_pages()
         # Others first: a worker pushes what a request yields before it clears that request's
         # lease, so once nobody holds anything, the frontier already shows all there is.
-        if self.state.busy_elsewhere(self.worker):
+        self.waiting_for_others = self.state.busy_elsewhere(self.worker)
+        if self.waiting_for_others:
             logger.info("fleet: other workers still busy; waiting")
             raise DontCloseSpider
         if self.state.frontier_size():
