@@ -23,6 +23,7 @@ from govcrawl.fleet.state import FleetState, lease_of
 from govcrawl.fleet.worker import FleetWorker
 from tests.conftest import holdings
 from tests.replica.demo import merge_and_process, run_fleet, shard_paths
+from tests.test_fleet_take import NextCall
 
 pytestmark = pytest.mark.timeout(900)
 e2e = pytest.mark.e2e  # the tests of real crawls (the fleet, the shared crawl): real subprocesses
@@ -164,16 +165,6 @@ def test_a_request_taken_is_in_flight_until_given_back():
         assert state.reclaim_dead() == {"w1": 1}
         assert server.zrange(state.keys.requests, 0, -1, withscores=True) == [(b"low\x00 bytes", 0.0)]
         assert state.workers() == []
-
-
-class NextCall:
-    """The engine's nextcall: counts the times it was asked to run."""
-
-    def __init__(self) -> None:
-        self.scheduled = 0
-
-    def schedule(self, delay: float = 0) -> None:
-        self.scheduled += 1
 
 
 def test_an_idle_worker_kept_open_by_another_is_woken_once_that_one_holds_nothing():
