@@ -250,10 +250,11 @@ def docx_file(report) -> bytes:
         texts, spans = matrix(grid)
         table = document.add_table(rows=len(texts), cols=len(texts[0]))
         table.style = "Table Grid"
-        for r, row in enumerate(texts):
-            for c, text in enumerate(row):
+        # a row's cells read once: python-docx's table.cell() walks the whole table each call
+        for row, row_cells in zip(texts, (row.cells for row in table.rows), strict=True):
+            for text, cell in zip(row, row_cells, strict=True):
                 if text:
-                    table.cell(r, c).text = text.replace("\n", "")
+                    cell.text = text.replace("\n", "")
         for r0, c0, r1, c1 in spans:
             table.cell(r0, c0).merge(table.cell(r1, c1))
     document.add_paragraph("五、存在的主要问题及改进情况")
