@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from rapidfuzz.distance import LCSseq
+
 from tests.replica import garble
 
 HERE = Path(__file__).parent
@@ -220,15 +222,11 @@ def pooled(figures: dict, kind: str | None = None) -> float:
 
 
 def accuracy(expected: str, actual: str) -> float:
-    """Characters right: those in order in both, over the longer of the two (so debris left
-    in counts against it as much as text lost)."""
-    import difflib
-
-    if expected == actual and expected:  # what the matcher finds too (one block, the whole text), without its quadratic search
-        return 1.0
-    matcher = difflib.SequenceMatcher(None, expected, actual, autojunk=False)
-    matched = sum(block.size for block in matcher.get_matching_blocks())
-    return matched / max(1, len(expected), len(actual))
+    """Characters right: those in order in both (their longest common subsequence, RapidFuzz's
+    LCSseq: exact, and some twenty times quicker than difflib's matching blocks, which only
+    approach it), over the longer of the two (so debris left in counts against it as much as
+    text lost)."""
+    return LCSseq.similarity(expected, actual) / max(1, len(expected), len(actual))
 
 
 PINYIN_BRACKET = re.compile(r"\(([a-zü]+[1-5]?)\)")

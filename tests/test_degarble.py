@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 import urllib.request
 from pathlib import Path
 
 import pytest
+from rapidfuzz.distance import LCSseq
 
 from pipelines.dates import published_date
 from pipelines.degarble import degarble, remove_annotations, repair_dates, to_simplified
@@ -116,8 +116,8 @@ def test_double_mojibake_that_does_not_resolve_is_cut_and_counted():
 
 
 def character_accuracy(expected: str, actual: str) -> float:
-    matcher = difflib.SequenceMatcher(None, expected, actual, autojunk=False)
-    return sum(block.size for block in matcher.get_matching_blocks()) / max(1, len(expected))
+    """Characters of `expected` found in order in `actual` (their longest common subsequence)."""
+    return LCSseq.similarity(expected, actual) / max(1, len(expected))
 
 
 def test_replica_garbled_copies_come_back(tmp_path):
