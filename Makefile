@@ -74,8 +74,8 @@ lint: $(INSTALLED)
 # Three workers on 2 cores, each taking whole test files (a module's crawl fixture runs once):
 # the suite's crawls mostly wait on sockets, timeouts and subprocesses, so a third worker still
 # gains (2 cores busy 1.8 of the time, against 1.5 with two workers). Files are handed out in
-# collection order (tests/conftest.py puts those with crawls first), not pytest-xdist's default
-# of most tests first, which left the one-test fleet demo to run alone at the end.
+# collection order (tests/conftest.py: the longest in the last runs first), not pytest-xdist's
+# default of most tests first, which left the one-test fleet demo to run alone at the end.
 test: lint chromium office-tools redis
 	$(PY) -m pytest -n 3 --dist loadfile --no-loadscope-reorder
 

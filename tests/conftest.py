@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import sqlite3
@@ -62,16 +63,77 @@ def crawl_replica(tmp_path: Path, *args: str, size: int = 200) -> CrawlResult:
 # Tests that crawl or browse in real subprocesses are marked `e2e` in their modules, and those
 # that run a whole document through an outside program by tests/outside_programs.py
 # (`pytest -m "not e2e"` leaves them out); so is every test that uses the shared replica crawl.
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if "crawled" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.e2e)
-    # Modules with end-to-end tests first, each module's tests kept together: `make test`'s
-    # pytest-xdist (--dist loadfile --no-loadscope-reorder) hands out whole files in this order,
-    # so the long crawls start at once and the quick files fill in at the end, instead of one
-    # worker finishing a long crawl alone.
-    end_to_end = {item.module for item in items if item.get_closest_marker("e2e") is not None}
-    items.sort(key=lambda item: item.module not in end_to_end)
+    # The longest modules first, each module's tests kept together: pytest-xdist with
+    # `--dist loadfile --no-loadscope-reorder` (`make test`) hands out whole files in this
+    # order, so the quick files fill in at the end instead of one worker finishing a long one
+    # alone. How long each took is from the last runs; one never timed counts as the longest
+    # if it crawls (a fresh clone: the crawls first) and as quick if not.
+    seconds = module_seconds(config)
+    end_to_end = {module_path(item) for item in items if item.get_closest_marker("e2e") is not None}
+
+    def longest_first(item: pytest.Item) -> float:
+        path = module_path(item)
+        return -(seconds.get(path) or (math.inf if path in end_to_end else 0.0))
+
+    items.sort(key=longest_first)
+
+
+MODULE_SECONDS = "govcrawl/module_seconds"  # pytest's cache: seconds each test module took
+
+
+def module_path(item_or_report: pytest.Item | pytest.TestReport) -> str:
+    return item_or_report.nodeid.split("::")[0]
+
+
+def module_seconds(config: pytest.Config) -> dict[str, float]:
+    """The last recorded time of each module. pytest-xdist's workers get the controller's copy
+    (pytest_configure_node): every worker must collect the same order, whatever another run
+    writes to the cache meanwhile."""
+    if hasattr(config, "workerinput"):
+        return config.workerinput.get(MODULE_SECONDS, {})
+    cache = getattr(config, "cache", None)  # none with `-p no:cacheprovider`
+    return cache.get(MODULE_SECONDS, {}) if cache is not None else {}
+
+
+def pytest_configure_node(node) -> None:
+    node.workerinput[MODULE_SECONDS] = module_seconds(node.config)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    cache = getattr(session.config, "cache", None)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if cache is None or reporter is None or hasattr(session.config, "workerinput"):
+        return
+    took: dict[str, float] = {}
+    for reports in reporter.stats.values():
+        for report in reports:
+            if isinstance(report, pytest.TestReport):
+                took[module_path(report)] = took.get(module_path(report), 0.0) + report.duration
+    if took:
+        cache.set(MODULE_SECONDS, {**cache.get(MODULE_SECONDS, {}), **{m: round(s, 2) for m, s in took.items()}})
+
+
+# Test modules that read the same costly, cached work (here the garbled corpus, degarbled once
+# per process by tests/garbled_corpus.py): with `--dist loadfile` each goes to the worker of
+# the first, which then does that work once instead of each worker doing it.
+SHARES_WORK_WITH = {"tests/test_degarble_untouched.py": "tests/test_degarble_corpus.py"}
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log) -> object | None:
+    if config.getvalue("dist") != "loadfile":
+        return None  # xdist's own scheduler
+    from xdist.scheduler import LoadFileScheduling
+
+    class SharedWorkScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = super()._split_scope(nodeid)
+            return SHARES_WORK_WITH.get(module, module)
+
+    return SharedWorkScheduling(config, log)
 
 
 def shared_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
