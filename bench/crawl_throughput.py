@@ -62,7 +62,8 @@ BARE_SETTINGS = {
     **CRAWL_STAGE_SETTINGS,
     "ITEM_PIPELINES": "{}",
     "DOWNLOADER_MIDDLEWARES": json.dumps({"govcrawl.middlewares.ProxyMiddleware": 100}),
-    # the recorder stays: the spider asks it what earlier runs stored (nothing, in a fresh file)
+    # the recorder stays: the spider asks it what earlier runs stored (nothing, in a fresh file);
+    # govcrawl's FewerCollections goes, so bare runs Python's default cycle collector
     "EXTENSIONS": json.dumps({"govcrawl.recorder.CrawlRecorder": 0}),
 }
 # INFO so Scrapy dumps its stats at the end (a handful of lines per crawl, no per-page logging).

@@ -10,13 +10,13 @@ what was safely read.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 
 from lxml import etree
 
+from pipelines.collector import collect_less
 from pipelines.degarble import Degarbled, degarble, untouched
 from pipelines.encoding import Decoded, decode_page
 from pipelines.file_dispatch import read_and_parse
@@ -177,17 +177,11 @@ def degarble_html(html: str) -> Degarbled:
     return Degarbled(page, degarbled.transforms)
 
 
-# A page allocates tens of thousands of short-lived containers (cells, values, rows) and
-# leaves no cycles behind: at Python's default gen-0 threshold (700) the cycle collector ran
-# about a hundred times a page, walking everything the libraries loaded, for a tenth of the CPU.
-WORKER_GC_THRESHOLDS = (10_000, 50, 50)
-
-
 def settle_worker() -> None:
-    """For a process that only processes pages, once its libraries are loaded: what they
-    loaded is taken out of the collector's walks (gc.freeze), and collections come rarer."""
-    gc.freeze()
-    gc.set_threshold(*WORKER_GC_THRESHOLDS)
+    """For a process that only processes pages, once its libraries are loaded: a page
+    allocates tens of thousands of short-lived containers and leaves no cycles behind, so the
+    cycle collector runs rarer and skips what the libraries loaded (pipelines.collector)."""
+    collect_less()
 
 
 def process_page(body: bytes, content_type: str | None = None, url: str | None = None) -> ProcessedPage:
