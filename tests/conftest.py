@@ -17,6 +17,7 @@ from filelock import FileLock
 import pipelines.ocr
 import pipelines.office_convert
 from govcrawl.profiles import available_profiles, load_profile
+from pipelines.collector import collect_less
 from tests.replica import demo, process
 from tests.replica.process import Replica, run_crawl
 
@@ -283,3 +284,9 @@ def one_process_holdings(tmp_path_factory) -> dict[str, set]:
     result = default_crawl(tmp_path_factory, tmp_path_factory.mktemp("single") / "single.db")
     result.db.close()
     return holdings(result.path)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The suite's processes run the cycle collector as govcrawl's crawl and workers do
+    (pipelines.collector): the tests build portals and process pages by the thousand."""
+    collect_less()
