@@ -43,6 +43,7 @@ from pebble import ProcessExpired, ProcessPool
 import pipelines.process
 from govcrawl.profiles import available_profiles, load_profile
 from govcrawl.recorder import code_version
+from pipelines.collector import collect_less
 from pipelines.copies import is_official_host, relink
 from pipelines.encoding import content_type_of
 from pipelines.process import PROCESSOR_VERSION, process_body
@@ -333,6 +334,7 @@ def run_stage(
         os.nice(BESIDE_A_CRAWL_NICENESS)
     lock = lock_stage(path)
     store = Store(path)
+    collect_less()  # its batches of rows are containers by the hundred thousand (pipelines.collector)
     kind = "reparse" if all_versions else "process"
     store.abandon_unfinished_runs(kind)  # we hold the stage lock: none is running
     recorded = {"processor_version": PROCESSOR_VERSION, "workers": workers, "timeout": settings.timeout,
