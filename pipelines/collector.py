@@ -1,7 +1,7 @@
-"""How often Python's cycle collector runs in govcrawl's long-lived processes: the crawl and the
-process stage's workers.
+"""How often Python's cycle collector runs in govcrawl's long-lived processes: the crawl, the
+process stage and its workers.
 
-Both allocate a great many short-lived containers (a crawl: requests, responses, headers,
+All allocate a great many short-lived containers (a crawl: requests, responses, headers,
 deferreds; a worker: cells, values, rows), and at Python's default gen-0 threshold (700) the
 collector ran thousands of times, each gen-2 run walking everything the process had loaded:
 a tenth of a worker's CPU, and in a 20,000-page replica crawl some 5 s of its 30 to 40 (measured
