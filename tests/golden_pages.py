@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import json
+from functools import cache
 from pathlib import Path
 
 PAGES = Path(__file__).parent / "golden" / "pages"
@@ -90,9 +91,16 @@ def cue_sentence(cue: list) -> list[str]:
 
 
 def traditional(line: str) -> str:
+    return s2t().convert(line)
+
+
+@cache
+def s2t():
+    """One converter for every line: OpenCC frees its dictionaries with the last converter
+    holding them, and loading them again takes some 40 ms."""
     import opencc
 
-    return opencc.OpenCC("s2t").convert(line)
+    return opencc.OpenCC("s2t")
 
 
 def page_lines(case: dict) -> list[str]:
