@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import html
 import json
-from functools import cache
 from pathlib import Path
+
+from tests.replica.garble import to_traditional
 
 PAGES = Path(__file__).parent / "golden" / "pages"
 FILLER = "此处为测试生成的填充文字，记述该项工作的一般做法。"
@@ -90,19 +91,6 @@ def cue_sentence(cue: list) -> list[str]:
     raise ValueError(f"unknown cue {kind}")
 
 
-def traditional(line: str) -> str:
-    return s2t().convert(line)
-
-
-@cache
-def s2t():
-    """One converter for every line: OpenCC frees its dictionaries with the last converter
-    holding them, and loading them again takes some 40 ms."""
-    import opencc
-
-    return opencc.OpenCC("s2t")
-
-
 def page_lines(case: dict) -> list[str]:
     shape = case["shape"]
     lines = [text for _, text in shape["head"]]
@@ -119,7 +107,7 @@ def render(case: dict, form: str) -> tuple[bytes, str | None]:
     as one run of text ("layout": "one_line") is rendered so."""
     lines = page_lines(case)
     if case.get("script") == "traditional":
-        lines = [traditional(line) for line in lines]
+        lines = [to_traditional(line) for line in lines]
     if case.get("layout") == "one_line":  # a page whose text runs on, headings inline
         lines = [" ".join(lines)]
     if form == "text":
