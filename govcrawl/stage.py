@@ -35,7 +35,7 @@ import sqlite3
 import time
 from collections import Counter, deque
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pebble import ProcessExpired, ProcessPool
@@ -69,7 +69,14 @@ DEFAULT_MEMORY_MB = 1024
 BATCH_VERSIONS = 100  # versions per write transaction
 BATCH_SECONDS = 1.0  # or fewer, once the oldest waits this long
 POLL_SECONDS = 0.5  # with follow: how often to look for versions the crawl added
-TASKS_PER_WORKER = 32  # queued ahead, so the workers stay busy while a batch is written
+TASKS_PER_WORKER = 32  # pages queued ahead, so the workers stay busy while a batch is written
+# Pages (HTML or text) go to a worker this many to a task: a task costs the stage's parent
+# about 0.3 ms to send, receive and track, as much as writing a page's rows, and a page takes
+# a worker 5 ms. A task holding several pages has one page's time limit; when it fails (over
+# the limit, its worker dead), each of its pages is processed again alone, so a limit is only
+# ever recorded against the page that hit it. Files (PDF, Office, images) go one to a task:
+# reading one can take seconds.
+TASK_PAGES = 8
 
 
 @dataclass
@@ -82,6 +89,11 @@ class Work:
     reprocessed: bool = False
     old_result_sha256: str | None = None
     url: str | None = None  # the document's URL: evidence for its metadata
+    alone: bool = False  # in a task of its own: its task with other pages failed
+
+    def shares_a_task(self) -> bool:
+        """A page (served as text or HTML) may be processed in one task with others."""
+        return not self.alone and (self.content_type or "").startswith("text/")
 
 
 PENDING = """
@@ -189,6 +201,12 @@ def process_stored(
         return prepare(ProcessedRows.failed(processing_failure(error), PROCESSOR_VERSION))
 
 
+def process_stored_pages(path: str, pages: list[tuple], memory_mb: int) -> list[PreparedRows]:
+    """In a worker: `process_stored` of several versions, (sha, content type, old result
+    digest, url) each, in one task."""
+    return [process_stored(path, sha, content_type, memory_mb, old, url) for sha, content_type, old, url in pages]
+
+
 def processed_rows(
     path: str, sha: str, content_type: str | None, memory_mb: int, url: str | None = None
 ) -> ProcessedRows:
@@ -230,17 +248,21 @@ class PagePool:
             context=multiprocessing.get_context("fork"),  # workers share the parent's loaded modules
         )
 
-    def submit(self, work: Work) -> Future:
-        return self.pool.schedule(
-            process_stored,
-            (self.path, work.body_sha256, work.content_type, self.memory_mb, work.old_result_sha256, work.url),
-            timeout=self.timeout,
-        )
+    def submit(self, works: list[Work]) -> Future:
+        """One task: a version, or several pages (TASK_PAGES)."""
+        if len(works) == 1:
+            work = works[0]
+            arguments = (self.path, work.body_sha256, work.content_type, self.memory_mb, work.old_result_sha256, work.url)
+            return self.pool.schedule(process_stored, arguments, timeout=self.timeout)
+        pages = [(work.body_sha256, work.content_type, work.old_result_sha256, work.url) for work in works]
+        return self.pool.schedule(process_stored_pages, (self.path, pages, self.memory_mb), timeout=self.timeout)
 
-    def rows(self, future: Future, work: Work) -> PreparedRows | ProcessedRows:
-        """The page's rows, or why it has none: a limit hit, its worker gone, an error."""
+    def rows(self, future: Future, works: list[Work]) -> list[PreparedRows | ProcessedRows] | None:
+        """Each version's rows, or why it has none: a limit hit, its worker gone, an error.
+        None when a task of several pages failed: each is to be processed again alone."""
         try:
-            return future.result()
+            result = future.result()
+            return [result] if len(works) == 1 else result
         except TimeoutError:
             failure = f"limit: processing took more than GOVCRAWL_PROCESS_TIMEOUT ({self.timeout:g} s)"
         except ProcessExpired as error:
@@ -249,8 +271,11 @@ class PagePool:
             failure = memory_limit(self.memory_mb)
         except Exception as error:  # e.g. a result that could not be sent back
             failure = processing_failure(error)
-        logger.error("%s: version %d stored unparsed", failure, work.version_id)
-        return ProcessedRows.failed(failure, PROCESSOR_VERSION)
+        if len(works) > 1:
+            logger.warning("%s in a task of %d pages: each is processed again alone", failure, len(works))
+            return None
+        logger.error("%s: version %d stored unparsed", failure, works[0].version_id)
+        return [ProcessedRows.failed(failure, PROCESSOR_VERSION)]
 
     def close(self) -> None:
         self.pool.stop()
@@ -366,6 +391,15 @@ def run_stage(
     return summary
 
 
+def next_task(todo: deque[Work]) -> list[Work]:
+    """The versions of the next task, taken from the front of `todo`: the first alone, or
+    with the pages after it (TASK_PAGES)."""
+    works = [todo.popleft()]
+    while works[0].shares_a_task() and todo and len(works) < TASK_PAGES and todo[0].shares_a_task():
+        works.append(todo.popleft())
+    return works
+
+
 def finished_futures(finished: queue.SimpleQueue, timeout: float) -> list[Future]:
     """The futures finished so far, waiting up to `timeout` for the first."""
     try:
@@ -387,7 +421,8 @@ def drain(
     no crawl runs any more)."""
     todo: deque[Work] = deque(processed_again(store.db, all_versions))
     high_water = 0
-    in_flight: dict[Future, Work] = {}
+    in_flight: dict[Future, list[Work]] = {}
+    pages_in_flight = 0
     # Finished futures arrive here (a done-callback each), so taking one costs the same however
     # many are in flight; concurrent.futures.wait() sets up and tears down a waiter on each.
     finished: queue.SimpleQueue[Future] = queue.SimpleQueue()
@@ -416,10 +451,11 @@ def drain(
     while True:
         if follow and not crawl_over and len(todo) < pool.workers * TASKS_PER_WORKER and time.monotonic() - last_look >= settings.poll_seconds:
             look()
-        while todo and len(in_flight) < pool.workers * TASKS_PER_WORKER:
-            work = todo.popleft()
-            future = pool.submit(work)
-            in_flight[future] = work
+        while todo and pages_in_flight < pool.workers * TASKS_PER_WORKER:
+            works = next_task(todo)
+            future = pool.submit(works)
+            in_flight[future] = works
+            pages_in_flight += len(works)
             future.add_done_callback(finished.put)
         if not in_flight and not todo:
             write()
@@ -429,10 +465,14 @@ def drain(
             look()
             continue
         for future in finished_futures(finished, settings.poll_seconds):
-            work = in_flight.pop(future)
+            works = in_flight.pop(future)
+            pages_in_flight -= len(works)
+            rows = pool.rows(future, works)
+            if rows is None:  # first in line again, each in a task of its own
+                todo.extendleft(replace(work, alone=True) for work in reversed(works))
+                continue
             if not results:
                 oldest = time.monotonic()
-            rows = pool.rows(future, work)
-            results.append(ProcessedResult(work.version_id, rows, work.reprocessed, work.old_result_sha256))
+            results += [ProcessedResult(w.version_id, r, w.reprocessed, w.old_result_sha256) for w, r in zip(works, rows, strict=True)]
         if len(results) >= settings.batch_versions or time.monotonic() - oldest >= BATCH_SECONDS:
             write()

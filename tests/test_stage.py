@@ -10,7 +10,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -147,28 +146,50 @@ def test_pages_over_the_time_or_memory_limit_are_stored_unparsed_and_the_stage_g
     assert db.execute("SELECT doc_kind FROM document_texts WHERE version_id = ?", [ids["http://a/report.shtml"]]).fetchone() == ("annual_report",)
 
 
-def test_a_worker_that_dies_costs_only_its_page(tmp_path, monkeypatch):
-    """A worker killed while it processes a page: that page is stored unparsed with why, and a
-    new worker takes the rest. The kill lands on the worker that wrote its pid from that page."""
-    busy = tmp_path / "busy-worker.pid"
-    page_that_waits(monkeypatch, busy)
+def page_that_kills_its_worker(monkeypatch: pytest.MonkeyPatch, pid_file: Path | None = None) -> None:
+    """In the stage's workers, processing the page WAITS kills its worker (as a crash in a C
+    library would), every time; with pid_file, only the first time, after writing the
+    worker's pid there (a worker killed from outside once: the page itself is sound)."""
+
+    def kills(body: bytes, *args):
+        if body == WAITS and (pid_file is None or not pid_file.exists()):
+            if pid_file is not None:
+                pid_file.write_text(str(os.getpid()))
+            os.kill(os.getpid(), signal.SIGKILL)
+        return process_body(body, *args)
+
+    monkeypatch.setattr("govcrawl.stage.process_body", kills)
+
+
+def test_a_page_that_kills_its_worker_costs_only_that_page(tmp_path, monkeypatch):
+    """A page whose processing kills its worker: that page is stored unparsed with why, and
+    new workers take the rest, the pages that shared its task included."""
+    page_that_kills_its_worker(monkeypatch)
+    path = tmp_path / "g.db"
+    pages = {**{f"http://a/{i}.shtml": REPORT.read_bytes() for i in "xy"}, "http://a/waits.shtml": WAITS,
+             **{f"http://a/{i}.shtml": REPORT.read_bytes() for i in "z"}}  # fmt: skip
+    ids = pending_database(path, pages)
+    summary = run_stage(path, settings=StageSettings(workers=1))
+    db = sqlite3.connect(path)
+    assert problems(db, ids["http://a/waits.shtml"]) == ["processing failed: its worker died (exit code -9)"]
+    others = [ids[f"http://a/{i}.shtml"] for i in "xyz"]
+    kinds = db.execute("SELECT doc_kind FROM document_texts WHERE version_id IN (?, ?, ?)", others)
+    assert kinds.fetchall() == [("annual_report",)] * 3
+    assert summary["unparsed"] == 1 and summary["pending"] == 0
+
+
+def test_a_worker_killed_once_from_outside_costs_no_page(tmp_path, monkeypatch):
+    """A worker killed (by the operator, the OOM killer) while it processes a task of several
+    pages: each page of the task is processed again on its own, and every one is stored."""
+    page_that_kills_its_worker(monkeypatch, tmp_path / "killed-worker.pid")
     path = tmp_path / "g.db"
     pages = {"http://a/waits.shtml": WAITS, **{f"http://a/{i}.shtml": REPORT.read_bytes() for i in "xy"}}
     ids = pending_database(path, pages)
-    summary: dict = {}
-    stage = threading.Thread(target=lambda: summary.update(run_stage(path, settings=StageSettings(workers=1))))
-    stage.start()
-    deadline = time.monotonic() + 60
-    while not busy.exists():
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
-    os.kill(int(busy.read_text()), signal.SIGKILL)
-    stage.join(timeout=120)
+    summary = run_stage(path, settings=StageSettings(workers=1))
+    assert (tmp_path / "killed-worker.pid").exists()  # a worker was killed
     db = sqlite3.connect(path)
-    assert problems(db, ids["http://a/waits.shtml"]) == ["processing failed: its worker died (exit code -9)"]
-    kinds = db.execute("SELECT doc_kind FROM document_texts WHERE version_id IN (?, ?)", [ids["http://a/x.shtml"], ids["http://a/y.shtml"]])
-    assert kinds.fetchall() == [("annual_report",), ("annual_report",)]  # a new worker took the rest
-    assert summary["unparsed"] == 1 and summary["pending"] == 0
+    assert problems(db, ids["http://a/waits.shtml"]) == []
+    assert summary["unparsed"] == 0 and summary["processed"] == 3 and summary["pending"] == 0
 
 
 def test_process_all_adds_versions_only_where_the_result_changed(tmp_path):
