@@ -9,7 +9,8 @@ With `all_versions` (`--all`, and the old `reparse`), every current version is p
 again; where the result changed, a new version with `reprocessed_from` is added and the old
 one kept.
 
-Every page runs under a time limit (the task is cancelled and its worker replaced) and a
+Every page runs under a time limit (the task is cancelled and its worker replaced; a task
+of several pages that fails has each of its pages processed again alone, see TASK_PAGES) and a
 memory limit (RLIMIT_AS in the worker, so a runaway page meets MemoryError instead of the OOM
 killer). A page over a limit, or whose worker died, is stored unparsed with the reason
 (`limit: …`, `processing failed: …`) and the stage goes on. The pool is pebble's ProcessPool,
