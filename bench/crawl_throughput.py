@@ -28,7 +28,9 @@ wall time and pages/s over it (and over the serving span, i.e. without Scrapy's 
 the crawler's peak RSS (kernel figure from wait4, with a psutil sample of process + children
 every 0.1 s as a cross-check) and CPU use, and the replica server's CPU use over the span
 between its first and last request (mean and busiest second), to show whether the server
-rather than the crawler is the bottleneck. The server's log is cumulative and its faults are
+rather than the crawler is the bottleneck. Where versions were processed, it reports what one
+cost: the CPU seconds of the stage's workers and of its parent (each process sampled every
+0.1 s), over the versions. The server's log is cumulative and its faults are
 stateful, so the second crawl does not get the flaky page's one-time 500. Prints a markdown
 table and writes bench/results/crawl_throughput.json.
 """
@@ -145,6 +147,7 @@ def run_crawl(
     sampled_rss = 0
     peaks: dict[str, float] = {}
     known: dict[int, str] = {}  # pid: crawler, stage or worker
+    cpu_by_pid: dict[int, float] = {}  # each process's CPU seconds when last seen
     with log_path.open("wb") as log_file:
         started = time.perf_counter()
         process = subprocess.Popen(command, cwd=root, env=env, stdout=log_file, stderr=subprocess.STDOUT)
@@ -165,6 +168,10 @@ def run_crawl(
                 peak = vm_hwm_mib(member)
                 if peak is not None:
                     peaks[role] = max(peaks.get(role, 0.0), peak)
+                try:
+                    cpu_by_pid[member] = cpu_seconds(psutil.Process(member))
+                except psutil.Error:  # exited: its last sample stands
+                    pass
             time.sleep(SAMPLE_SECONDS)
         wall = time.perf_counter() - started
     server_samples.append((time.perf_counter(), cpu_seconds(server)))
@@ -180,6 +187,10 @@ def run_crawl(
     server_cpu = server_samples[-1][1] - server_samples[0][1]
     items = int(scrapy_stat(log, "item_scraped_count") or 0) or (int(processed.group(1)) if processed else 0)
     crawler_cpu = usage.ru_utime + usage.ru_stime
+    cpu_by_role = Counter()
+    for member, seconds in cpu_by_pid.items():
+        cpu_by_role[known[member]] += seconds
+    versions = int(processed.group(1)) if processed else 0
     return {
         "crawl": label,
         "pages_served": len(served),
@@ -198,6 +209,13 @@ def run_crawl(
         "sampled_peak_rss_mib": round(sampled_rss / 2**20, 1),
         "crawler_cpu_seconds": round(crawler_cpu, 2),
         "crawler_cpu_utilisation": round(crawler_cpu / wall, 3),
+        # sampled every SAMPLE_SECONDS, so each process's last tenth of a second is missed
+        "cpu_seconds_by_role": {role: round(seconds, 2) for role, seconds in sorted(cpu_by_role.items())},
+        "versions_processed": versions,
+        # what processing one version costs: the workers' and the stage parent's CPU over them
+        "process_cpu_ms_per_version": (
+            round(1000 * (cpu_by_role["worker"] + cpu_by_role["stage"]) / versions, 2) if versions else None
+        ),
         "server_cpu_seconds": round(server_cpu, 2),
         "server_cpu_utilisation": round(server_cpu / span, 3) if span else None,
         "server_busiest_second_utilisation": round(busiest_second(server_samples), 3),
@@ -242,6 +260,7 @@ def table(crawls: list[dict]) -> str:
         ("worker RSS MiB", "worker_peak_rss_mib"),
         ("crawler CPU s", "crawler_cpu_seconds"),
         ("CPU x bare", "cpu_x_bare"),
+        ("process CPU ms/version (workers + stage)", "process_cpu_ms_per_version"),
         ("crawler CPU", "crawler_cpu_utilisation"),
         ("server CPU (mean / busiest 1 s)", "server_cpu_utilisation"),
     ]
@@ -255,7 +274,12 @@ def table(crawls: list[dict]) -> str:
         crawl["cpu_x_bare"] = (
             round(crawl["crawler_cpu_seconds"] / bare["crawler_cpu_seconds"], 2) if bare and crawl["pages_served"] else "-"
         )
-        cells = [str(crawl[key]) if crawl[key] is not None else "-" for _, key in columns[:-2]]
+        cells = [str(crawl[key]) if crawl[key] is not None else "-" for _, key in columns[:-3]]
+        by_role = crawl["cpu_seconds_by_role"]
+        cells.append(
+            f"{crawl['process_cpu_ms_per_version']} ({by_role.get('worker', 0)} + {by_role.get('stage', 0)} s)"
+            if crawl["process_cpu_ms_per_version"] else "-"
+        )
         cells.append(f"{crawl['crawler_cpu_utilisation']:.0%}")
         cells.append(
             f"{crawl['server_cpu_utilisation'] or 0:.0%} / {crawl['server_busiest_second_utilisation']:.0%}"
