@@ -10,6 +10,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import psutil
 import pytest
 from playwright.async_api import async_playwright
 from scrapy import Request, Spider
@@ -233,8 +234,11 @@ def test_chromium_runs_sandboxed_and_never_as_root():
 
 
 def chromium_processes() -> list[dict[str, str]]:
+    """The Chromium processes this test process started (other tests, running beside it in
+    other workers, start browsers of their own)."""
     found = []
-    for proc in Path("/proc").iterdir():
+    for child in psutil.Process().children(recursive=True):
+        proc = Path("/proc") / str(child.pid)
         try:
             cmdline = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
             lines = (proc / "status").read_text().splitlines()
