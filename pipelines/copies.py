@@ -7,11 +7,10 @@ after de-garbling). `link_reports` groups the current versions' fingerprints int
 names each report's original; `relink` rebuilds the `copy_links` table from what is stored.
 
 Where it runs: at the end of every process stage run (govcrawl/stage.py), over every stored
-fingerprint, in one transaction. Linking is a function of the stored fingerprints only (a
-fingerprint's numbers are its version's `report_values`), so it is re-runnable and order-free:
-`govcrawl process --all`, a database merged from shards, or an older database (whose versions
-have no fingerprint yet: `relink` makes the missing ones from the stored text and values) all
-get the same links as one crawl would give.
+fingerprint, in one transaction. Linking is a function of the stored fingerprints only, so it
+is re-runnable and order-free: `govcrawl process --all`, a database merged from shards, or an
+older database (whose versions have no fingerprint yet: `relink` makes the missing ones from
+the stored text and values) all get the same links as one crawl would give.
 
 Besides fingerprints alike, an attachment and the page that offered it (`document_links`) are
 one report when nothing conflicts: a page saying "详见附件" holds no numbers to match.
@@ -196,14 +195,13 @@ BATCH = 200
 MEMBERS = f"""
 SELECT d.id, d.url, d.first_seen_at,
        (SELECT group_concat(l.offered_by_document_id) FROM document_links l WHERE l.document_id = d.id),
-       f.version_id, f.agency_key, f.report_year, f.sketch, f.shingles, f.tables_intact
+       f.agency_key, f.report_year, f.numbers, f.sketch, f.shingles, f.tables_intact
 FROM documents d CROSS JOIN document_texts t ON t.version_id = d.current_version_id
 JOIN report_fingerprints f ON f.version_id = d.current_version_id
 WHERE t.doc_kind IN ({KINDS}) AND f.report_year IS ?
 """
 # CROSS JOIN: documents first. Left to itself, SQLite starts from the kind index of
 # document_texts and scans documents for each row (no index on current_version_id).
-NUMBERS_OF = "SELECT version_id, key, value FROM report_values WHERE version_id IN"
 LINK_COLUMNS = ("document_id", "report_id", "rank", "official", "reason", "shared_numbers", "text_similarity",
                 "linked_at")  # fmt: skip
 
@@ -212,7 +210,8 @@ def backfill_fingerprints(conn: sqlite3.Connection) -> int:
     """Fingerprints of current report versions processed before fingerprints existed, a batch
     of BATCH texts at a time (a whole database's texts would not fit in memory)."""
     pending = [version_id for (version_id,) in conn.execute(UNFINGERPRINTED)]
-    columns = ("version_id", "agency_key", "report_year", "numbers_digest", "sketch", "shingles", "tables_intact")
+    columns = ("version_id", "agency_key", "report_year", "numbers", "numbers_digest", "sketch", "shingles",
+               "tables_intact")  # fmt: skip
     made = 0
     for start in range(0, len(pending), BATCH):
         batch = pending[start : start + BATCH]
@@ -237,26 +236,16 @@ def stored_members(
 ) -> list[Member]:
     """The stored reports of one year (only reports of one year can be copies of each other:
     a year at a time keeps the fingerprints in memory few)."""
-    rows = conn.execute(MEMBERS, [year]).fetchall()
-    numbers = numbers_of(conn, [row[4] for row in rows])
     members = []
-    for document_id, url, first_seen, offered_by, version_id, agency, report_year, sketch, shingles, intact in rows:
-        found = Fingerprint(agency, report_year, numbers.get(version_id, {}), tuple(json.loads(sketch or "[]")),
-                            shingles, intact != 0)  # fmt: skip
+    for document_id, url, first_seen, offered_by, agency, report_year, numbers, sketch, shingles, intact in (
+        conn.execute(MEMBERS, [year])
+    ):
+        found = Fingerprint(agency, report_year, json.loads(numbers or "{}"), tuple(json.loads(sketch or "[]")), shingles,
+                            intact != 0)  # fmt: skip
         official = is_official(urlsplit(url).hostname or "")
         pages = frozenset(int(page) for page in (offered_by or "").split(",") if page)
         members.append(Member(document_id, url, first_seen or "", found, official, pages))
     return members
-
-
-def numbers_of(conn: sqlite3.Connection, version_ids: list[int]) -> dict[int, dict[str, float]]:
-    """Each version's numbers (canonical key -> value): its `report_values`."""
-    numbers: dict[int, dict[str, float]] = defaultdict(dict)
-    for start in range(0, len(version_ids), BATCH):
-        batch = version_ids[start : start + BATCH]
-        for version_id, key, value in conn.execute(f"{NUMBERS_OF} ({', '.join('?' * len(batch))})", batch):
-            numbers[version_id][key] = value
-    return numbers
 
 
 def relink(conn: sqlite3.Connection, is_official: Callable[[str], bool] = is_official_host) -> dict[str, int]:

@@ -63,11 +63,11 @@ class Fingerprint:
     tables_intact: bool = True
 
     def row(self) -> dict:
-        """The `report_fingerprints` row (without its version id). The numbers are not in it:
-        they are the version's `report_values`, stored once; only their digest is."""
+        """The `report_fingerprints` row (without its version id)."""
         return {
             "agency_key": self.agency,
             "report_year": self.report_year,
+            "numbers": json.dumps(self.numbers, ensure_ascii=False, sort_keys=True),
             "numbers_digest": numbers_digest(self.numbers),
             "sketch": json.dumps(list(self.sketch)),
             "shingles": self.shingles,
@@ -75,12 +75,11 @@ class Fingerprint:
         }
 
     @classmethod
-    def from_row(cls, row: dict, numbers: dict[str, float]) -> Fingerprint:
-        """A stored fingerprint, with its version's numbers (its `report_values`)."""
+    def from_row(cls, row: dict) -> Fingerprint:
         return cls(
             row["agency_key"],
             row["report_year"],
-            numbers,
+            json.loads(row["numbers"] or "{}"),
             tuple(json.loads(row["sketch"] or "[]")),
             row["shingles"] or 0,
             bool(row.get("tables_intact", 1)),

@@ -38,9 +38,7 @@ from pipelines.views import create_views
 # 5: `document_links`: an attachment (a file a page offers) is linked to the page that offered it
 # 6: `report_fingerprints` (one per processed report version) and `copy_links` (copies linked
 #    to their originals, pipelines/copies.py)
-# 7: `report_fingerprints` without `numbers`: they are the version's `report_values`, which
-#    pipelines/copies.py reads; a copy of them in each fingerprint was a tenth of the database
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 6
 logger = logging.getLogger(__name__)
 # Longest error message kept from an exception (its text can quote a whole page).
 MAX_ERROR_DETAIL = 300
@@ -849,10 +847,10 @@ TABLES: dict[str, tuple[dict[str, type], str, list[tuple[str, str, str]]]] = {
         "id",
         [("version_id", "document_versions", "id")],
     ),
-    # pipelines.fingerprint: what a report version is, de-garbled (sketch: JSON list of the
-    # text's bottom-k shingle hashes; its numbers are the version's report_values)
+    # pipelines.fingerprint: what a report version is, de-garbled (numbers: JSON key -> value;
+    # sketch: JSON list of the text's bottom-k shingle hashes)
     "report_fingerprints": (
-        {"version_id": int, "agency_key": str, "report_year": int, "numbers_digest": str,
+        {"version_id": int, "agency_key": str, "report_year": int, "numbers": str, "numbers_digest": str,
          "sketch": str, "shingles": int, "tables_intact": int},
         "version_id",
         [("version_id", "document_versions", "id")],
@@ -910,7 +908,5 @@ def create_schema(db: sqlite_utils.Database) -> None:
     # report's ~150 keys land all over that index), for no view or canned query (they go by
     # version, then key).
     db.execute("DROP INDEX IF EXISTS [idx_report_values_key]")
-    if "numbers" in db["report_fingerprints"].columns_dict:  # schema 6 kept a copy of report_values
-        db.execute("ALTER TABLE report_fingerprints DROP COLUMN numbers")
     create_views(db)
     db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")

@@ -285,7 +285,7 @@ def test_a_schema_4_file_gets_the_links_table_and_keeps_its_rows(tmp_path):
     old.commit()
     old.close()
     store = Store(path)
-    assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 7
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 6
     assert "document_links" in store.db.table_names()
     assert store.db.execute("SELECT url FROM documents").fetchall() == [("http://a/1.shtml",)]
     store.close()

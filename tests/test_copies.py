@@ -7,6 +7,7 @@ mobile twin its desktop page (twin_of); every other pair of reports is two repor
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from itertools import combinations
 
@@ -15,14 +16,7 @@ import sqlite_utils
 
 from govcrawl.stage import StageSettings, run_stage
 from pipelines.copies import Member, link_reports
-from pipelines.fingerprint import (
-    Fingerprint,
-    fingerprint,
-    numbers_digest,
-    same_report,
-    similarity,
-    text_shingles,
-)
+from pipelines.fingerprint import Fingerprint, fingerprint, same_report, similarity, text_shingles
 from pipelines.process import process_body
 from pipelines.store import FetchRecord, PageRecord, Store
 from tests.replica.generator import build_portal
@@ -49,8 +43,7 @@ def replica_fingerprints():
         if page.kind in ("annual_report", "copy"):
             rows = process_body(page.body, content_type(page), page.url)
             assert len(rows.fingerprints) == 1, page.url  # every report and copy is fingerprinted
-            numbers = {row["key"]: row["value"] for row in rows.values}
-            found[page.url] = Fingerprint.from_row(rows.fingerprints[0], numbers)
+            found[page.url] = Fingerprint.from_row(rows.fingerprints[0])
     return portal, found
 
 
@@ -266,8 +259,8 @@ def test_linking_is_rerunnable_and_fills_in_fingerprints_of_older_databases(tmp_
     assert db.execute("SELECT count(*) FROM report_fingerprints").fetchone()[0] == 2
     # the fingerprints' numbers are the tables the generator printed, on the copy as on the original
     printed = {key: float(value) for key, value in portal.pages[copy.copy_of].values.items()}
-    for (digest,) in db.execute("SELECT numbers_digest FROM report_fingerprints"):
-        assert digest == numbers_digest(printed)
+    for (numbers,) in db.execute("SELECT numbers FROM report_fingerprints"):
+        assert json.loads(numbers) == printed
 
 
 def test_a_bug_in_linking_leaves_the_processed_versions_processed(tmp_path, monkeypatch, caplog):

@@ -194,26 +194,5 @@ def test_a_schema_3_file_loses_its_full_text_triggers_when_opened(tmp_path):
     old.close()
     store = Store(path)
     triggers = store.db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'").fetchall()
-    assert triggers == [] and store.db.execute("PRAGMA user_version").fetchone()[0] == 7
-    store.close()
-
-
-def test_a_schema_6_file_loses_the_copy_of_the_numbers_in_its_fingerprints_and_keeps_them(tmp_path):
-    """Schema 7 reads a fingerprint's numbers from the version's report_values; the copy schema 6
-    kept in each fingerprint goes, the rest of the row stays."""
-    path = tmp_path / "g.db"
-    Store(path).close()
-    old = sqlite3.connect(path)
-    old.execute("ALTER TABLE report_fingerprints ADD COLUMN numbers TEXT")
-    old.execute("INSERT INTO report_fingerprints (version_id, report_year, numbers_digest, numbers)"
-                " VALUES (1, 2022, 'abc', '{\"applications.total.total\": 3.0}')")  # fmt: skip
-    old.execute("PRAGMA user_version = 6")
-    old.commit()
-    old.close()
-    store = Store(path)
-    assert "numbers" not in store.db["report_fingerprints"].columns_dict
-    assert store.db.execute("SELECT version_id, report_year, numbers_digest FROM report_fingerprints").fetchall() == [
-        (1, 2022, "abc")
-    ]
-    assert store.db.execute("PRAGMA user_version").fetchone()[0] == 7
+    assert triggers == [] and store.db.execute("PRAGMA user_version").fetchone()[0] == 6
     store.close()
