@@ -101,16 +101,13 @@ def test_pending_versions_are_processed_once_and_counted_in_stats(tmp_path, caps
 WAITS = b"<html><body>waits</body></html>"
 
 
-def page_that_waits(monkeypatch: pytest.MonkeyPatch, pid_file: Path | None = None) -> None:
+def page_that_waits(monkeypatch: pytest.MonkeyPatch) -> None:
     """In the stage's workers (forked from this process), processing the page WAITS waits until
-    its worker is killed, by the test or by the stage's time limit, after writing the worker's
-    pid to pid_file: a page that outlasts any limit, whatever the machine's speed."""
+    the stage's time limit kills its worker: a page that outlasts any limit, whatever the
+    machine's speed."""
 
     def waits(body: bytes, *args):
         if body == WAITS:
-            if pid_file is not None:
-                pid_file.with_suffix(".new").write_text(str(os.getpid()))
-                pid_file.with_suffix(".new").replace(pid_file)  # whole, never half-written
             time.sleep(600)
         return process_body(body, *args)
 
@@ -146,13 +143,16 @@ def test_pages_over_the_time_or_memory_limit_are_stored_unparsed_and_the_stage_g
     assert db.execute("SELECT doc_kind FROM document_texts WHERE version_id = ?", [ids["http://a/report.shtml"]]).fetchone() == ("annual_report",)
 
 
+KILLS = b"<html><body>kills</body></html>"
+
+
 def page_that_kills_its_worker(monkeypatch: pytest.MonkeyPatch, pid_file: Path | None = None) -> None:
-    """In the stage's workers, processing the page WAITS kills its worker (as a crash in a C
+    """In the stage's workers, processing the page KILLS kills its worker (as a crash in a C
     library would), every time; with pid_file, only the first time, after writing the
     worker's pid there (a worker killed from outside once: the page itself is sound)."""
 
     def kills(body: bytes, *args):
-        if body == WAITS and (pid_file is None or not pid_file.exists()):
+        if body == KILLS and (pid_file is None or not pid_file.exists()):
             if pid_file is not None:
                 pid_file.write_text(str(os.getpid()))
             os.kill(os.getpid(), signal.SIGKILL)
@@ -166,12 +166,12 @@ def test_a_page_that_kills_its_worker_costs_only_that_page(tmp_path, monkeypatch
     new workers take the rest, the pages that shared its task included."""
     page_that_kills_its_worker(monkeypatch)
     path = tmp_path / "g.db"
-    pages = {**{f"http://a/{i}.shtml": REPORT.read_bytes() for i in "xy"}, "http://a/waits.shtml": WAITS,
-             **{f"http://a/{i}.shtml": REPORT.read_bytes() for i in "z"}}  # fmt: skip
+    report = REPORT.read_bytes()
+    pages = {"http://a/x.shtml": report, "http://a/y.shtml": report, "http://a/kills.shtml": KILLS, "http://a/z.shtml": report}
     ids = pending_database(path, pages)
     summary = run_stage(path, settings=StageSettings(workers=1))
     db = sqlite3.connect(path)
-    assert problems(db, ids["http://a/waits.shtml"]) == ["processing failed: its worker died (exit code -9)"]
+    assert problems(db, ids["http://a/kills.shtml"]) == ["processing failed: its worker died (exit code -9)"]
     others = [ids[f"http://a/{i}.shtml"] for i in "xyz"]
     kinds = db.execute("SELECT doc_kind FROM document_texts WHERE version_id IN (?, ?, ?)", others)
     assert kinds.fetchall() == [("annual_report",)] * 3
@@ -183,12 +183,12 @@ def test_a_worker_killed_once_from_outside_costs_no_page(tmp_path, monkeypatch):
     pages: each page of the task is processed again on its own, and every one is stored."""
     page_that_kills_its_worker(monkeypatch, tmp_path / "killed-worker.pid")
     path = tmp_path / "g.db"
-    pages = {"http://a/waits.shtml": WAITS, **{f"http://a/{i}.shtml": REPORT.read_bytes() for i in "xy"}}
+    pages = {"http://a/kills.shtml": KILLS, **{f"http://a/{i}.shtml": REPORT.read_bytes() for i in "xy"}}
     ids = pending_database(path, pages)
     summary = run_stage(path, settings=StageSettings(workers=1))
     assert (tmp_path / "killed-worker.pid").exists()  # a worker was killed
     db = sqlite3.connect(path)
-    assert problems(db, ids["http://a/waits.shtml"]) == []
+    assert problems(db, ids["http://a/kills.shtml"]) == []
     assert summary["unparsed"] == 0 and summary["processed"] == 3 and summary["pending"] == 0
 
 
