@@ -236,10 +236,10 @@ def test_without_redis_url_the_crawl_is_one_process():
     assert settings.get("GOVCRAWL_WORKER_ID") == "kept"
 
 
-def test_a_seed_is_pushed_by_the_first_worker_only_and_a_taken_request_is_held():
+def fleet_scheduler(redis_url: str, worker: str):
+    """A worker's FleetScheduler on the fleet "t", open, driven by hand."""
     import scrapy
     from scrapy.settings import Settings
-    from scrapy.utils.test import get_crawler
 
     from govcrawl.fleet.addon import FleetAddon
     from govcrawl.fleet.scheduler import FleetScheduler
@@ -250,18 +250,22 @@ def test_a_seed_is_pushed_by_the_first_worker_only_and_a_taken_request_is_held()
         def parse(self, response):
             pass
 
+    settings = Settings({"REDIS_URL": redis_url, "GOVCRAWL_WORKER_ID": worker, "GOVCRAWL_FLEET_NAME": "t"})
+    FleetAddon().update_settings(settings)
+    fleet = {name: settings[name] for name in ("REDIS_URL", "GOVCRAWL_WORKER_ID", "GOVCRAWL_FLEET_NAME",
+             "DUPEFILTER_CLASS", "SCHEDULER_QUEUE_KEY", "SCHEDULER_DUPEFILTER_KEY", "SCHEDULER_PERSIST")}  # fmt: skip
+    crawler = get_crawler(Seeded, fleet)
+    crawler.spider = crawler._create_spider()
+    scheduler = FleetScheduler.from_crawler(crawler)
+    scheduler.open(crawler.spider)
+    return scheduler
+
+
+def test_a_seed_is_pushed_by_the_first_worker_only_and_a_taken_request_is_held():
+    import scrapy
+
     with PrivateRedis() as redis_url:
-        schedulers = []
-        for worker in ("w1", "w2"):
-            settings = Settings({"REDIS_URL": redis_url, "GOVCRAWL_WORKER_ID": worker, "GOVCRAWL_FLEET_NAME": "t"})
-            FleetAddon().update_settings(settings)
-            fleet = {name: settings[name] for name in ("REDIS_URL", "GOVCRAWL_WORKER_ID", "GOVCRAWL_FLEET_NAME",
-                     "DUPEFILTER_CLASS", "SCHEDULER_QUEUE_KEY", "SCHEDULER_DUPEFILTER_KEY", "SCHEDULER_PERSIST")}
-            crawler = get_crawler(Seeded, fleet)
-            crawler.spider = crawler._create_spider()
-            scheduler = FleetScheduler.from_crawler(crawler)
-            scheduler.open(crawler.spider)
-            schedulers.append(scheduler)
+        schedulers = [fleet_scheduler(redis_url, worker) for worker in ("w1", "w2")]
         seed = "http://www.example.gov.cn/index.shtml"
         pushed = [
             s.enqueue_request(scrapy.Request(seed, dont_filter=True, meta={"is_start_request": True}))
@@ -276,3 +280,38 @@ def test_a_seed_is_pushed_by_the_first_worker_only_and_a_taken_request_is_held()
         assert taken.url in (seed, "http://www.example.gov.cn/1.shtml")
         assert state.in_flight("w2") == 1 and state.in_flight("w1") == 0
         assert list(schedulers[1].held.values()) == [taken]
+
+
+def test_a_worker_killed_while_it_queues_a_request_never_leaves_it_seen_and_unqueued(monkeypatch):
+    """A worker killed as it queues a request (here: its Redis connections cut after the first
+    command): the request is either queued and marked seen, or neither, so another worker
+    that finds it later queues it; never marked seen and lost to the fleet run."""
+    import redis
+    import scrapy
+
+    with PrivateRedis() as redis_url:
+        scheduler = fleet_scheduler(redis_url, "w1")
+        scheduler.enqueue_request(scrapy.Request("http://www.example.gov.cn/warm.shtml"))  # scripts loaded
+        before = scheduler.state.frontier_size()
+        commands = {"left": 1}
+        send = redis.Redis.execute_command
+
+        def cut_after_one(self, *args, **options):
+            if commands["left"] == 0:
+                raise redis.ConnectionError("the worker was killed")
+            commands["left"] -= 1
+            return send(self, *args, **options)
+
+        request = scrapy.Request("http://www.example.gov.cn/2.shtml")
+        monkeypatch.setattr(redis.Redis, "execute_command", cut_after_one)
+        try:
+            scheduler.enqueue_request(request)
+        except redis.ConnectionError:
+            pass
+        monkeypatch.undo()
+        seen = scheduler.server.sismember(scheduler.state.keys.dupefilter, scheduler.df.request_fingerprint(request))
+        queued = scheduler.state.frontier_size() == before + 1
+        assert seen == queued
+        another = fleet_scheduler(redis_url, "w2")
+        assert another.enqueue_request(scrapy.Request("http://www.example.gov.cn/2.shtml")) is not queued
+        assert scheduler.state.frontier_size() == before + 1  # queued once, by one worker or the other

@@ -1,11 +1,11 @@
-"""The fleet's scheduler and duplicate filter: scrapy-redis's, with four changes.
+"""The fleet's scheduler and duplicate filter: scrapy-redis's, with five changes.
 
 Subclassed (not used as they are) because scrapy-redis pops a request with nothing to show
 that a worker holds it, so a worker killed mid-request loses it; it takes as many requests
 as the engine asks for, so one worker can empty the shared frontier; it pushes every
-worker's start requests, so each seed would be queued once per worker; and its duplicate
-filter does not report a redirect loop, which govcrawl records as a fetch error
-(govcrawl.offsite).
+worker's start requests, so each seed would be queued once per worker; it marks a request
+seen and pushes it in two steps; and its duplicate filter does not report a redirect loop,
+which govcrawl records as a fetch error (govcrawl.offsite).
 
 - `next_request` takes a request and files it in the worker's in-flight list in one step
   (FleetState.take); govcrawl.fleet.worker clears it once the request's rows are committed.
@@ -25,6 +25,9 @@ filter does not report a redirect loop, which govcrawl records as a fetch error
   the first worker only: its URL goes into the run's `seeds` set, and a worker that finds it
   there drops its own copy. Its URL is compared with its fragment (gkmlpt's categories are
   fragments of one list page).
+- A request is marked seen (and a seed marked pushed) and pushed in one step, a Lua script
+  (FleetState.enqueue): scrapy-redis marks, then pushes, and a worker killed in between left
+  the request seen and never queued, lost to the whole fleet run.
 - The duplicate filter is scrapy-redis's shared set, reporting a redirect hop back into a
   chain of this run like RedirectAwareDupeFilter does.
 """
@@ -53,9 +56,14 @@ class FleetDupeFilter(RFPDupeFilter):
 
     def request_seen(self, request: Request) -> bool:
         seen = super().request_seen(request)
-        if seen and request.meta.get("redirect_urls") and self.crawler is not None:
-            RedirectAwareDupeFilter.hop_dropped(self, request)
+        if seen:
+            self.dropped(request)
         return seen
+
+    def dropped(self, request: Request) -> None:
+        """A request seen before is dropped: a redirect hop back into a chain is recorded."""
+        if request.meta.get("redirect_urls") and self.crawler is not None:
+            RedirectAwareDupeFilter.hop_dropped(self, request)
 
 
 class FleetScheduler(Scheduler):
@@ -107,18 +115,22 @@ class FleetScheduler(Scheduler):
             engine._slot.nextcall.schedule()
 
     def enqueue_request(self, request: Request) -> bool:
+        """Mark and push in one step (FleetState.enqueue): scrapy-redis marks the request seen,
+        then pushes it, and a worker killed between the two lost it for the whole fleet run."""
         # The mark goes with the push: a request taken back from Redis and sent again (a retry,
         # a page re-sent to the browser) copies its meta, and must not be taken for the seed.
+        seed = ""
         if request.meta.pop("is_start_request", False) and request.dont_filter:
-            if not self.server.sadd(self.state.keys.seeds, canonicalize_url(request.url, keep_fragments=True)):
-                return False  # another worker of this run pushed this seed
-        # scrapy-redis's enqueue_request, without its stats call's deprecated spider argument
-        if not request.dont_filter and self.df.request_seen(request):
+            seed = canonicalize_url(request.url, keep_fragments=True)
+        fingerprint = "" if request.dont_filter else self.df.request_fingerprint(request)
+        queued = self.state.enqueue(seed, fingerprint, -request.priority, self.queue._encode_request(request))
+        if queued == 0:
+            self.df.dropped(request)
             self.df.log(request, self.spider)
-            return False
+        if queued != 1:
+            return False  # seen before, or another worker of this run pushed this seed
         if self.stats:
             self.stats.inc_value("scheduler/enqueued/redis")
-        self.queue.push(request)
         return True
 
     def next_request(self) -> Request | None:

@@ -14,7 +14,9 @@ One fleet (GOVCRAWL_FLEET_NAME) keeps, under `<name>:`:
   (expires).
 
 Taking a request and recording it in flight is one Lua script, so a worker killed between
-the two steps loses nothing; putting a dead worker's requests back is another. Times come
+the two steps loses nothing; putting a dead worker's requests back is another; so is queueing
+a request with its mark in the duplicate filter (and a seed with its mark in `seeds`): a
+worker killed between the mark and the push would leave a request seen and never queued. Times come
 from the Redis server's clock (TIME), never from the workers', which may disagree.
 """
 
@@ -43,6 +45,15 @@ for _, entry in ipairs(entries) do
 end
 redis.call('DEL', KEYS[2])
 return #entries
+"""
+# KEYS: seeds, dupefilter, frontier. ARGV: the seed's URL ('' for a request that is no seed),
+# the request's fingerprint ('' for one not filtered), score, serialized request.
+# 1 when queued, 0 when its fingerprint was seen, -1 when another worker pushed the seed.
+ENQUEUE = """
+if ARGV[1] ~= '' and redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return -1 end
+if ARGV[2] ~= '' and redis.call('SADD', KEYS[2], ARGV[2]) == 0 then return 0 end
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[4])
+return 1
 """
 # KEYS: host. ARGV: limit, lease seconds, token. 1 when the token got one of the host's slots.
 ACQUIRE_HOST = """
@@ -98,11 +109,18 @@ class FleetState:
         self.keys = FleetKeys(name)
         self.take_script = server.register_script(TAKE)
         self.give_back_script = server.register_script(GIVE_BACK)
+        self.enqueue_script = server.register_script(ENQUEUE)
         self.acquire_script = server.register_script(ACQUIRE_HOST)
         self.release_script = server.register_script(RELEASE)
 
     def take(self, worker: str) -> bytes | None:
         return self.take_script(keys=[self.keys.requests, self.keys.inflight(worker)]) or None
+
+    def enqueue(self, seed: str, fingerprint: str, score: float, serialized: bytes) -> int:
+        """Queue a request, marked seen (and, a seed, marked pushed) in the same step: 1 when
+        queued, 0 when seen before, -1 when the seed was pushed already (see ENQUEUE)."""
+        keys = [self.keys.seeds, self.keys.dupefilter, self.keys.requests]
+        return int(self.enqueue_script(keys=keys, args=[seed, fingerprint, score, serialized]))
 
     def give_back(self, worker: str) -> int:
         return int(self.give_back_script(keys=[self.keys.requests, self.keys.inflight(worker)]))
