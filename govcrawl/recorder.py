@@ -34,7 +34,7 @@ from scrapy.crawler import Crawler
 from scrapy.utils.asyncio import create_looping_call
 from scrapy.utils.defer import deferred_from_coro
 
-from govcrawl import __version__
+from govcrawl import code_version
 from govcrawl.run_origin import mixed_origin
 from pipelines.store import Store
 
@@ -94,21 +94,6 @@ def run_failure(
     if requests and errors / requests > max_error_rate:
         return f"{errors} of {requests} requests failed, more than {max_error_rate:.1%}"
     return None
-
-
-def code_version() -> str:
-    """Package version plus the git commit when run from a checkout."""
-    try:
-        commit = subprocess.run(
-            ["git", "describe", "--always", "--dirty"],
-            cwd=Path(__file__).parent,
-            capture_output=True,
-            text=True,
-            timeout=5,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        commit = ""
-    return f"{__version__}+{commit}" if commit else __version__
 
 
 class CrawlRecorder:

@@ -42,8 +42,8 @@ from pathlib import Path
 from pebble import ProcessExpired, ProcessPool
 
 import pipelines.process
+from govcrawl import code_version
 from govcrawl.profiles import available_profiles, load_profile
-from govcrawl.recorder import code_version
 from pipelines.collector import collect_less
 from pipelines.copies import is_official_host, relink
 from pipelines.encoding import content_type_of
