@@ -251,10 +251,6 @@ class PagePool:
 
     def submit(self, works: list[Work]) -> Future:
         """One task: a version, or several pages (TASK_PAGES)."""
-        if len(works) == 1:
-            work = works[0]
-            arguments = (self.path, work.body_sha256, work.content_type, self.memory_mb, work.old_result_sha256, work.url)
-            return self.pool.schedule(process_stored, arguments, timeout=self.timeout)
         pages = [(work.body_sha256, work.content_type, work.old_result_sha256, work.url) for work in works]
         return self.pool.schedule(process_stored_pages, (self.path, pages, self.memory_mb), timeout=self.timeout)
 
@@ -262,8 +258,7 @@ class PagePool:
         """Each version's rows, or why it has none: a limit hit, its worker gone, an error.
         None when a task of several pages failed: each is to be processed again alone."""
         try:
-            result = future.result()
-            return [result] if len(works) == 1 else result
+            return future.result()
         except TimeoutError:
             failure = f"limit: processing took more than GOVCRAWL_PROCESS_TIMEOUT ({self.timeout:g} s)"
         except ProcessExpired as error:

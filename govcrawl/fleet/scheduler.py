@@ -54,12 +54,6 @@ class FleetDupeFilter(RFPDupeFilter):
         dupefilter.crawler = spider.crawler
         return dupefilter
 
-    def request_seen(self, request: Request) -> bool:
-        seen = super().request_seen(request)
-        if seen:
-            self.dropped(request)
-        return seen
-
     def dropped(self, request: Request) -> None:
         """A request seen before is dropped: a redirect hop back into a chain is recorded."""
         if request.meta.get("redirect_urls") and self.crawler is not None:

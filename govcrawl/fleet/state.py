@@ -16,8 +16,8 @@ One fleet (GOVCRAWL_FLEET_NAME) keeps, under `<name>:`:
 Taking a request and recording it in flight is one Lua script, so a worker killed between
 the two steps loses nothing; putting a dead worker's requests back is another; so is queueing
 a request with its mark in the duplicate filter (and a seed with its mark in `seeds`): a
-worker killed between the mark and the push would leave a request seen and never queued. Times come
-from the Redis server's clock (TIME), never from the workers', which may disagree.
+worker killed between the mark and the push would leave a request seen and never queued.
+Times come from the Redis server's clock (TIME), never from the workers', which may disagree.
 """
 
 from __future__ import annotations
