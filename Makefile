@@ -84,6 +84,7 @@ bench: $(INSTALLED) chromium office-tools redis
 	$(PY) -m bench.crawl_throughput
 	$(PY) -m bench.degarble_cost
 	$(PY) -m bench.parse_speed
+	$(PY) -m bench.write_cost
 	$(PY) -m bench.recrawl
 	$(PY) -m bench.browser_cost
 	$(PY) -m bench.hostile
