@@ -163,9 +163,14 @@ def near_the_limit(peak_before: int) -> bool:
     return peak > peak_before and limit - peak < (limit - peak_before) / 4
 
 
-# A page that makes processing load everything it loads lazily (OpenCC's dictionaries for the
-# Traditional characters, jieba's for the garbled run), so that no page meets the memory
-# limit while importing a library: that fails as an ImportError, not as the page's MemoryError.
+# A page that makes processing load what it loads lazily (OpenCC's dictionaries for the
+# Traditional characters, the mojibake tables for the garbled run), so that no page meets the
+# memory limit while importing a library: that fails as an ImportError, not as the page's
+# MemoryError. All but jieba's word frequencies (about 70 MB of address space), which only a
+# page whose garbled text lost bytes needs (pipelines.mojibake): loading them in every worker
+# (or in the parent before forking) costs each stage run a second of CPU, and most runs meet no
+# such page. So the first such page of a worker is charged with them: under a
+# GOVCRAWL_PROCESS_MEMORY_MB below about 100, it is stored over the limit.
 WARM_UP_PAGE = "<html><body><p>政府資訊公開工作年度報告 鏀垮簻淇℃伅鍏紑</p></body></html>".encode()
 
 
