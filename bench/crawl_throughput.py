@@ -283,10 +283,7 @@ def table(crawls: list[dict]) -> str:
         crawl["cpu_x_bare"] = (
             round(crawl["crawler_cpu_seconds"] / bare["crawler_cpu_seconds"], 2) if bare and crawl["pages_served"] else "-"
         )
-        cells = [
-            ", ".join(map(str, crawl[key])) if isinstance(crawl[key], list) else "-" if crawl[key] is None else str(crawl[key])
-            for _, key in columns[:-3]
-        ]
+        cells = [cell_text(crawl[key]) for _, key in columns[:-3]]
         by_role = crawl["cpu_seconds_by_role"]
         cells.append(
             f"{crawl['process_cpu_ms_per_version']} ({by_role.get('worker', 0)} + {by_role.get('stage', 0)} s)"
@@ -298,6 +295,13 @@ def table(crawls: list[dict]) -> str:
         )
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def cell_text(value) -> str:
+    """A table cell: a list (each round's figure) comma-separated, a missing figure "-"."""
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return "-" if value is None else str(value)
 
 
 def one_round(replica: Replica, workdir: Path, args: argparse.Namespace) -> list[dict]:
